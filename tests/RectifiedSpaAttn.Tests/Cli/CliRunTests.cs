@@ -1,0 +1,137 @@
+using RectifiedSpaAttn.IO;
+using RectifiedSpaAttn.Metrics;
+using RectifiedSpaAttn.Reference;
+using RectifiedSpaAttn.Tensors;
+using RectifiedSpaAttn.Tests.TestSupport;
+using RectifiedSpaAttn.Video;
+
+namespace RectifiedSpaAttn.Tests.Cli;
+
+public class CliRunTests
+{
+    private static RectifiedSpaAttnOptions Options(int block, int topK, double tau = 0.3) =>
+        new() { QueryBlockSize = block, KeyBlockSize = block, MinCriticalBlocks = topK, Tau = tau };
+
+    [Fact]
+    public void RunWritesTheReferenceOutputAndMask()
+    {
+        using var dir = new TempDirectory();
+        var (q, k, v) = CliCases.RandomQkv(1, 2, 200, 16);
+        string input = CliCases.Write(dir, "in.safetensors", q, k, v);
+        string output = dir.File("out.safetensors");
+
+        var r = CliRunner.Run("run", "--input", input, "--output", output, "--block-size", "64", "--top-k", "2", "--compare-dense");
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains("against dense attention", r.Output);
+        var file = SafeTensorsFile.Read(output);
+        var outTensor = file.Get<float>("out");
+        var mask = file.Get<bool>("mask");
+        Assert.Equal([1, 2, 200, 16], outTensor.Shape.ToArray());
+        Assert.Equal([1, 2, 4, 4], mask.Shape.ToArray());
+        ReferenceResult expected = ExactReference.Rectified(q, k, v, Options(64, 2));
+        Assert.Equal(expected.Mask.Span.ToArray(), mask.Span.ToArray());
+        Assert.True(ErrorMetrics.RelativeL2(outTensor.ToDouble().Span, expected.Output.Span) < 1e-6);
+    }
+
+    [Theory]
+    [InlineData("dense")]
+    [InlineData("sparse")]
+    public void MethodsMatchTheReference(string method)
+    {
+        using var dir = new TempDirectory();
+        var (q, k, v) = CliCases.RandomQkv(2, 1, 130, 8);
+        string input = CliCases.Write(dir, "in.npz", q, k, v);
+        string output = dir.File("out.safetensors");
+
+        var r = CliRunner.Run("run", "--input", input, "--output", output, "--method", method, "--block-size", "32", "--drop-rate", "0.5");
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        var actual = SafeTensorsFile.Read(output).Get<float>("out").ToDouble();
+        HostTensor<double> expected = method == "dense"
+            ? ExactReference.DenseAttention(q, k, v)
+            : ExactReference.BlockSparse(q, k, v, new RectifiedSpaAttnOptions { QueryBlockSize = 32, KeyBlockSize = 32, DropRate = 0.5 }).Output;
+        Assert.True(ErrorMetrics.RelativeL2(actual.Span, expected.Span) < 1e-6);
+    }
+
+    [Fact]
+    public void SuppliedMaskIsUsedUnchanged()
+    {
+        using var dir = new TempDirectory();
+        var random = new Random();
+        var (q, k, v) = CliCases.RandomQkv(1, 2, 96, 8);
+        var mask = new HostTensor<bool>(1, 2, 3, 3);
+        foreach (ref bool m in mask.Span) m = random.Next(2) == 1;
+        string input = CliCases.Write(dir, "in.safetensors", q, k, v, ("chosen", mask));
+        string output = dir.File("out.safetensors");
+
+        var r = CliRunner.Run("run", "--input", input, "--output", output, "--block-size", "32", "--mask", input + ":chosen");
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Equal(mask.Span.ToArray(), SafeTensorsFile.Read(output).Get<bool>("mask").Span.ToArray());
+    }
+
+    [Fact]
+    public void VideoGridReordersAndRestoresTokenOrder()
+    {
+        using var dir = new TempDirectory();
+        var grid = new VideoGrid(2, 6, 8);
+        var (q, k, v) = CliCases.RandomQkv(1, 1, grid.TokenCount, 8);
+        string input = CliCases.Write(dir, "in.safetensors", q, k, v);
+        string output = dir.File("out.safetensors");
+
+        var r = CliRunner.Run("run", "--input", input, "--output", output, "--block-size", "16", "--top-k", "1", "--video-grid", "2,6,8");
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        var layout = new VideoLayout(grid, AxisOrder.Parse("wht"));
+        var expected = layout.Unpermute(ExactReference.Rectified(layout.Permute(q), layout.Permute(k), layout.Permute(v), Options(16, 1)).Output);
+        var actual = SafeTensorsFile.Read(output).Get<float>("out").ToDouble();
+        Assert.True(ErrorMetrics.RelativeL2(actual.Span, expected.Span) < 1e-6);
+    }
+
+    [Fact]
+    public void VideoGridMustMatchTheTokenCount()
+    {
+        using var dir = new TempDirectory();
+        string input = CliCases.WriteRandomInput(dir, 1, 1, 100, 8);
+        var r = CliRunner.Run("run", "--input", input, "--output", dir.File("o.safetensors"), "--video-grid", "2,6,8");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("96 tokens", r.Error);
+    }
+
+    [Fact]
+    public void MissingTensorNameListsWhatTheFileHas()
+    {
+        using var dir = new TempDirectory();
+        string input = CliCases.WriteRandomInput(dir, 1, 1, 64, 8);
+        var r = CliRunner.Run("run", "--input", input, "--output", dir.File("o.safetensors"), "--q", "query");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("no tensor named 'query'", r.Error);
+        Assert.Contains("q, k, v", r.Error);
+    }
+
+    [Fact]
+    public void FidelityCaseWithItsMaskMatchesTheAuthorsOutput()
+    {
+        string fidelity = SharedData.Path("fidelity", "wan_d64_ff0.safetensors");
+        using var dir = new TempDirectory();
+        string output = dir.File("out.safetensors");
+
+        var r = CliRunner.Run("run", "--input", fidelity, "--mask", fidelity + ":mask", "--output", output);
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains("from the input file's metadata", r.Error);
+        var actual = SafeTensorsFile.Read(output).Get<float>("out").ToDouble();
+        var expected = SafeTensorsFile.Read(fidelity)["out_rectified"].ToDouble();
+        Assert.True(ErrorMetrics.RelativeL2(actual.Span, expected.Span) < 0.01);
+    }
+
+    [Fact]
+    public void DemoPrintsPerHeadAndOverallMetrics()
+    {
+        var r = CliRunner.Run("demo", "--grid", "2,8,8", "--heads", "2", "--head-dim", "16", "--block-size", "16");
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains("  all ", r.Output);
+        Assert.Contains("rectified", r.Output);
+    }
+}
