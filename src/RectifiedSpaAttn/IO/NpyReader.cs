@@ -19,7 +19,7 @@ internal static class NpyReader
         int want = (int)Math.Clamp(available, 0, 10);
         int got = stream.ReadAtLeast(prefix[..want], want, throwOnEndOfStream: false);
         int magicBytes = Math.Min(got, NpyHeader.Magic.Length);
-        if (!prefix[..magicBytes].SequenceEqual(NpyHeader.Magic[..magicBytes]))
+        if (got == 0 || !prefix[..magicBytes].SequenceEqual(NpyHeader.Magic[..magicBytes]))
             throw new TensorFormatException(file, $"not an .npy file: it starts with {Hex(prefix[..magicBytes])} instead of the magic 93 4E 55 4D 50 59 (\\x93NUMPY)");
         if (got < 10)
             throw new TensorFormatException(file, $"the npy preamble is truncated: the file has {got} bytes, the preamble needs at least 10");
