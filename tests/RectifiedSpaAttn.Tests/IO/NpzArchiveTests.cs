@@ -122,6 +122,19 @@ public sealed class NpzArchiveTests
     }
 
     [Fact]
+    public void AnEntryClaimingAnImpossibleSizeIsRejectedBeforeAllocating()
+    {
+        byte[] npy = FileBytes.Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (46340, 46340), }\n", new byte[16]);
+        byte[] archive = Zip(("q.npy", npy));
+        // Claim 8.6 GB uncompressed in the local and central headers of a stored 100-byte entry.
+        PatchUInt32(archive, 0x04034b50, 22, uint.MaxValue - 1);
+        PatchUInt32(archive, 0x02014b50, 24, uint.MaxValue - 1);
+        var e = Assert.Throws<TensorFormatException>(() => NpzArchive.Read(new MemoryStream(archive), "x.npz"));
+        Assert.Contains("'x.npz:q.npy'", e.Message);
+        Assert.Contains("beyond what deflate can do", e.Message);
+    }
+
+    [Fact]
     public void WriteRejectsBf16AndBadNames()
     {
         using var folder = new TempFolder();
@@ -148,5 +161,17 @@ public sealed class NpzArchiveTests
             }
         }
         return memory.ToArray();
+    }
+
+    /// <summary>Overwrites a 32-bit field at <paramref name="offset"/> of the first zip record with the given signature.</summary>
+    private static void PatchUInt32(byte[] zip, uint signature, int offset, uint value)
+    {
+        for (int i = 0; i + 4 <= zip.Length; i++)
+        {
+            if (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(i)) != signature) continue;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(i + offset), value);
+            return;
+        }
+        throw new InvalidOperationException($"no zip record {signature:X8}");
     }
 }
