@@ -23,14 +23,22 @@ public static class NpzArchive
         return Read(stream, path);
     }
 
-    /// <summary>Reads every array of .npz content in <paramref name="stream"/> (which must be seekable, as zip reading needs).</summary>
-    /// <param name="stream">A readable, seekable stream holding the archive.</param>
+    /// <summary>Reads every array of .npz content in <paramref name="stream"/>.</summary>
+    /// <param name="stream">A readable stream holding the archive; one that cannot seek is first copied to memory,
+    /// since a zip archive is read from its end.</param>
     /// <param name="name">A name for the content in error messages (a file name), or null.</param>
     /// <exception cref="TensorFormatException">As for <see cref="Read(string)"/>.</exception>
     public static IReadOnlyDictionary<string, HostTensor> Read(Stream stream, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        if (!stream.CanRead || !stream.CanSeek) throw new ArgumentException("The stream must be readable and seekable to read a zip archive.", nameof(stream));
+        if (!stream.CanRead) throw new ArgumentException("The stream cannot be read.", nameof(stream));
+        if (!stream.CanSeek)
+        {
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            copy.Position = 0;
+            return Read(copy, name);
+        }
         long archiveLength = stream.Length;
         try
         {

@@ -11,6 +11,9 @@ namespace RectifiedSpaAttn.IO;
 /// </remarks>
 public sealed class TensorFormatException : IOException
 {
+    /// <summary>Creates the exception with a generic message.</summary>
+    public TensorFormatException() : base("The tensor file is malformed.") { }
+
     /// <summary>Creates the exception with a message that says what is wrong.</summary>
     public TensorFormatException(string message) : base(message) { }
 
