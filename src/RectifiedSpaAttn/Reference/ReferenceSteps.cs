@@ -139,7 +139,8 @@ public static class ReferenceSteps
     /// Step 5 for one row: the prefix-sum rule. The row's entries (the block masses, then the text entry at index
     /// <c>nK</c> when <paramref name="textMass"/> is given) are sorted by mass, descending, ties to the lower index;
     /// <c>c = (number of prefix sums &lt;= tau) + 1</c>, raised to <paramref name="minCriticalBlocks"/> and capped at the
-    /// row length; the blocks among the first <c>c</c> sorted entries are marked critical.
+    /// row length; the blocks among the first <c>c</c> sorted entries are marked critical. <c>tau &gt;= 1</c> keeps the whole
+    /// row (as exact arithmetic would; rounding in the prefix sums cannot drop an entry).
     /// </summary>
     /// <param name="blockMasses">The row's block masses <c>P_i*</c>.</param>
     /// <param name="textMass">The row's text mass <c>T_i</c>, or null when the row has no text entry.</param>
@@ -173,7 +174,8 @@ public static class ReferenceSteps
             prefix += mass[e];
             if (prefix <= tau) withinTau++;
         }
-        int c = Math.Min(Math.Max(withinTau + 1, minCriticalBlocks), length);
+        // tau >= 1 keeps the whole row: in exact arithmetic every prefix sum is <= 1, and rounding must not drop an entry.
+        int c = tau >= 1 ? length : Math.Min(Math.Max(withinTau + 1, minCriticalBlocks), length);
 
         critical.Clear();
         for (int r = 0; r < c; r++)
