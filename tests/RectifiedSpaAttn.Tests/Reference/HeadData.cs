@@ -44,4 +44,12 @@ internal static class HeadData
                 x.Span.Slice((o * extent + order[a]) * inner, inner).CopyTo(result.Span.Slice((o * extent + a) * inner, inner));
         return result;
     }
+
+    /// <summary>A tensor of uniform values in [-1, 1).</summary>
+    public static HostTensor<double> RandomTensor(Random random, params int[] shape)
+    {
+        var t = new HostTensor<double>(shape);
+        foreach (ref double x in t.Span) x = 2 * random.NextDouble() - 1;
+        return t;
+    }
 }
