@@ -27,6 +27,25 @@ public class ReferenceOracleTests
         Compare(c, rectify: true, supplied);
     });
 
+    [Fact]
+    public void DenseMatchesTheBruteForceOracle() => ReferenceCase.Check(30, c =>
+    {
+        var (q, k, v) = c.Inputs();
+        HostTensor<double> dense = ExactReference.DenseAttention(q, k, v, c.Text, c.ValidText);
+        HostTensor<double> qd = q.ToDouble(), kd = k.ToDouble(), vd = v.ToDouble();
+        var all = new bool[c.QueryBlocks, c.KeyBlocks];
+        for (int i = 0; i < c.QueryBlocks; i++)
+            for (int j = 0; j < c.KeyBlocks; j++) all[i, j] = true;
+        var settings = new BruteForceOracle.Settings(c.M, c.N, c.Text, c.ValidText, c.Tau, 0, 0, null, all, Rectify: false);
+        for (int b = 0; b < c.B; b++)
+            for (int h = 0; h < c.H; h++)
+            {
+                var expected = BruteForceOracle.Run(HeadData.Head(qd, b, h), HeadData.Head(kd, b, h), HeadData.Head(vd, b, h), settings);
+                for (int t = 0; t < c.S; t++)
+                    Assert.True(HeadData.MaxDiff(dense.Row(b, h, t).ToArray(), expected.Sparse[t]) < Tolerance, $"dense token {t}: {c} head ({b},{h})");
+            }
+    });
+
     private static void Compare(ReferenceCase c, bool rectify, HostTensor<bool>? supplied = null)
     {
         var (q, k, v) = c.Inputs();
