@@ -1,36 +1,38 @@
 using System.Diagnostics;
+using RectifiedSpaAttn.IO;
 using RectifiedSpaAttn.Metrics;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
+using RectifiedSpaAttn.Tests.TestSupport;
 using Xunit.Abstractions;
 
-namespace RectifiedSpaAttn.Tests.Reference;
+namespace RectifiedSpaAttn.Tests.Fidelity;
 
 /// <summary>
 /// The reference against the authors' own pipeline on the shared Wan case ([1, 2, 4096, 64] bf16, block 128, top_k 8,
 /// tau 0.3): with their mask supplied the outputs agree to the spec's 0.3-0.5% relative L2; our own fp64 selection
 /// differs from their bf16 one in about 1% of the mask entries.
 /// </summary>
-public class FidelityTests(ITestOutputHelper output)
+public class AuthorsPipelineFidelityTests(ITestOutputHelper output)
 {
-    private static readonly Lazy<FidelityCase> Case = new(FidelityCase.Load);
+    private static readonly Lazy<SafeTensorsFile> Case = new(() => SafeTensorsFile.Read(SharedData.Path("fidelity", "wan_d64_ff0.safetensors")));
 
     private static RectifiedSpaAttnOptions Options(HostTensor<bool>? mask = null) => new()
     {
-        QueryBlockSize = int.Parse(Case.Value.Metadata("block_size")),
-        KeyBlockSize = int.Parse(Case.Value.Metadata("block_size")),
-        MinCriticalBlocks = int.Parse(Case.Value.Metadata("top_k")),
-        Tau = double.Parse(Case.Value.Metadata("p"), System.Globalization.CultureInfo.InvariantCulture),
-        FirstFrameBlocks = int.Parse(Case.Value.Metadata("ff")),
+        QueryBlockSize = int.Parse(Case.Value.Metadata["block_size"]),
+        KeyBlockSize = int.Parse(Case.Value.Metadata["block_size"]),
+        MinCriticalBlocks = int.Parse(Case.Value.Metadata["top_k"]),
+        Tau = double.Parse(Case.Value.Metadata["p"], System.Globalization.CultureInfo.InvariantCulture),
+        FirstFrameBlocks = int.Parse(Case.Value.Metadata["ff"]),
         CriticalMask = mask,
     };
 
     [Fact]
     public void WithTheirMaskTheOutputsMatchTheAuthorsPipeline()
     {
-        FidelityCase f = Case.Value;
-        HostTensor q = f.Get("q"), k = f.Get("k"), v = f.Get("v");
-        var theirMask = (HostTensor<bool>)f.Get("mask");
+        SafeTensorsFile f = Case.Value;
+        HostTensor q = f["q"], k = f["k"], v = f["v"];
+        var theirMask = f.Get<bool>("mask");
 
         var clock = Stopwatch.StartNew();
         HostTensor<double> dense = ExactReference.DenseAttention(q, k, v);
@@ -40,9 +42,9 @@ public class FidelityTests(ITestOutputHelper output)
         output.WriteLine($"rectified {clock.ElapsedMilliseconds} ms");
         ReferenceResult sparse = ExactReference.BlockSparse(q, k, v, Options(theirMask));
 
-        double denseError = ErrorMetrics.RelativeL2(dense.Span, f.Get("dense").ToDouble().Span);
-        double rectifiedError = ErrorMetrics.RelativeL2(rectified.Output.Span, f.Get("out_rectified").ToDouble().Span);
-        double sparseError = ErrorMetrics.RelativeL2(sparse.Output.Span, f.Get("sparse_plain").ToDouble().Span);
+        double denseError = ErrorMetrics.RelativeL2(dense.Span, f["dense"].ToDouble().Span);
+        double rectifiedError = ErrorMetrics.RelativeL2(rectified.Output.Span, f["out_rectified"].ToDouble().Span);
+        double sparseError = ErrorMetrics.RelativeL2(sparse.Output.Span, f["sparse_plain"].ToDouble().Span);
         output.WriteLine($"rel L2 vs pipeline: dense {denseError:E3}, rectified {rectifiedError:E3}, sparse {sparseError:E3}");
 
         Assert.Equal(theirMask.Span.ToArray(), rectified.Mask.Span.ToArray());
@@ -54,13 +56,14 @@ public class FidelityTests(ITestOutputHelper output)
     [Fact]
     public void OwnSelectionDiffersFromTheAuthorsInFewEntries()
     {
-        FidelityCase f = Case.Value;
-        var theirMask = (HostTensor<bool>)f.Get("mask");
-        ReferenceResult ours = ExactReference.BlockSparse(f.Get("q"), f.Get("k"), f.Get("v"), Options());
+        SafeTensorsFile f = Case.Value;
+        var theirMask = f.Get<bool>("mask");
+        ReferenceResult ours = ExactReference.BlockSparse(f["q"], f["k"], f["v"], Options());
 
         int differing = ours.Mask.Span.ToArray().Zip(theirMask.Span.ToArray(), (a, b) => a != b).Count(d => d);
         double share = (double)differing / theirMask.Length;
         output.WriteLine($"{differing} of {theirMask.Length} mask entries differ ({share:P2}); density ours {ours.Density:F4}, theirs {ReferenceSteps.Density(theirMask):F4}");
-        Assert.True(share < 0.03, $"{share:P2} of the mask entries differ from the pipeline's");
+        // The bar: at least 98.5% of the entries equal (0.7% differ today).
+        Assert.True(share <= 0.015, $"{share:P2} of the mask entries differ from the pipeline's");
     }
 }
