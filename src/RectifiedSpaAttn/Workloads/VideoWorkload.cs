@@ -1,0 +1,189 @@
+using RectifiedSpaAttn.Tensors;
+using RectifiedSpaAttn.Video;
+
+namespace RectifiedSpaAttn.Workloads;
+
+/// <summary>
+/// Generates seedable, video-like attention inputs: the default input of <c>rsa demo</c> and a stand-in for the
+/// activations of a video diffusion transformer where none are at hand.
+/// </summary>
+/// <remarks>
+/// <para>Every visual token sits on the <c>T x H x W</c> grid. Its query and key are random Fourier features of its
+/// position (frequencies drawn per head, with per-axis length scales), so that <c>q . k / sqrt(D)</c> is close to
+/// <c>Sharpness * exp(-|dt/lt|^2/2 - |dy/ly|^2/2 - |dx/lx|^2/2)</c>: attention falls off smoothly with distance in space
+/// and time. Heads cycle through four patterns: local (lt, ly, lx = 1, 1.5, 2 tokens), within-frame (0.6, 3, 5),
+/// across-frame (4, 1, 1.5) and broad (2, 4, 6), each jittered per head. Independent content noise on queries and keys
+/// keeps tokens of one block distinct.</para>
+/// <para>A few sink tokens per batch item get keys aligned with a direction every query shares, so they draw
+/// attention from everywhere, as in real models. Valid text keys share that direction more weakly; invalid text slots
+/// hold unrelated noise. Values are smooth waves over the grid (smoother than the attention) plus noise, so pooled
+/// block means of V are informative, which is what rectification relies on.</para>
+/// <para>The result depends only on the options: the same seed gives the same bits on every run.</para>
+/// </remarks>
+public static class VideoWorkload
+{
+    /// <summary>Generates Q, K and V for <paramref name="options"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException">A setting is out of range (see <see cref="VideoWorkloadOptions.Validate"/>).</exception>
+    public static VideoWorkloadData Generate(VideoWorkloadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        int batch = options.Batch, heads = options.Heads, s = options.SequenceLength, d = options.HeadDim;
+        var q = new HostTensor<float>(batch, heads, s, d);
+        var k = new HostTensor<float>(batch, heads, s, d);
+        var v = new HostTensor<float>(batch, heads, s, d);
+
+        int[][] sinks = new int[batch][];
+        for (int b = 0; b < batch; b++) sinks[b] = ChooseSinks(options, new WorkloadRandom(options.Seed, -1L - b));
+
+        // Each (batch, head) slice has its own random stream, so the parallel loop cannot change the bits.
+        Parallel.For(0, batch * heads, slice =>
+        {
+            int b = slice / heads, h = slice % heads;
+            var random = new WorkloadRandom(options.Seed, 1L + slice);
+            var head = new HeadGenerator(options, h, random);
+            head.Fill(q.Row(b, h), k.Row(b, h), v.Row(b, h), sinks[b]);
+        });
+        return new VideoWorkloadData(options, q, k, v) { Sinks = sinks };
+    }
+
+    // Floyd's algorithm: count distinct tokens with O(count) work however large the grid.
+    private static int[] ChooseSinks(VideoWorkloadOptions options, WorkloadRandom random)
+    {
+        int n = options.Grid.TokenCount, count = options.SinkCount;
+        var chosen = new HashSet<int>();
+        for (int j = n - count; j < n; j++)
+        {
+            int candidate = random.NextInt(j + 1);
+            chosen.Add(chosen.Contains(candidate) ? j : candidate);
+        }
+        int[] result = [.. chosen];
+        Array.Sort(result);
+        return result;
+    }
+
+    /// <summary>Generates the Q, K, V slices of one (batch item, head).</summary>
+    private sealed class HeadGenerator
+    {
+        private readonly VideoWorkloadOptions _options;
+        private readonly WorkloadRandom _random;
+        private readonly PositionalFeatures _attention;
+        private readonly PositionalFeatures _values;
+        private readonly double[] _shared; // unit direction every query shares; sinks and text keys align with it
+        private readonly double _featureScale, _noise, _quarterRootD;
+
+        public HeadGenerator(VideoWorkloadOptions options, int head, WorkloadRandom random)
+        {
+            _options = options;
+            _random = random;
+            int d = options.HeadDim;
+            HeadPattern pattern = HeadPattern.For(head);
+            // Per-axis jitter so that heads of one pattern still differ.
+            pattern = pattern with
+            {
+                Time = pattern.Time * options.LengthScale * Math.Exp(random.Uniform(-0.2, 0.2)),
+                Height = pattern.Height * options.LengthScale * Math.Exp(random.Uniform(-0.2, 0.2)),
+                Width = pattern.Width * options.LengthScale * Math.Exp(random.Uniform(-0.2, 0.2)),
+            };
+            int pairs = d / 2;
+            _attention = new PositionalFeatures(options.Grid, pairs, pattern, random, randomPhase: false);
+            _values = new PositionalFeatures(options.Grid, d, pattern.Scaled(2), random, randomPhase: true);
+            _quarterRootD = Math.Pow(d, 0.25);
+            // q . k / sqrt(D) = featureScale^2 * sum_m cos(w_m . dp) / sqrt(D) = Sharpness * (mean of the cosines).
+            _featureScale = pairs == 0 ? 0 : Math.Sqrt(options.Sharpness * Math.Sqrt(d) / pairs);
+            _noise = Math.Sqrt(options.ContentNoise);
+            _shared = RandomUnitVector(d, random);
+        }
+
+        public void Fill(Span<float> q, Span<float> k, Span<float> v, int[] sinks)
+        {
+            VideoGrid grid = _options.Grid;
+            int d = _options.HeadDim, n = grid.TokenCount;
+            var row = new double[d];
+            for (int token = 0; token < n; token++)
+            {
+                var (t, y, x) = grid.CoordinatesOf(token);
+                Positional(row, t, y, x);
+                WriteQuery(q.Slice(token * d, d), row);
+                WriteKey(k.Slice(token * d, d), row, bonus: 0);
+                WriteValue(v.Slice(token * d, d), t, y, x);
+            }
+            foreach (int sink in sinks) Add(k.Slice(sink * d, d), _shared, _options.SinkStrength * _quarterRootD);
+
+            int valid = _options.ValidTextCount;
+            for (int i = 0; i < _options.TextTokens; i++)
+            {
+                int offset = (n + i) * d;
+                if (i < valid)
+                {
+                    // A text query looks like a visual query at some position; its key favours nothing in particular
+                    // but shares the common direction.
+                    Positional(row, _random.NextInt(grid.Frames), _random.NextInt(grid.Height), _random.NextInt(grid.Width));
+                    WriteQuery(q.Slice(offset, d), row);
+                    Array.Clear(row);
+                    WriteKey(k.Slice(offset, d), row, _options.TextStrength);
+                    Noise(v.Slice(offset, d), 1);
+                }
+                else
+                {
+                    // Padding: unrelated noise that must never be attended to.
+                    Noise(q.Slice(offset, d), 1);
+                    Noise(k.Slice(offset, d), 1);
+                    Noise(v.Slice(offset, d), 1);
+                }
+            }
+        }
+
+        private void Positional(double[] row, int t, int y, int x)
+        {
+            Array.Clear(row);
+            for (int m = 0; m < _attention.Count; m++)
+            {
+                var (cos, sin) = _attention.At(m, t, y, x);
+                row[2 * m] = _featureScale * cos;
+                row[2 * m + 1] = _featureScale * sin;
+            }
+        }
+
+        private void WriteQuery(Span<float> q, double[] positional)
+        {
+            for (int i = 0; i < q.Length; i++)
+                q[i] = (float)(positional[i] + _noise * _random.NextNormal() + _quarterRootD * _shared[i]);
+        }
+
+        private void WriteKey(Span<float> k, double[] positional, double bonus)
+        {
+            // The shared-direction term gives a logit bonus of about `bonus` against every query.
+            for (int i = 0; i < k.Length; i++)
+                k[i] = (float)(positional[i] + _noise * _random.NextNormal() + bonus * _quarterRootD * _shared[i]);
+        }
+
+        private void WriteValue(Span<float> v, int t, int y, int x)
+        {
+            double valueNoise = _options.ValueNoise;
+            for (int i = 0; i < v.Length; i++)
+                v[i] = (float)(Math.Sqrt(2) * _values.At(i, t, y, x).Cos + valueNoise * _random.NextNormal());
+        }
+
+        private void Noise(Span<float> x, double scale)
+        {
+            for (int i = 0; i < x.Length; i++) x[i] = (float)(scale * _random.NextNormal());
+        }
+
+        private static void Add(Span<float> x, double[] direction, double scale)
+        {
+            for (int i = 0; i < x.Length; i++) x[i] += (float)(scale * direction[i]);
+        }
+
+        private static double[] RandomUnitVector(int d, WorkloadRandom random)
+        {
+            var u = new double[d];
+            double norm = 0;
+            for (int i = 0; i < d; i++) { u[i] = random.NextNormal(); norm += u[i] * u[i]; }
+            norm = Math.Sqrt(norm);
+            for (int i = 0; i < d; i++) u[i] /= norm;
+            return u;
+        }
+    }
+}
