@@ -1,21 +1,25 @@
 namespace RectifiedSpaAttn.Workloads;
 
 /// <summary>
-/// The attention pattern of one generated head: Gaussian-like locality with per-axis length scales in tokens, as
-/// the heads of video diffusion transformers show (local, within-frame, across-frame and broad heads).
+/// The attention pattern of one generated head. The positional logit is a sum over the three axes,
+/// <c>Sharpness * (ShareT * kt(dt) + ShareY * ky(dy) + ShareX * kx(dx))</c>, where each <c>k</c> is a Gaussian-like
+/// bump of the given length scale (in tokens) that is 1 at distance 0. The four patterns mimic the heads of video
+/// diffusion transformers: local, within-frame (spatial), same-place-across-frames (temporal) and broad.
 /// </summary>
-internal readonly record struct HeadPattern(string Name, double Time, double Height, double Width)
+internal readonly record struct HeadPattern(string Name, double ShareT, double ShareY, double ShareX, double LengthT, double LengthY, double LengthX)
 {
-    // Head h uses Patterns[h % 4]; length scales are in tokens, before the per-head jitter and the LengthScale knob.
     private static readonly HeadPattern[] Patterns =
     [
-        new("local", 1.0, 1.5, 2.0),
-        new("spatial", 0.6, 3.0, 5.0),
-        new("temporal", 4.0, 1.0, 1.5),
-        new("broad", 2.0, 4.0, 6.0),
+        new("local", 0.34, 0.33, 0.33, 1.0, 1.5, 2.0),
+        new("spatial", 0.50, 0.25, 0.25, 0.7, 3.0, 4.0),
+        new("temporal", 0.10, 0.45, 0.45, 3.0, 1.0, 1.5),
+        new("broad", 0.34, 0.33, 0.33, 2.0, 4.0, 6.0),
     ];
 
+    /// <summary>Head h uses the patterns in turn.</summary>
     public static HeadPattern For(int head) => Patterns[head % Patterns.Length];
 
-    public HeadPattern Scaled(double factor) => this with { Time = Time * factor, Height = Height * factor, Width = Width * factor };
+    public double Share(int axis) => axis switch { 0 => ShareT, 1 => ShareY, _ => ShareX };
+
+    public double Length(int axis) => axis switch { 0 => LengthT, 1 => LengthY, _ => LengthX };
 }

@@ -3,56 +3,95 @@ using RectifiedSpaAttn.Video;
 namespace RectifiedSpaAttn.Workloads;
 
 /// <summary>
-/// Random Fourier features of grid positions: for frequencies <c>w_m</c> drawn with per-axis scale
-/// <c>1 / length</c>, the angle <c>w_m . (t, y, x) + phase_m</c> of every token. Their cosines and sines give
-/// features whose dot products approximate a Gaussian kernel of the position difference, which is what makes
-/// generated attention local. The angle is separable over the axes, so only <c>M * (T + H + W)</c> sines and cosines
-/// are evaluated.
+/// Low-frequency Fourier features of grid positions, the way rotary embeddings split a head's dimensions over the
+/// t, y and x axes: each axis gets some cosine/sine pairs at frequencies below pi/E radians per token (E: the
+/// axis extent), so a feature never comes back to its starting value within the grid. Weighted by a Gaussian
+/// spectrum, the dot product of two tokens' features along one axis is a smooth bump of the distance with the pattern's
+/// length scale; summed over axes it gives the positional logit described by <see cref="HeadPattern"/>.
 /// </summary>
 internal sealed class PositionalFeatures
 {
-    private readonly double[] _cosT, _sinT, _cosY, _sinY, _cosX, _sinX;
-    private readonly VideoGrid _grid;
+    private readonly int[] _axisOfPair;     // 0 = t, 1 = y, 2 = x
+    private readonly double[] _frequency;   // radians per token
+    private readonly double[] _amplitude;   // per pair; q and k both use it, so the logit weight is its square
+    private readonly double[][] _cos, _sin;  // per pair, per coordinate along its axis: amplitude * cos/sin(angle)
 
-    public PositionalFeatures(VideoGrid grid, int count, HeadPattern lengths, WorkloadRandom random, bool randomPhase)
+    /// <param name="grid">The grid (axis extents).</param>
+    /// <param name="pairs">Cosine/sine pairs, D / 2.</param>
+    /// <param name="pattern">Shares and length scales of the head.</param>
+    /// <param name="peakLogit">The positional logit at distance 0, after division by sqrt(D).</param>
+    /// <param name="headDim">D.</param>
+    /// <param name="random">Jitters the frequencies so heads of one pattern differ.</param>
+    public PositionalFeatures(VideoGrid grid, int pairs, HeadPattern pattern, double peakLogit, int headDim, WorkloadRandom random)
     {
-        _grid = grid;
-        Count = count;
-        _cosT = new double[count * grid.Frames]; _sinT = new double[_cosT.Length];
-        _cosY = new double[count * grid.Height]; _sinY = new double[_cosY.Length];
-        _cosX = new double[count * grid.Width]; _sinX = new double[_cosX.Length];
-        for (int m = 0; m < count; m++)
+        Pairs = pairs;
+        _axisOfPair = new int[pairs];
+        _frequency = new double[pairs];
+        _amplitude = new double[pairs];
+        Span<int> counts = stackalloc int[3];
+        SplitPairs(pairs, counts);
+        int[] extents = [grid.Frames, grid.Height, grid.Width];
+        // Axes with one position or no pairs carry no locality; the others share the whole peak logit.
+        double shareSum = 0;
+        for (int axis = 0; axis < 3; axis++) if (extents[axis] > 1 && counts[axis] > 0) shareSum += pattern.Share(axis);
+        int p = 0;
+        for (int axis = 0; axis < 3; axis++)
         {
-            double wt = random.NextNormal() / lengths.Time;
-            double wy = random.NextNormal() / lengths.Height;
-            double wx = random.NextNormal() / lengths.Width;
-            double phase = randomPhase ? random.Uniform(0, 2 * Math.PI) : 0;
-            Fill(_cosT, _sinT, m, grid.Frames, wt, phase);
-            Fill(_cosY, _sinY, m, grid.Height, wy, 0);
-            Fill(_cosX, _sinX, m, grid.Width, wx, 0);
+            int first = p;
+            double weightSum = 0;
+            for (int f = 0; f < counts[axis]; f++, p++)
+            {
+                // Half-integer harmonics of the period 2E, jittered: never a constant feature, never a wrap-around.
+                double harmonic = f + 0.5 + random.Uniform(-0.2, 0.2);
+                double omega = Math.PI * harmonic / Math.Max(extents[axis], 1);
+                double spectral = Math.Exp(-0.5 * Square(omega * pattern.Length(axis)));
+                _axisOfPair[p] = axis;
+                _frequency[p] = omega;
+                _amplitude[p] = spectral;
+                weightSum += spectral;
+            }
+            // Normalise so that this axis contributes share * peakLogit at distance 0.
+            double logitWeight = extents[axis] == 1 || weightSum == 0 ? 0 : pattern.Share(axis) / shareSum * peakLogit * Math.Sqrt(headDim);
+            for (int i = first; i < p; i++) _amplitude[i] = Math.Sqrt(logitWeight * _amplitude[i] / weightSum);
+        }
+
+        // Tabulate: a pair depends on one coordinate only, so the grid needs E sines and cosines per pair.
+        _cos = new double[pairs][];
+        _sin = new double[pairs][];
+        for (int i = 0; i < pairs; i++)
+        {
+            int extent = extents[_axisOfPair[i]];
+            _cos[i] = new double[extent];
+            _sin[i] = new double[extent];
+            for (int c = 0; c < extent; c++)
+            {
+                _cos[i][c] = _amplitude[i] * Math.Cos(_frequency[i] * c);
+                _sin[i][c] = _amplitude[i] * Math.Sin(_frequency[i] * c);
+            }
         }
     }
 
-    /// <summary>Number of frequencies M.</summary>
-    public int Count { get; }
+    /// <summary>Cosine/sine pairs.</summary>
+    public int Pairs { get; }
 
-    /// <summary>Cosine and sine of frequency <paramref name="m"/>'s angle at grid point (t, y, x).</summary>
-    public (double Cos, double Sin) At(int m, int t, int y, int x)
+    /// <summary>Writes the 2 * <see cref="Pairs"/> features of grid point (t, y, x) into <paramref name="row"/>.</summary>
+    public void Write(Span<double> row, int t, int y, int x)
     {
-        // Angle addition: e^{i(a+b+c)} = e^{ia} e^{ib} e^{ic}.
-        int it = m * _grid.Frames + t, iy = m * _grid.Height + y, ix = m * _grid.Width + x;
-        double c1 = _cosT[it], s1 = _sinT[it], c2 = _cosY[iy], s2 = _sinY[iy], c3 = _cosX[ix], s3 = _sinX[ix];
-        double c12 = c1 * c2 - s1 * s2, s12 = s1 * c2 + c1 * s2;
-        return (c12 * c3 - s12 * s3, s12 * c3 + c12 * s3);
-    }
-
-    private static void Fill(double[] cos, double[] sin, int m, int extent, double frequency, double phase)
-    {
-        for (int i = 0; i < extent; i++)
+        for (int p = 0; p < Pairs; p++)
         {
-            double angle = frequency * i + phase;
-            cos[m * extent + i] = Math.Cos(angle);
-            sin[m * extent + i] = Math.Sin(angle);
+            int coordinate = _axisOfPair[p] switch { 0 => t, 1 => y, _ => x };
+            row[2 * p] = _cos[p][coordinate];
+            row[2 * p + 1] = _sin[p][coordinate];
         }
     }
+
+    // Like rotary embeddings for video, time gets a quarter of the pairs and the two spatial axes share the rest.
+    private static void SplitPairs(int pairs, Span<int> counts)
+    {
+        counts[0] = pairs >= 3 ? Math.Max(1, pairs / 4) : 0;
+        counts[1] = (pairs - counts[0]) / 2;
+        counts[2] = pairs - counts[0] - counts[1];
+    }
+
+    private static double Square(double x) => x * x;
 }

@@ -63,15 +63,18 @@ public static class VideoWorkload
         return result;
     }
 
+    // Length scales (tokens) of the value waves: smoother than attention, so that a block's mean value stands for it.
+    private const double ValueLengthT = 2, ValueLengthY = 4, ValueLengthX = 6;
+
     /// <summary>Generates the Q, K, V slices of one (batch item, head).</summary>
     private sealed class HeadGenerator
     {
         private readonly VideoWorkloadOptions _options;
         private readonly WorkloadRandom _random;
         private readonly PositionalFeatures _attention;
-        private readonly PositionalFeatures _values;
+        private readonly ValueWaves _values;
         private readonly double[] _shared; // unit direction every query shares; sinks and text keys align with it
-        private readonly double _featureScale, _noise, _quarterRootD;
+        private readonly double _noise, _quarterRootD;
 
         public HeadGenerator(VideoWorkloadOptions options, int head, WorkloadRandom random)
         {
@@ -80,19 +83,17 @@ public static class VideoWorkload
             int d = options.HeadDim;
             HeadPattern pattern = HeadPattern.For(head);
             // Per-axis jitter so that heads of one pattern still differ.
+            double scale = options.LengthScale;
             pattern = pattern with
             {
-                Time = pattern.Time * options.LengthScale * Math.Exp(random.Uniform(-0.2, 0.2)),
-                Height = pattern.Height * options.LengthScale * Math.Exp(random.Uniform(-0.2, 0.2)),
-                Width = pattern.Width * options.LengthScale * Math.Exp(random.Uniform(-0.2, 0.2)),
+                LengthT = pattern.LengthT * scale * Math.Exp(random.Uniform(-0.2, 0.2)),
+                LengthY = pattern.LengthY * scale * Math.Exp(random.Uniform(-0.2, 0.2)),
+                LengthX = pattern.LengthX * scale * Math.Exp(random.Uniform(-0.2, 0.2)),
             };
-            int pairs = d / 2;
-            _attention = new PositionalFeatures(options.Grid, pairs, pattern, random, randomPhase: false);
-            _values = new PositionalFeatures(options.Grid, d, pattern.Scaled(2), random, randomPhase: true);
+            _attention = new PositionalFeatures(options.Grid, d / 2, pattern, options.Sharpness, d, random);
+            _values = new ValueWaves(options.Grid, d, ValueLengthT * scale, ValueLengthY * scale, ValueLengthX * scale, random);
             _quarterRootD = Math.Pow(d, 0.25);
-            // q . k / sqrt(D) = featureScale^2 * sum_m cos(w_m . dp) / sqrt(D) = Sharpness * (mean of the cosines).
-            _featureScale = pairs == 0 ? 0 : Math.Sqrt(options.Sharpness * Math.Sqrt(d) / pairs);
-            _noise = Math.Sqrt(options.ContentNoise);
+            _noise = options.ContentNoise;
             _shared = RandomUnitVector(d, random);
         }
 
@@ -138,12 +139,7 @@ public static class VideoWorkload
         private void Positional(double[] row, int t, int y, int x)
         {
             Array.Clear(row);
-            for (int m = 0; m < _attention.Count; m++)
-            {
-                var (cos, sin) = _attention.At(m, t, y, x);
-                row[2 * m] = _featureScale * cos;
-                row[2 * m + 1] = _featureScale * sin;
-            }
+            _attention.Write(row, t, y, x);
         }
 
         private void WriteQuery(Span<float> q, double[] positional)
@@ -163,7 +159,7 @@ public static class VideoWorkload
         {
             double valueNoise = _options.ValueNoise;
             for (int i = 0; i < v.Length; i++)
-                v[i] = (float)(Math.Sqrt(2) * _values.At(i, t, y, x).Cos + valueNoise * _random.NextNormal());
+                v[i] = (float)(_values.At(i, t, y, x) + valueNoise * _random.NextNormal());
         }
 
         private void Noise(Span<float> x, double scale)
