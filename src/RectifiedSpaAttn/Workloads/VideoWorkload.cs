@@ -8,17 +8,20 @@ namespace RectifiedSpaAttn.Workloads;
 /// activations of a video diffusion transformer where none are at hand.
 /// </summary>
 /// <remarks>
-/// <para>Every visual token sits on the <c>T x H x W</c> grid. Its query and key are random Fourier features of its
-/// position (frequencies drawn per head, with per-axis length scales), so that <c>q . k / sqrt(D)</c> is close to
-/// <c>Sharpness * exp(-|dt/lt|^2/2 - |dy/ly|^2/2 - |dx/lx|^2/2)</c>: attention falls off smoothly with distance in space
-/// and time. Heads cycle through four patterns: local (lt, ly, lx = 1, 1.5, 2 tokens), within-frame (0.6, 3, 5),
-/// across-frame (4, 1, 1.5) and broad (2, 4, 6), each jittered per head. Independent content noise on queries and keys
-/// keeps tokens of one block distinct.</para>
+/// <para>Every visual token sits on the <c>T x H x W</c> grid. Its query and key hold low-frequency Fourier features
+/// of its position, split over the t, y and x axes the way rotary embeddings of video transformers are, with a
+/// Gaussian spectrum per axis: <c>q . k / sqrt(D)</c> is close to
+/// <c>Sharpness * (st * kt(dt) + sy * ky(dy) + sx * kx(dx))</c>, a sum of smooth bumps of the distance along each axis.
+/// Heads cycle through four patterns of shares and length scales: local (lt, ly, lx = 1, 1.5, 2 tokens), within-frame
+/// (0.7, 3, 4, most weight on the same frame), same-place-across-frames (3, 1, 1.5, most weight on the spatial axes)
+/// and broad (2, 4, 6), each jittered per head. Independent content noise on queries and keys keeps tokens of one
+/// block distinct.</para>
 /// <para>A few sink tokens per batch item get keys aligned with a direction every query shares, so they draw
-/// attention from everywhere, as in real models. Valid text keys share that direction more weakly; invalid text slots
-/// hold unrelated noise. Values are smooth waves over the grid (smoother than the attention) plus noise, so pooled
-/// block means of V are informative, which is what rectification relies on.</para>
-/// <para>The result depends only on the options: the same seed gives the same bits on every run.</para>
+/// attention from everywhere, as in real models. Valid text keys share that direction too; invalid text slots hold
+/// unrelated noise. Values are smooth plane waves over the grid plus noise, so pooled block means of V are
+/// informative, which is what rectification relies on.</para>
+/// <para>The result depends only on the options: the same seed gives the same bits on every run (each (batch, head)
+/// slice has its own random stream, so the parallel generation cannot change them).</para>
 /// </remarks>
 public static class VideoWorkload
 {
@@ -45,7 +48,7 @@ public static class VideoWorkload
             var head = new HeadGenerator(options, h, random);
             head.Fill(q.Row(b, h), k.Row(b, h), v.Row(b, h), sinks[b]);
         });
-        return new VideoWorkloadData(options, q, k, v) { Sinks = sinks };
+        return new VideoWorkloadData(options, q, k, v) { Sinks = [.. sinks.Select(s => (IReadOnlyList<int>)Array.AsReadOnly(s))] };
     }
 
     // Floyd's algorithm: count distinct tokens with O(count) work however large the grid.
