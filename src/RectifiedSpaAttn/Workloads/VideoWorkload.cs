@@ -76,7 +76,7 @@ public static class VideoWorkload
         private readonly WorkloadRandom _random;
         private readonly PositionalFeatures _attention;
         private readonly ValueWaves _values;
-        private readonly double[] _shared; // unit direction every query shares; sinks and text keys align with it
+        private readonly int _sharedChannel; // the channel every query shares; sink and text keys load on it
         private readonly double _noise, _quarterRootD;
 
         public HeadGenerator(VideoWorkloadOptions options, int head, WorkloadRandom random)
@@ -93,11 +93,13 @@ public static class VideoWorkload
                 LengthY = pattern.LengthY * scale * Math.Exp(random.Uniform(-0.2, 0.2)),
                 LengthX = pattern.LengthX * scale * Math.Exp(random.Uniform(-0.2, 0.2)),
             };
-            _attention = new PositionalFeatures(options.Grid, d / 2, pattern, options.Sharpness, d, random);
+            // The positional pairs leave the last channel free for the shared direction: like the "massive activation"
+            // channels of real transformers, it produces the sinks, and keeps their logit bonus independent of position.
+            _attention = new PositionalFeatures(options.Grid, (d - 1) / 2, pattern, options.Sharpness, d, random);
+            _sharedChannel = d - 1;
             _values = new ValueWaves(options.Grid, d, ValueLengthT * scale, ValueLengthY * scale, ValueLengthX * scale, random);
             _quarterRootD = Math.Pow(d, 0.25);
             _noise = options.ContentNoise;
-            _shared = RandomUnitVector(d, random);
         }
 
         public void Fill(Span<float> q, Span<float> k, Span<float> v, int[] sinks)
@@ -113,7 +115,7 @@ public static class VideoWorkload
                 WriteKey(k.Slice(token * d, d), row, bonus: 0);
                 WriteValue(v.Slice(token * d, d), t, y, x);
             }
-            foreach (int sink in sinks) Add(k.Slice(sink * d, d), _shared, _options.SinkStrength * _quarterRootD);
+            foreach (int sink in sinks) k[sink * d + _sharedChannel] += (float)(_options.SinkStrength * _quarterRootD);
 
             int valid = _options.ValidTextCount;
             for (int i = 0; i < _options.TextTokens; i++)
@@ -148,14 +150,14 @@ public static class VideoWorkload
         private void WriteQuery(Span<float> q, double[] positional)
         {
             for (int i = 0; i < q.Length; i++)
-                q[i] = (float)(positional[i] + _noise * _random.NextNormal() + _quarterRootD * _shared[i]);
+                q[i] = (float)(positional[i] + _noise * _random.NextNormal() + (i == _sharedChannel ? _quarterRootD : 0));
         }
 
         private void WriteKey(Span<float> k, double[] positional, double bonus)
         {
             // The shared-direction term gives a logit bonus of about `bonus` against every query.
             for (int i = 0; i < k.Length; i++)
-                k[i] = (float)(positional[i] + _noise * _random.NextNormal() + bonus * _quarterRootD * _shared[i]);
+                k[i] = (float)(positional[i] + _noise * _random.NextNormal() + (i == _sharedChannel ? bonus * _quarterRootD : 0));
         }
 
         private void WriteValue(Span<float> v, int t, int y, int x)
@@ -168,21 +170,6 @@ public static class VideoWorkload
         private void Noise(Span<float> x, double scale)
         {
             for (int i = 0; i < x.Length; i++) x[i] = (float)(scale * _random.NextNormal());
-        }
-
-        private static void Add(Span<float> x, double[] direction, double scale)
-        {
-            for (int i = 0; i < x.Length; i++) x[i] += (float)(scale * direction[i]);
-        }
-
-        private static double[] RandomUnitVector(int d, WorkloadRandom random)
-        {
-            var u = new double[d];
-            double norm = 0;
-            for (int i = 0; i < d; i++) { u[i] = random.NextNormal(); norm += u[i] * u[i]; }
-            norm = Math.Sqrt(norm);
-            for (int i = 0; i < d; i++) u[i] /= norm;
-            return u;
         }
     }
 }
