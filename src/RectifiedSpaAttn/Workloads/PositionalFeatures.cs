@@ -4,10 +4,11 @@ namespace RectifiedSpaAttn.Workloads;
 
 /// <summary>
 /// Low-frequency Fourier features of grid positions, the way rotary embeddings split a head's dimensions over the
-/// t, y and x axes: each axis gets some cosine/sine pairs at frequencies below pi/E radians per token (E: the
-/// axis extent), so a feature never comes back to its starting value within the grid. Weighted by a Gaussian
-/// spectrum, the dot product of two tokens' features along one axis is a smooth bump of the distance with the pattern's
-/// length scale; summed over axes it gives the positional logit described by <see cref="HeadPattern"/>.
+/// t, y and x axes: each axis gets some cosine/sine pairs at (jittered) half-integer multiples of pi/E radians per
+/// token (E: the axis extent). The dot product of two tokens' pairs depends only on their distance, and the
+/// half-integer harmonics keep any distance within the grid from scoring like distance 0 (no wrap-around). Weighted by
+/// a Gaussian spectrum, the dot product along one axis is a smooth bump of the distance with the pattern's length
+/// scale; summed over axes it gives the positional logit described by <see cref="HeadPattern"/>.
 /// </summary>
 internal sealed class PositionalFeatures
 {
@@ -17,7 +18,7 @@ internal sealed class PositionalFeatures
     private readonly double[][] _cos, _sin;  // per pair, per coordinate along its axis: amplitude * cos/sin(angle)
 
     /// <param name="grid">The grid (axis extents).</param>
-    /// <param name="pairs">Cosine/sine pairs, D / 2.</param>
+    /// <param name="pairs">Cosine/sine pairs (the generator uses (D - 1) / 2, keeping the last channel free).</param>
     /// <param name="pattern">Shares and length scales of the head.</param>
     /// <param name="peakLogit">The positional logit at distance 0, after division by sqrt(D).</param>
     /// <param name="headDim">D.</param>
@@ -41,7 +42,7 @@ internal sealed class PositionalFeatures
             double weightSum = 0;
             for (int f = 0; f < counts[axis]; f++, p++)
             {
-                // Half-integer harmonics of the period 2E, jittered: never a constant feature, never a wrap-around.
+                // Half-integer harmonics, jittered: never a constant feature, never a wrap-around.
                 double harmonic = f + 0.5 + random.Uniform(-0.2, 0.2);
                 double omega = Math.PI * harmonic / Math.Max(extents[axis], 1);
                 double spectral = Math.Exp(-0.5 * Square(omega * pattern.Length(axis)));
