@@ -31,7 +31,7 @@ public sealed class VideoWorkloadOptions
 
     /// <summary>
     /// Peak positional logit (after the 1/sqrt(D) scale): how much more a query favours a key at its own position than
-    /// one far away in every axis, before noise. Larger is more concentrated. Default 12, which puts about 87% of each
+    /// one far away in every axis, before noise. Larger is more concentrated. Default 12, which puts about 88% of each
     /// query block's attention in its top quarter of key blocks (block 128, Gilbert order) for the default grid.
     /// </summary>
     public double Sharpness { get; init; } = 12;
@@ -47,7 +47,7 @@ public sealed class VideoWorkloadOptions
     public int SinkCount { get; init; } = 4;
 
     /// <summary>Logit bonus of a sink key over an ordinary key at the same distance. Default 4 (with the default
-    /// grid, about 3% of the attention goes to the four sinks).</summary>
+    /// grid, 2-6% of a head's attention goes to the four sinks).</summary>
     public double SinkStrength { get; init; } = 4;
 
     /// <summary>Logit bonus of valid text keys, which every visual query shares. Default 7 (with the default grid and
