@@ -68,6 +68,14 @@ public readonly record struct VideoGrid
         return (rest / Height, rest % Height, x);
     }
 
+    /// <summary>Deconstructs the grid into its extents, as for a positional record.</summary>
+    public void Deconstruct(out int frames, out int height, out int width)
+    {
+        frames = Frames;
+        height = Height;
+        width = Width;
+    }
+
     /// <summary>The grid as <c>TxHxW</c>, e.g. <c>8x16x32</c>.</summary>
     public override string ToString() => $"{Frames}x{Height}x{Width}";
 }

@@ -70,6 +70,8 @@ public class AxisOrderAndGridTests
         Assert.Throws<ArgumentOutOfRangeException>(() => grid.IndexOf(3, 0, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => grid.CoordinatesOf(60));
         Assert.Equal("3x4x5", grid.ToString());
+        var (t, h, w) = grid;
+        Assert.Equal((3, 4, 5), (t, h, w));
         Assert.Equal(new VideoGrid(3, 4, 5), grid);
     }
 }
