@@ -64,7 +64,23 @@ public readonly struct BFloat16 : IEquatable<BFloat16>, IComparable<BFloat16>, I
     /// <summary>Rounds a single to bfloat16.</summary>
     public static explicit operator BFloat16(float value) => FromSingle(value);
     /// <summary>Rounds a double to bfloat16 (through single; double rounding differs from direct rounding only in rare ties).</summary>
-    public static explicit operator BFloat16(double value) => FromSingle((float)value);
+    public static explicit operator BFloat16(double value) => FromDouble(value);
+
+    /// <summary>
+    /// Rounds a double to the nearest bfloat16 (ties to even) in one rounding step. Going through float first would
+    /// round twice and can turn a value just off a bfloat16 halfway point into an exact tie that then rounds the
+    /// wrong way; that case is detected and resolved with the double's true position.
+    /// </summary>
+    public static BFloat16 FromDouble(double value)
+    {
+        float single = (float)value;
+        uint bits = BitConverter.SingleToUInt32Bits(single);
+        bool falseTie = (bits & 0xFFFF) == 0x8000 && (double)single != value && !double.IsNaN(value) && float.IsFinite(single);
+        if (!falseTie) return FromSingle(single);
+        ushort truncated = (ushort)(bits >> 16);
+        bool trueValueIsLarger = Math.Abs(value) > Math.Abs((double)single);
+        return FromBits(trueValueIsLarger ? (ushort)(truncated + 1) : truncated);
+    }
     /// <summary>Widens to single; exact.</summary>
     public static implicit operator float(BFloat16 value) => value.ToSingle();
     /// <summary>Widens to double; exact.</summary>

@@ -25,14 +25,14 @@ internal static class ElementConvert
     }
 
     /// <summary>
-    /// Converts a double to <typeparamref name="T"/>. Narrowing to bf16 goes through single, as does fp16
-    /// for consistency with GPU conversions; bool is "non-zero".
+    /// Converts a double to <typeparamref name="T"/>: narrowing to float, bf16 and fp16 rounds once, to nearest
+    /// even; bool is "non-zero"; integer targets throw on overflow.
     /// </summary>
     public static T FromDouble<T>(double value) where T : unmanaged
     {
         if (typeof(T) == typeof(double)) return (T)(object)value;
         if (typeof(T) == typeof(float)) return (T)(object)(float)value;
-        if (typeof(T) == typeof(BFloat16)) return (T)(object)BFloat16.FromSingle((float)value);
+        if (typeof(T) == typeof(BFloat16)) return (T)(object)BFloat16.FromDouble(value);
         if (typeof(T) == typeof(Half)) return (T)(object)(Half)value;
         if (typeof(T) == typeof(bool)) return (T)(object)(value != 0);
         if (typeof(T) == typeof(ushort)) return (T)(object)checked((ushort)value);

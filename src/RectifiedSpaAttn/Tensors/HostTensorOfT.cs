@@ -54,7 +54,7 @@ public sealed class HostTensor<T> : HostTensor where T : unmanaged
         for (int d = 0; d < Rank; d++)
         {
             if ((uint)index[d] >= (uint)Shape[d])
-                throw new IndexOutOfRangeException($"Index {index[d]} out of range for dimension {d} of {ShapeText}.");
+                throw new ArgumentOutOfRangeException(nameof(index), $"Index {index[d]} out of range for dimension {d} of {ShapeText}.");
             offset = offset * Shape[d] + index[d];
         }
         return offset;
@@ -73,7 +73,7 @@ public sealed class HostTensor<T> : HostTensor where T : unmanaged
             if (d < prefix.Length)
             {
                 if ((uint)prefix[d] >= (uint)Shape[d])
-                    throw new IndexOutOfRangeException($"Index {prefix[d]} out of range for dimension {d} of {ShapeText}.");
+                    throw new ArgumentOutOfRangeException(nameof(prefix), $"Index {prefix[d]} out of range for dimension {d} of {ShapeText}.");
                 offset = offset * Shape[d] + prefix[d];
             }
             else

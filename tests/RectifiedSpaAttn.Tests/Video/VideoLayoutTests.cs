@@ -63,8 +63,8 @@ public class VideoLayoutTests
     public void WorksForEveryElementType()
     {
         var layout = new VideoLayout(new VideoGrid(2, 3, 4));
-        var x = new HostTensor<Numerics.BFloat16>(1, 1, 24, 2);
-        for (int i = 0; i < x.Length; i++) x.Span[i] = Numerics.BFloat16.FromSingle(i);
+        var x = new HostTensor<RectifiedSpaAttn.Numerics.BFloat16>(1, 1, 24, 2);
+        for (int i = 0; i < x.Length; i++) x.Span[i] = RectifiedSpaAttn.Numerics.BFloat16.FromSingle(i);
         Assert.Equal(x.Data, layout.Unpermute(layout.Permute(x)).Data);
         var h = new HostTensor<Half>(1, 1, 24, 1);
         for (int i = 0; i < h.Length; i++) h.Span[i] = (Half)i;
