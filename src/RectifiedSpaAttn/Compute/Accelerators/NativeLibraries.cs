@@ -15,12 +15,10 @@ internal static class NativeLibraries
     public const string OpenCL = "libOpenCL.so.1";
 
     private static readonly ConcurrentDictionary<string, nint> s_loaded = new();
-    private static int s_registered;
 
-    /// <summary>Installs the resolver for this assembly once; must run before the first driver import is called.</summary>
-    public static void EnsureRegistered()
+    // The type initializer runs once, and blocks concurrent first callers, before any member is used.
+    static NativeLibraries()
     {
-        if (Interlocked.Exchange(ref s_registered, 1) != 0) return;
         try
         {
             NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
@@ -32,18 +30,23 @@ internal static class NativeLibraries
         }
     }
 
+    /// <summary>Installs the resolver for this assembly; must run before the first driver import is called.</summary>
+    public static void EnsureRegistered()
+    {
+        // Nothing to do: calling any member runs the type initializer above.
+    }
+
     /// <summary>The file name the platform uses for <paramref name="library"/> (for messages).</summary>
     public static string PlatformFileName(string library) => Candidates(library)[0];
 
     /// <summary>Loads <paramref name="library"/> (any of its platform names) without throwing.</summary>
     public static bool TryLoad(string library, out nint handle)
     {
-        EnsureRegistered();
         if (s_loaded.TryGetValue(library, out handle)) return true;
         foreach (string candidate in Candidates(library))
         {
-            if (NativeLibrary.TryLoad(candidate, typeof(NativeLibraries).Assembly, DllImportSearchPath.SafeDirectories, out handle)
-                || NativeLibrary.TryLoad(candidate, out handle))
+            // The plain OS loader only: the assembly-aware overload could consult this very resolver again.
+            if (NativeLibrary.TryLoad(candidate, out handle))
             {
                 s_loaded[library] = handle;
                 return true;

@@ -27,10 +27,21 @@ internal static unsafe class OpenCLDriver
                 OpenCLErrors.Check(clGetPlatformIDs(count, p, null), "clGetPlatformIDs");
 
             var devices = new List<AcceleratorInfo>();
-            foreach (nint platform in platforms) AddDevices(platform, devices);
-            return devices.Count == 0
-                ? BackendStatus.Unavailable($"the {count} OpenCL platform(s) offer no available device")
-                : BackendStatus.Available(devices);
+            string? firstError = null;
+            foreach (nint platform in platforms)
+            {
+                // One broken vendor driver must not hide the devices of the others.
+                try
+                {
+                    AddDevices(platform, devices);
+                }
+                catch (AcceleratorException e)
+                {
+                    firstError ??= e.Message;
+                }
+            }
+            if (devices.Count > 0) return BackendStatus.Available(devices);
+            return BackendStatus.Unavailable(firstError ?? $"the {count} OpenCL platform(s) offer no available device");
         }
         catch (AcceleratorException e)
         {
