@@ -144,6 +144,23 @@ public sealed class LaunchTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public void EmptyBuffersCanBePassed(AcceleratorKind kind)
+    {
+        Accelerator? accelerator = TestAccelerators.Shared(kind, output);
+        if (accelerator is null) return;
+        using DeviceBuffer<float> empty = accelerator.Allocate<float>(0);
+        using DeviceBuffer<float> y = accelerator.Allocate<float>(8);
+        y.Fill(3f);
+        KernelArgument nothing = KernelArgument.Buffer(empty.View, ScalarType.Float32);
+        accelerator.Launch(TestKernels.Saxpy, new LaunchDimensions(1, 32), [nothing, nothing, KernelArgument.From(2f)]);
+        // A zero-length view of a real buffer is fine too.
+        accelerator.Launch(TestKernels.Saxpy, new LaunchDimensions(1, 32), [nothing, KernelArgument.Buffer(y.SubView(8, 0), ScalarType.Float32), KernelArgument.From(2f)]);
+        accelerator.Synchronize();
+        Assert.All(y.ToArray(), v => Assert.Equal(3f, v));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public void StreamsRunLaunchesInOrder(AcceleratorKind kind)
     {
         Accelerator? accelerator = TestAccelerators.Shared(kind, output);

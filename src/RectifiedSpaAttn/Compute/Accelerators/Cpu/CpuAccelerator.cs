@@ -15,8 +15,11 @@ public sealed class CpuAccelerator : Accelerator
     /// <summary>The CPU forms of kernels emulate NVIDIA's execution model, so the limits follow a CUDA device.</summary>
     internal const int GroupSizeLimit = 1024;
 
-    /// <summary>Shared memory is host memory here; the limit only keeps kernels portable (an H100 allows 227 KiB).</summary>
-    internal const int SharedMemoryLimit = 1 << 20;
+    /// <summary>
+    /// Shared memory is host memory here; the limit is an H100's (227 KiB per block with the opt-in) so that code
+    /// choosing tile sizes from it picks on the CPU what it would pick on the GPU.
+    /// </summary>
+    internal const int SharedMemoryLimit = 227 * 1024;
 
     private readonly CpuStream _defaultStream;
 
