@@ -49,7 +49,10 @@ public abstract class AcceleratorStream : IKernelLauncher, IDisposable
         SynchronizeCore();
     }
 
-    /// <summary>Waits for the stream's work and releases it. Does nothing for the default stream, which the accelerator owns.</summary>
+    /// <summary>
+    /// Releases the stream; work already launched on it still completes. Does nothing for the default stream, which
+    /// the accelerator owns.
+    /// </summary>
     public void Dispose()
     {
         if (!IsDefault) Release();
