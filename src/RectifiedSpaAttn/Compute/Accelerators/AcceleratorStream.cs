@@ -1,0 +1,83 @@
+namespace RectifiedSpaAttn.Compute;
+
+/// <summary>
+/// An ordered queue of launches on one accelerator (a CUDA stream, an OpenCL command queue; the CPU runs launches
+/// as they are made). Launches on one stream run in order; launches on different streams may overlap. Buffer
+/// copies and fills are ordered with the accelerator's default stream: call <see cref="Synchronize"/> on another
+/// stream before reading what its kernels wrote.
+/// </summary>
+public abstract class AcceleratorStream : IKernelLauncher, IDisposable
+{
+    private int _disposed;
+
+    private protected AcceleratorStream(Accelerator accelerator, bool isDefault)
+    {
+        Accelerator = accelerator;
+        IsDefault = isDefault;
+    }
+
+    /// <summary>The accelerator this stream belongs to.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>Whether this is the accelerator's default stream (disposed with the accelerator, not by <see cref="Dispose"/>).</summary>
+    public bool IsDefault { get; }
+
+    /// <summary>
+    /// Launches <paramref name="variant"/>: checks the arguments against <see cref="KernelVariant.Parameters"/> (count,
+    /// buffer or scalar, type; buffers must be live buffers of this accelerator and lie inside them) and the
+    /// dimensions against the device's limits, then enqueues the kernel. Returns before the kernel finishes on GPUs.
+    /// </summary>
+    /// <param name="variant">The compiled kernel variant.</param>
+    /// <param name="dims">Grid, group and dynamic shared memory sizes.</param>
+    /// <param name="arguments">One argument per parameter of <paramref name="variant"/>, in order.</param>
+    /// <exception cref="ArgumentException">The arguments do not match the variant's parameters, or the dimensions exceed the device's limits.</exception>
+    /// <exception cref="NotSupportedException">The variant cannot run on this backend.</exception>
+    /// <exception cref="AcceleratorException">The driver rejected the kernel or the launch.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its accelerator was disposed.</exception>
+    public void Launch(KernelVariant variant, LaunchDimensions dims, ReadOnlySpan<KernelArgument> arguments)
+    {
+        ThrowIfDisposed();
+        Accelerator.LaunchOn(this, variant, dims, arguments);
+    }
+
+    /// <summary>Waits until everything launched on this stream has finished.</summary>
+    /// <exception cref="AcceleratorException">A kernel on this stream failed.</exception>
+    public void Synchronize()
+    {
+        ThrowIfDisposed();
+        Accelerator.ThrowIfDisposed();
+        SynchronizeCore();
+    }
+
+    /// <summary>
+    /// Releases the stream; work already launched on it still completes. Does nothing for the default stream, which
+    /// the accelerator owns.
+    /// </summary>
+    public void Dispose()
+    {
+        if (!IsDefault) Release();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the native stream once (the accelerator calls this for its default stream when disposed).</summary>
+    internal void Release()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try
+        {
+            DisposeCore();
+        }
+        finally
+        {
+            if (!IsDefault) Accelerator.OnStreamDisposed(this);
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>Waits for the stream.</summary>
+    private protected abstract void SynchronizeCore();
+
+    /// <summary>Releases the native stream.</summary>
+    private protected abstract void DisposeCore();
+}

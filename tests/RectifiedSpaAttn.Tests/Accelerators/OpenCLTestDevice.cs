@@ -1,0 +1,48 @@
+using RectifiedSpaAttn.Compute;
+using Xunit.Abstractions;
+
+namespace RectifiedSpaAttn.Tests.Accelerators;
+
+/// <summary>
+/// The one place OpenCL tests decide whether they can run. In CI (<c>CI=true</c>) a missing OpenCL platform is a
+/// failure: CI installs pocl, so its absence means a broken install step. Elsewhere the test returns early and says why.
+/// </summary>
+internal static class OpenCLTestDevice
+{
+    private static readonly Lazy<(Context Context, OpenCLAccelerator Accelerator)?> s_shared = new(() =>
+    {
+        if (!Context.IsOpenCLAvailable) return null;
+        var context = Context.Create();
+        var accelerator = (OpenCLAccelerator)context.CreateAccelerator(context.Devices.First(d => d.Kind == AcceleratorKind.OpenCL));
+        return (context, accelerator);
+    });
+
+    public static bool InCI => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A process-wide OpenCL accelerator on the first OpenCL device (shared so programs are built once; never dispose
+    /// it), or null outside CI when there is no OpenCL: then the caller returns at once.
+    /// </summary>
+    public static OpenCLAccelerator? RequireOrSkipOutsideCI(ITestOutputHelper output)
+    {
+        if (!Available(output)) return null;
+        return s_shared.Value!.Value.Accelerator;
+    }
+
+    /// <summary>A new OpenCL accelerator the caller owns (for disposal tests), under the same rule as <see cref="RequireOrSkipOutsideCI"/>.</summary>
+    public static OpenCLAccelerator? CreateOrSkipOutsideCI(ITestOutputHelper output)
+    {
+        if (!Available(output)) return null;
+        var context = Context.Create();
+        return (OpenCLAccelerator)context.CreateAccelerator(context.Devices.First(d => d.Kind == AcceleratorKind.OpenCL));
+    }
+
+    private static bool Available(ITestOutputHelper output)
+    {
+        if (Context.IsOpenCLAvailable) return true;
+        string why = $"OpenCL is {Context.OpenCLUnavailableReason}. Install pocl with .ci/install-opencl.sh.";
+        if (InCI) Assert.Fail($"CI=true but {why}");
+        output.WriteLine($"OpenCL test not run outside CI: {why}");
+        return false;
+    }
+}
