@@ -13,7 +13,7 @@ internal static class OpenCLTestDevice
     {
         if (!Context.IsOpenCLAvailable) return null;
         var context = Context.Create();
-        var accelerator = (OpenCLAccelerator)context.CreateAccelerator(context.Devices.First(d => d.Kind == AcceleratorKind.OpenCL));
+        var accelerator = (OpenCLAccelerator)context.CreateAccelerator(Pick(context));
         return (context, accelerator);
     });
 
@@ -34,7 +34,22 @@ internal static class OpenCLTestDevice
     {
         if (!Available(output)) return null;
         var context = Context.Create();
-        return (OpenCLAccelerator)context.CreateAccelerator(context.Devices.First(d => d.Kind == AcceleratorKind.OpenCL));
+        return (OpenCLAccelerator)context.CreateAccelerator(Pick(context));
+    }
+
+    /// <summary>
+    /// The OpenCL device the tests use: the first one, or the first whose platform or device name contains the
+    /// environment variable RSA_OPENCL_DEVICE (e.g. "NVIDIA" on the GPU machine, where pocl is also present).
+    /// </summary>
+    private static AcceleratorInfo Pick(Context context)
+    {
+        string? wanted = Environment.GetEnvironmentVariable("RSA_OPENCL_DEVICE");
+        var openCL = context.Devices.Where(d => d.Kind == AcceleratorKind.OpenCL).ToList();
+        AcceleratorInfo? chosen = string.IsNullOrEmpty(wanted)
+            ? openCL.FirstOrDefault()
+            : openCL.FirstOrDefault(d => d.Name.Contains(wanted, StringComparison.OrdinalIgnoreCase) || (d.PlatformName?.Contains(wanted, StringComparison.OrdinalIgnoreCase) ?? false));
+        return chosen ?? throw new InvalidOperationException(
+            $"no OpenCL device matches RSA_OPENCL_DEVICE='{wanted}'; devices: {string.Join("; ", openCL.Select(d => d.PlatformName + " / " + d.Name))}");
     }
 
     private static bool Available(ITestOutputHelper output)

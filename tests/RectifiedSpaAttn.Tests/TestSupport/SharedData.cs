@@ -2,7 +2,8 @@ namespace RectifiedSpaAttn.Tests.TestSupport;
 
 /// <summary>
 /// Locates the project's shared data folder (<c>../shared</c> beside the repository root): the fidelity case,
-/// the Gilbert vectors and the specs. Missing data is a test failure, never a skip.
+/// the Gilbert vectors and the specs (or the folder the environment variable RSA_SHARED_DATA names). Missing data is a
+/// test failure, never a skip.
 /// </summary>
 internal static class SharedData
 {
@@ -19,6 +20,9 @@ internal static class SharedData
 
     private static string FindRoot()
     {
+        // The GPU machine runs a published copy of the tests far from the repository: it names the folder directly.
+        string? overridden = Environment.GetEnvironmentVariable("RSA_SHARED_DATA");
+        if (!string.IsNullOrEmpty(overridden)) return System.IO.Path.GetFullPath(overridden);
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(System.IO.Path.Combine(dir.FullName, "RectifiedSpaAttn.sln")))
