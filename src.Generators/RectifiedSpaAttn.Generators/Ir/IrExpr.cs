@@ -188,3 +188,10 @@ public sealed class IrMath : IrExpr
     public IrMathOp Op { get; }
     public IReadOnlyList<IrExpr> Args { get; }
 }
+
+/// <summary>The length in elements of a buffer parameter as passed at launch (I64): the root of every global view's length.</summary>
+public sealed class IrBufferLength : IrExpr
+{
+    public IrBufferLength(IrParam param) : base(IrType.I64) => Param = param;
+    public IrParam Param { get; }
+}
