@@ -171,8 +171,14 @@ internal static class OpenCLExpressionWriter
         {
             case IrMathOp.Abs:
                 if (isFloat) return $"fabs({a[0]})";
-                // OpenCL's abs returns the unsigned type; C# keeps the signed one (MinValue stays MinValue here).
-                return $"(({OpenCLNames.Type(m.Type)})abs({a[0]}))";
+                if (m.Type is IrType.I32 or IrType.I64)
+                {
+                    // Spelled out on the unsigned type: MinValue stays MinValue (C# would throw), and no compiler may
+                    // assume the result is non-negative, as some do after OpenCL's abs.
+                    string t = OpenCLNames.Type(m.Type), u = Unsigned(m.Type);
+                    return $"({a[0]} < 0 ? ({t})(({u})0 - ({u}){a[0]}) : {a[0]})";
+                }
+                return a[0]; // unsigned: already its own absolute value
             case IrMathOp.Min: return isFloat ? $"fmin({a[0]}, {a[1]})" : $"min({a[0]}, {a[1]})";
             case IrMathOp.Max: return isFloat ? $"fmax({a[0]}, {a[1]})" : $"max({a[0]}, {a[1]})";
             case IrMathOp.Fma: return $"fma({a[0]}, {a[1]}, {a[2]})";
