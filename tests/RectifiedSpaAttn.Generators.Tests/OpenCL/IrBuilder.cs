@@ -111,5 +111,5 @@ internal static class Ir
     public static IrStmt Break => IrBreak.Instance;
     public static IrStmt Continue => IrContinue.Instance;
     public static IrStmt Return => IrReturn.Instance;
-    public static IrStmt Barrier => IrBarrier.Instance;
+    public static IrStmt GroupBarrier => IrBarrier.Instance;
 }
