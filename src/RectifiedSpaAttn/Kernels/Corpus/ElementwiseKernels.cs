@@ -26,4 +26,36 @@ internal static partial class ElementwiseKernels
         int i = Grid.GlobalIndexX;
         if (i < output.Length) output[i] = Element.FromFloat<T>(Element.ToFloat(input[i]) * scale);
     }
+
+    /// <summary>
+    /// Rounds pairs of floats to bf16 and to fp16 and packs each pair into one 32-bit word (element 2i in the low
+    /// half), as tensor-core operands are built in registers; then unpacks the bf16 word again.
+    /// </summary>
+    [Kernel]
+    public static void PackPairs(ArrayView<float> input, ArrayView<uint> bf16Pairs, ArrayView<uint> halfPairs, ArrayView<float> unpacked)
+    {
+        int i = Grid.GlobalIndexX;
+        if (i >= bf16Pairs.Length) return;
+        float lo = input[2 * i], hi = input[2 * i + 1];
+        uint packed = Packed.PackBFloat16(lo, hi);
+        bf16Pairs[i] = packed;
+        halfPairs[i] = Packed.PackHalf(lo, hi);
+        unpacked[2 * i] = Packed.UnpackBFloat16(packed, false);
+        unpacked[2 * i + 1] = Packed.UnpackBFloat16(packed, true);
+    }
+
+    /// <summary>
+    /// destination[4i..4i+3] = source[4i..4i+3] * 2 through 16-byte vector loads and stores (the views' element 0
+    /// must be 16-byte aligned). The scale is applied to the bits' float values so a wrong lane order shows.
+    /// </summary>
+    [Kernel]
+    public static void VectorDouble(ArrayView<float> source, ArrayView<float> destination)
+    {
+        int i = Grid.GlobalIndexX;
+        if (4L * i + 3 >= destination.Length) return;
+        UInt4 v = VectorMemory.Load16(source, 4L * i);
+        VectorMemory.Store16(destination, 4L * i, new UInt4(Twice(v.X), Twice(v.Y), Twice(v.Z), Twice(v.W)));
+    }
+
+    private static uint Twice(uint bits) => BitConverter.SingleToUInt32Bits(2f * BitConverter.UInt32BitsToSingle(bits));
 }
