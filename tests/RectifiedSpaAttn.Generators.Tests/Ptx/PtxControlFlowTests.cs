@@ -8,8 +8,7 @@ namespace RectifiedSpaAttn.Generators.Tests.Ptx;
 public class PtxControlFlowTests(ITestOutputHelper output)
 {
     /// <summary>y[i] = a * x[i] + y[i] when i &lt; y.Length.</summary>
-    [Fact]
-    public void ElementwiseWithBoundsCheck()
+    internal static IrKernel ElementwiseWithBoundsCheckKernel()
     {
         var k = new IrKernelBuilder("saxpy");
         IrParam x = k.Buffer("x", IrType.F32), y = k.Buffer("y", IrType.F32), a = k.Scalar("a", IrType.F32);
@@ -18,7 +17,13 @@ public class PtxControlFlowTests(ITestOutputHelper output)
         k.Assign(i, E.GlobalX);
         k.If(E.Lt(E.Wide(E.Ref(i)), E.Len(yv)), () =>
             k.Store(yv, E.Wide(E.Ref(i)), E.Add(E.Mul(E.Arg(a), E.Load(xv, E.Wide(E.Ref(i)))), E.Load(yv, E.Wide(E.Ref(i))))));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void ElementwiseWithBoundsCheck()
+    {
+        string ptx = Compile(ElementwiseWithBoundsCheckKernel(), output);
 
         Assert.Contains(".version 7.8", ptx);
         Assert.Contains(".target sm_80", ptx);
@@ -36,8 +41,7 @@ public class PtxControlFlowTests(ITestOutputHelper output)
     }
 
     /// <summary>Every scalar type's .param width per the contract, and their values reaching memory.</summary>
-    [Fact]
-    public void ScalarParametersFollowTheContract()
+    internal static IrKernel ScalarParametersFollowTheContractKernel()
     {
         var k = new IrKernelBuilder("scalars");
         IrParam o = k.Buffer("out", IrType.U64);
@@ -56,7 +60,13 @@ public class PtxControlFlowTests(ITestOutputHelper output)
             };
             k.Store(ov, E.I64(n), asU64);
         }
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void ScalarParametersFollowTheContract()
+    {
+        string ptx = Compile(ScalarParametersFollowTheContractKernel(), output);
 
         Assert.Contains(".param .s32 s_I32,", ptx);
         Assert.Contains(".param .u32 s_U32,", ptx);
@@ -74,8 +84,7 @@ public class PtxControlFlowTests(ITestOutputHelper output)
     }
 
     /// <summary><c>i &lt; n ? x[i] : 0</c> must not load when the condition is false; a load-free one is a select.</summary>
-    [Fact]
-    public void ConditionalWithALoadOnOneSideBranches()
+    internal static IrKernel ConditionalWithALoadOnOneSideBranchesKernel()
     {
         var k = new IrKernelBuilder("guarded_load");
         IrParam x = k.Buffer("x", IrType.F32), o = k.Buffer("out", IrType.F32), n = k.Scalar("n", IrType.I32);
@@ -86,7 +95,13 @@ public class PtxControlFlowTests(ITestOutputHelper output)
         k.Assign(w, E.Cond(E.Gt(E.Ref(v), E.F32(1)), E.Ref(v), E.F32(-1)));
         k.Assign(both, E.Cond(E.Gt(E.Ref(v), E.F32(0)), E.Lt(E.Ref(i), E.I32(7)), E.Bool(false))); // v > 0 && i < 7
         k.If(E.Ref(both), () => k.Store(ov, E.Wide(E.Ref(i)), E.Ref(w)));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void ConditionalWithALoadOnOneSideBranches()
+    {
+        string ptx = Compile(ConditionalWithALoadOnOneSideBranchesKernel(), output);
 
         int branch = IndexOf(ptx, $@"@!{P} bra \$L_\d+_endsel");
         int load = IndexOf(ptx, $@"ld\.global\.f32 {F}, \[{RD}\]");
@@ -96,8 +111,7 @@ public class PtxControlFlowTests(ITestOutputHelper output)
     }
 
     /// <summary>for (j = 0; j &lt; 100; j++) { if (j % 3 == 1) continue; if (acc &gt; limit) break; acc += j; } with an early return.</summary>
-    [Fact]
-    public void BreakContinueAndReturn()
+    internal static IrKernel BreakContinueAndReturnKernel()
     {
         var k = new IrKernelBuilder("loops");
         IrParam o = k.Buffer("out", IrType.I32), n = k.Scalar("n", IrType.I32), limit = k.Scalar("limit", IrType.I32);
@@ -119,7 +133,13 @@ public class PtxControlFlowTests(ITestOutputHelper output)
             k.If(E.Lt(E.Ref(acc), E.I32(10)), () => k.Emit(IrBreak.Instance));
         });
         k.Store(ov, E.Wide(E.Ref(i)), E.Ref(acc));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void BreakContinueAndReturn()
+    {
+        string ptx = Compile(BreakContinueAndReturnKernel(), output);
 
         string[] ins = Instructions(ptx);
         Assert.True(ins.Count(l => l == "ret") >= 2, "The early return and the end of the kernel both return.");
@@ -131,8 +151,7 @@ public class PtxControlFlowTests(ITestOutputHelper output)
         AssertInstruction(ptx, @"bra \$L_\d+_loop"); // the endless loop jumps back unconditionally
     }
 
-    [Fact]
-    public void SpecialRegisters()
+    internal static IrKernel SpecialRegistersKernel()
     {
         var k = new IrKernelBuilder("specials");
         IrParam o = k.Buffer("out", IrType.I32);
@@ -140,7 +159,13 @@ public class PtxControlFlowTests(ITestOutputHelper output)
         IrSpecialKind[] kinds = Enum.GetValues<IrSpecialKind>();
         for (int n = 0; n < kinds.Length; n++)
             k.Store(ov, E.Add(E.Mul(E.Wide(E.Sp(IrSpecialKind.GroupLinearIdx)), E.I64(kinds.Length)), E.I64(n)), E.Sp(kinds[n]));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void SpecialRegisters()
+    {
+        string ptx = Compile(SpecialRegistersKernel(), output);
 
         foreach (string sr in new[] { "%ctaid.x", "%ctaid.y", "%ctaid.z", "%nctaid.x", "%nctaid.y", "%nctaid.z", "%tid.x", "%tid.y", "%tid.z", "%ntid.x", "%ntid.y", "%ntid.z", "%laneid" })
             AssertInstruction(ptx, $@"mov\.u32 {R}, {System.Text.RegularExpressions.Regex.Escape(sr)}");

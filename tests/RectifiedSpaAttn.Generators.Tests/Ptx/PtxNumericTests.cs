@@ -9,8 +9,7 @@ namespace RectifiedSpaAttn.Generators.Tests.Ptx;
 public class PtxNumericTests(ITestOutputHelper output)
 {
     /// <summary>bf16/f16 loads widened to f32, f32 results rounded back, and packing/unpacking of pairs.</summary>
-    [Fact]
-    public void Bf16AndF16LoadConvertStore()
+    internal static IrKernel Bf16AndF16LoadConvertStoreKernel()
     {
         var k = new IrKernelBuilder("halves");
         IrParam xb = k.Buffer("xb", IrType.BF16), xh = k.Buffer("xh", IrType.F16), ob = k.Buffer("ob", IrType.BF16),
@@ -32,7 +31,13 @@ public class PtxNumericTests(ITestOutputHelper output)
         k.Store(ofv, E.I64(1), E.Math(IrMathOp.UnpackBF16, IrType.F32, E.Ref(pb), E.Bool(true)));
         k.Store(ofv, E.I64(2), E.Math(IrMathOp.UnpackF16, IrType.F32, E.Ref(ph), E.Bool(false)));
         k.Store(ofv, E.I64(3), E.Math(IrMathOp.UnpackF16, IrType.F32, E.Ref(ph), E.Bool(true)));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void Bf16AndF16LoadConvertStore()
+    {
+        string ptx = Compile(Bf16AndF16LoadConvertStoreKernel(), output);
 
         AssertInstruction(ptx, $@"ld\.global\.b16 {RS}, \[{RD}\]");
         AssertInstruction(ptx, $@"st\.global\.b16 \[{RD}\], {RS}");
@@ -53,8 +58,7 @@ public class PtxNumericTests(ITestOutputHelper output)
     }
 
     /// <summary>Integer arithmetic, shifts, compares and conversions of every type, with C# semantics.</summary>
-    [Fact]
-    public void IntegerAndFloatOperationsFollowCSharp()
+    internal static IrKernel IntegerAndFloatOperationsFollowCSharpKernel()
     {
         var k = new IrKernelBuilder("ops");
         IrParam oi = k.Buffer("oi", IrType.I32), ou = k.Buffer("ou", IrType.U32), ol = k.Buffer("ol", IrType.I64), oul = k.Buffer("oul", IrType.U64),
@@ -107,7 +111,13 @@ public class PtxNumericTests(ITestOutputHelper output)
         k.Store(v16, E.I64(0), E.Mul(HA, HA));
         k.Store(v16, E.I64(1), E.Conv(IrType.U16, LA));
         k.Store(v16, E.I64(2), E.Conv(IrType.U16, BA));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void IntegerAndFloatOperationsFollowCSharp()
+    {
+        string ptx = Compile(IntegerAndFloatOperationsFollowCSharpKernel(), output);
 
         AssertInstruction(ptx, $@"div\.s32 {R}, {R}, {R}");
         AssertInstruction(ptx, $@"rem\.s32 {R}, {R}, {R}");
@@ -147,8 +157,7 @@ public class PtxNumericTests(ITestOutputHelper output)
         AssertInstruction(ptx, $@"fma\.rn\.f64 {FD}, {FD}, {FD}, 0d3FD0000000000000");
     }
 
-    [Fact]
-    public void MathIntrinsics()
+    internal static IrKernel MathIntrinsicsKernel()
     {
         var k = new IrKernelBuilder("math");
         IrParam of = k.Buffer("of", IrType.F32), od = k.Buffer("od", IrType.F64), x = k.Scalar("x", IrType.F32), y = k.Scalar("y", IrType.F32), d = k.Scalar("d", IrType.F64);
@@ -166,7 +175,13 @@ public class PtxNumericTests(ITestOutputHelper output)
             k.Store(vd, E.I64(n++), E.Math(op, D));
         k.Store(vd, E.I64(n++), E.Math(IrMathOp.Min, D, E.F64(2)));
         k.Store(vd, E.I64(n++), E.Math(IrMathOp.Max, D, E.F64(2)));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void MathIntrinsics()
+    {
+        string ptx = Compile(MathIntrinsicsKernel(), output);
 
         AssertInstruction(ptx, $@"mul\.f32 ({F}), {F}, 0f3FB8AA3B"); // e^x = 2^(x log2 e)
         AssertInstruction(ptx, $@"ex2\.approx\.ftz\.f32 {F}, {F}");

@@ -8,8 +8,7 @@ namespace RectifiedSpaAttn.Generators.Tests.Ptx;
 public class PtxSharedAndWarpTests(ITestOutputHelper output)
 {
     /// <summary>Tree reduction of 256 floats per group in static shared memory.</summary>
-    [Fact]
-    public void SharedMemoryReductionWithBarrierAndLoop()
+    internal static IrKernel SharedMemoryReductionWithBarrierAndLoopKernel()
     {
         var k = new IrKernelBuilder("block_sum");
         IrParam x = k.Buffer("x", IrType.F32), o = k.Buffer("out", IrType.F32);
@@ -27,7 +26,13 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
             k.Emit(IrBarrier.Instance);
         }, () => k.Assign(s, E.Shr(E.Ref(s), E.I32(1))));
         k.If(E.Eq(E.Ref(t), E.I32(0)), () => k.Store(ov, E.Wide(E.Sp(IrSpecialKind.GridIdxX)), E.Load(sv, E.I32(0))));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void SharedMemoryReductionWithBarrierAndLoop()
+    {
+        string ptx = Compile(SharedMemoryReductionWithBarrierAndLoopKernel(), output);
 
         Assert.Contains(".shared .align 16 .b8 smem0[1024];", ptx);
         AssertInstruction(ptx, $@"mov\.u32 {R}, smem0");
@@ -37,9 +42,36 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
         Assert.Equal(2, Instructions(ptx).Count(l => l == "bar.sync 0"));
     }
 
-    /// <summary>Butterfly sum over the warp, plus down and indexed shuffles, then one atomic per warp.</summary>
+    internal static IrKernel ConstantIndexPartsKernel()
+    {
+        var k = new IrKernelBuilder("stencil");
+        IrParam x = k.Buffer("x", IrType.F32), o = k.Buffer("out", IrType.F32);
+        IrSharedAllocation sh = k.Shared(IrType.F32, 64);
+        IrLocal i = k.Local("i", IrType.I32), t = k.Local("t", IrType.I32);
+        IrView xv = IrKernelBuilder.View(x), ov = IrKernelBuilder.View(o), sv = IrKernelBuilder.View(sh);
+        k.Assign(i, E.Add(E.GlobalX, E.I32(2)));
+        k.Assign(t, E.Sp(IrSpecialKind.GroupIdxX));
+        k.Store(sv, E.Add(E.Ref(t), E.I32(3)), E.Add(E.Load(xv, E.Wide(E.Add(E.Ref(i), E.I32(1)))), E.Load(xv, E.Wide(E.Sub(E.Ref(i), E.I32(2))))));
+        k.Emit(IrBarrier.Instance);
+        k.Store(ov, E.Add(E.Wide(E.Ref(i)), E.I64(-2)), E.Load(sv, E.Add(E.I32(4), E.Ref(t))));
+        return k.Build();
+    }
+
+    /// <summary>x[i+1], x[i-2], sm[t+3], sm[4+t]: the constant parts of an index go into the [reg+imm] address.</summary>
     [Fact]
-    public void ShuffleReduction()
+    public void ConstantIndexPartsFoldIntoTheAddress()
+    {
+        string ptx = Compile(ConstantIndexPartsKernel(), output);
+        AssertInstruction(ptx, $@"ld\.global\.f32 {F}, \[{RD}\+4\]");
+        AssertInstruction(ptx, $@"ld\.global\.f32 {F}, \[{RD}\+-8\]");
+        AssertInstruction(ptx, $@"st\.shared\.f32 \[{R}\+12\], {F}");
+        AssertInstruction(ptx, $@"ld\.shared\.f32 {F}, \[{R}\+16\]");
+        AssertNoInstruction(ptx, $@"add\.s32 {R}, {R}, (1|-2|3|4)"); // no index arithmetic left for the constants
+        AssertInstruction(ptx, $@"st\.global\.f32 \[{RD}\+-8\], {F}");
+    }
+
+    /// <summary>Butterfly sum over the warp, plus down and indexed shuffles, then one atomic per warp.</summary>
+    internal static IrKernel ShuffleReductionKernel()
     {
         var k = new IrKernelBuilder("warp_sum");
         IrParam x = k.Buffer("x", IrType.F32), o = k.Buffer("out", IrType.F32), ints = k.Buffer("ints", IrType.I32);
@@ -57,7 +89,13 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
         k.Store(iv, E.Wide(E.GlobalX), E.Add(E.Ref(down), E.Conv(IrType.I32, E.Ref(lane0))));
         k.If(E.Eq(E.Sp(IrSpecialKind.LaneIdx), E.I32(0)), () =>
             k.Emit(new IrAtomic(IrAtomicOp.Add, null, ov, E.Wide(E.Sp(IrSpecialKind.WarpIdx)), E.Ref(v), null)));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void ShuffleReduction()
+    {
+        string ptx = Compile(ShuffleReductionKernel(), output);
 
         Assert.Equal(5, Instructions(ptx).Count(l => l.StartsWith("shfl.sync.bfly.b32", StringComparison.Ordinal)));
         AssertInstruction(ptx, $@"shfl\.sync\.bfly\.b32 {F}, {F}, 16, 31, -1");
@@ -67,8 +105,7 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
         AssertInstruction(ptx, $@"red\.global\.add\.f32 \[{RD}\], {F}");
     }
 
-    [Fact]
-    public void Atomics()
+    internal static IrKernel AtomicsKernel()
     {
         var k = new IrKernelBuilder("atomics");
         IrParam counts = k.Buffer("counts", IrType.I32), sum = k.Buffer("sum", IrType.F32), o = k.Buffer("out", IrType.I32), u = k.Buffer("u", IrType.U32);
@@ -84,7 +121,13 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
         k.Emit(new IrAtomic(IrAtomicOp.Add, null, shv, E.I32(2), E.U32(3), null));
         k.Emit(new IrAtomic(IrAtomicOp.Add, null, uv, E.I64(0), E.Ref(su), null));
         k.Store(ov, E.Wide(E.GlobalX), E.Add(E.Add(E.Ref(old), E.Ref(prev)), E.Ref(mx)));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void Atomics()
+    {
+        string ptx = Compile(AtomicsKernel(), output);
 
         AssertInstruction(ptx, $@"atom\.global\.add\.s32 {R}, \[{RD}\], {R}");
         AssertInstruction(ptx, $@"red\.global\.add\.f32 \[{RD}\], {F}");
@@ -100,8 +143,7 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
     }
 
     /// <summary>16 bytes global -> shared -> global through 128-bit accesses.</summary>
-    [Fact]
-    public void VectorLoadsAndStores()
+    internal static IrKernel VectorLoadsAndStoresKernel()
     {
         var k = new IrKernelBuilder("copy16");
         IrParam src = k.Buffer("src", IrType.U16), dst = k.Buffer("dst", IrType.U16);
@@ -115,7 +157,13 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
         k.Emit(IrBarrier.Instance);
         k.Emit(new IrVectorLoad(z, shv, E.Mul(E.Xor(t, E.I32(1)), E.I32(8))));
         k.Emit(new IrVectorStore(dv, E.Wide(E.Mul(E.GlobalX, E.I32(8))), z.Select(l => (IrExpr)E.Ref(l)).ToArray()));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Fact]
+    public void VectorLoadsAndStores()
+    {
+        string ptx = Compile(VectorLoadsAndStoresKernel(), output);
 
         AssertInstruction(ptx, $@"ld\.global\.v4\.u32 \{{{R}, {R}, {R}, {R}\}}, \[{RD}\]");
         AssertInstruction(ptx, $@"st\.shared\.v4\.u32 \[{R}\], \{{{R}, {R}, {R}, {R}\}}");

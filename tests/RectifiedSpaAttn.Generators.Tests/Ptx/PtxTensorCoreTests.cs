@@ -12,10 +12,7 @@ public class PtxTensorCoreTests(ITestOutputHelper output)
     /// 512 of dynamic shared memory by cp.async; A's fragments come from ldmatrix.x4 (lane l gives row l%16, column
     /// 8*(l/16)), B's from ldmatrix.x2.trans (lane l&lt;16 gives k-row l). D is written per the mma accumulator layout.
     /// </summary>
-    [Theory]
-    [InlineData(IrMmaKind.BF16)]
-    [InlineData(IrMmaKind.F16)]
-    public void MmaTileWithLdmatrixAndAsyncCopy(IrMmaKind kind)
+    internal static IrKernel MmaTileWithLdmatrixAndAsyncCopyKernel(IrMmaKind kind)
     {
         IrType elem = kind == IrMmaKind.BF16 ? IrType.BF16 : IrType.F16;
         var k = new IrKernelBuilder("mma_tile_" + kind.ToString().ToLowerInvariant());
@@ -53,7 +50,15 @@ public class PtxTensorCoreTests(ITestOutputHelper output)
         k.Store(dv, at(E.Add(row, E.I32(8)), 0), E.Ref(acc[2]));
         k.Store(dv, at(E.Add(row, E.I32(8)), 1), E.Ref(acc[3]));
         k.Store(xv, E.Wide(E.Ref(lane)), E.Ref(x1));
-        string ptx = Compile(k.Build(), output);
+        return k.Build();
+    }
+
+    [Theory]
+    [InlineData(IrMmaKind.BF16)]
+    [InlineData(IrMmaKind.F16)]
+    public void MmaTileWithLdmatrixAndAsyncCopy(IrMmaKind kind)
+    {
+        string ptx = Compile(MmaTileWithLdmatrixAndAsyncCopyKernel(kind), output);
 
         string t = kind == IrMmaKind.BF16 ? "bf16" : "f16";
         Assert.Contains(".extern .shared .align 16 .b8 dyn_smem[];", ptx);

@@ -36,10 +36,11 @@ internal sealed partial class PtxFunctionEmitter
             baseReg = t;
         }
 
-        if (index is IrConst ic) imm += ConstValue(ic) * size;
+        (IrExpr narrow, long constant) = SplitIndex(index);
+        imm += constant * size;
+        if (narrow is IrConst ic) imm += ConstValue(ic) * size;
         else
         {
-            IrExpr narrow = StripWidening(index);
             string t = Registers.New(IrType.U64);
             switch (narrow.Type)
             {
@@ -82,10 +83,12 @@ internal sealed partial class PtxFunctionEmitter
             baseReg = t;
         }
 
-        if (index is IrConst ic) imm += ConstValue(ic) * size;
+        (IrExpr narrow, long constant) = SplitIndex(index);
+        imm += constant * size;
+        if (narrow is IrConst ic) imm += ConstValue(ic) * size;
         else
         {
-            string idx = ToInt32Bits(StripWidening(index));
+            string idx = ToInt32Bits(narrow);
             string t = Registers.New(IrType.U32);
             Op(size == 1 ? $"add.s32 {t}, {baseReg}, {idx}" : $"mad.lo.s32 {t}, {idx}, {size}, {baseReg}");
             baseReg = t;
@@ -113,6 +116,28 @@ internal sealed partial class PtxFunctionEmitter
     /// </summary>
     private static IrExpr StripWidening(IrExpr index)
         => index is IrConvert { Type: IrType.I64 or IrType.U64 } c && c.Operand.Type is IrType.I32 or IrType.U32 ? c.Operand : index;
+
+    /// <summary>
+    /// Splits <c>i + c</c> / <c>i - c</c> (signed index, after <see cref="StripWidening"/>) into the variable part and
+    /// the constant, which goes into the address's immediate: unrolled code indexing <c>t + 1</c>, <c>t + 2</c>, ...
+    /// then shares one address register. The results differ only when the signed index arithmetic overflows, where
+    /// the access is out of bounds either way.
+    /// </summary>
+    private static (IrExpr Index, long Constant) SplitIndex(IrExpr index)
+    {
+        IrExpr e = StripWidening(index);
+        long k = 0;
+        while (e.Type is IrType.I32 or IrType.I64 && e is IrBinary b)
+        {
+            if (b.Op == IrBinaryOp.Add && b.Right is IrConst r) { k += ConstValue(r); e = b.Left; }
+            else if (b.Op == IrBinaryOp.Add && b.Left is IrConst l) { k += ConstValue(l); e = b.Right; }
+            else if (b.Op == IrBinaryOp.Sub && b.Right is IrConst s) { k -= ConstValue(s); e = b.Left; }
+            else break;
+            e = StripWidening(e);
+        }
+        return (e, k);
+    }
+
 
     private string ToInt64(IrExpr e)
         => e.Type is IrType.I64 or IrType.U64 ? Reg(e) : Convert(IrType.I64, e.Type, Reg(e));
