@@ -22,6 +22,8 @@ public sealed class MathAndIndexTests(ITestOutputHelper output)
         new("abs", (f, g) => F(IrMathOp.Abs, f), (f, g) => MathF.Abs(f), 0),
         new("min", (f, g) => F(IrMathOp.Min, f, g), (f, g) => float.IsNaN(g) ? f : float.IsNaN(f) ? g : MathF.Min(f, g), 0),
         new("max", (f, g) => F(IrMathOp.Max, f, g), (f, g) => float.IsNaN(g) ? f : float.IsNaN(f) ? g : MathF.Max(f, g), 0),
+        // C# never fuses a*b+c; OpenCL C may unless FP_CONTRACT is off. Random inputs expose a fused rounding.
+        new("mul add", (f, g) => Add(Mul(f, g), F32(-0.3f)), (f, g) => f * g + -0.3f, 0),
         new("fma", (f, g) => F(IrMathOp.Fma, f, g, F32(0.3f)), (f, g) => MathF.FusedMultiplyAdd(f, g, 0.3f), 0),
         new("floor", (f, g) => F(IrMathOp.Floor, Mul(f, F32(3f))), (f, g) => MathF.Floor(f * 3f), 0),
         new("ceil", (f, g) => F(IrMathOp.Ceil, Mul(f, F32(3f))), (f, g) => MathF.Ceiling(f * 3f), 0),

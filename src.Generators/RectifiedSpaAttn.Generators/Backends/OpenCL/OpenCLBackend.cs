@@ -47,7 +47,9 @@ public static class OpenCLBackend
 
         var sb = new StringBuilder();
         Header(sb, kernel, facts);
-        if (facts.UsesF64) sb.Append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n\n");
+        if (facts.UsesF64) sb.Append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
+        // OpenCL C may fuse a*b+c into one rounding by default; C# never does (IrMathOp.Fma asks for it explicitly).
+        sb.Append("#pragma OPENCL FP_CONTRACT OFF\n\n");
         sb.Append(OpenCLPrelude.Conversions);
         if (facts.UsesFloatAtomics) sb.Append(OpenCLPrelude.FloatAtomics);
         if (facts.UsesWarpCollectives) sb.Append(OpenCLPrelude.Warp);

@@ -1,0 +1,84 @@
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Generators.Ir;
+using Xunit.Abstractions;
+using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+
+namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
+
+/// <summary>Atomic add (int, uint, float), max and compare-exchange on global and shared memory, with previous values.</summary>
+public sealed class AtomicTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void AtomicsCountSumAndElectExactly()
+    {
+        OpenCLAccelerator? cl = OpenCLTestDevice.RequireOrSkipOutsideCI(output);
+        if (cl is null) return;
+        var bld = new IrBuilder();
+        IrParam xs = bld.Buffer("xs", IrType.I32), hist = bld.Buffer("hist", IrType.I32), tickets = bld.Buffer("tickets", IrType.I32);
+        IrParam counter = bld.Buffer("counter", IrType.U32), fsum = bld.Buffer("fsum", IrType.F32), mx = bld.Buffer("mx", IrType.I32);
+        IrParam slots = bld.Buffer("slots", IrType.I32), won = bld.Buffer("won", IrType.I32), groupOut = bld.Buffer("group_out", IrType.F32);
+        IrSharedAllocation localSum = bld.Shared(IrType.F32, 1), localCount = bld.Shared(IrType.I32, 1);
+        IrLocal i = bld.Local("i", IrType.I32), xl = bld.Local("x", IrType.I32), old = bld.Local("old", IrType.I32), ticket = bld.Local("ticket", IrType.U32);
+        IrLocal prev = bld.Local("prev", IrType.F32);
+        IrExpr t = S(IrSpecialKind.GroupIdxX);
+        IrKernel kernel = bld.Build("atomics",
+            Set(i, GlobalX),
+            If(Eq(t, I32(0)), Store(View(localSum), I32(0), F32(0)), Store(View(localCount), I32(0), I32(0))),
+            GroupBarrier,
+            Set(xl, Load(View(xs), R(i))),
+            new IrAtomic(IrAtomicOp.Add, null, View(hist), And(R(xl), I32(15)), I32(1), null),
+            new IrAtomic(IrAtomicOp.Add, ticket, View(counter), I32(0), U32(1), null),
+            Store(View(tickets), R(i), Conv(IrType.I32, R(ticket))),
+            new IrAtomic(IrAtomicOp.Add, prev, View(fsum), I32(0), Conv(IrType.F32, Shr(R(xl), I32(20))), null),
+            new IrAtomic(IrAtomicOp.Max, null, View(mx), I32(0), R(xl), null),
+            new IrAtomic(IrAtomicOp.CompareExchange, old, View(slots), And(R(xl), I32(7)), R(i), I32(-1)),
+            Store(View(won), R(i), Conv(IrType.I32, Eq(R(old), I32(-1)))),
+            new IrAtomic(IrAtomicOp.Add, null, View(localSum), I32(0), Conv(IrType.F32, And(R(xl), I32(255))), null),
+            new IrAtomic(IrAtomicOp.Add, null, View(localCount), I32(0), I32(1), null),
+            GroupBarrier,
+            If(Eq(t, I32(0)),
+                Store(View(groupOut), Mul(S(IrSpecialKind.GridIdxX), I32(2)), Load(View(localSum), I32(0))),
+                Store(View(groupOut), Add(Mul(S(IrSpecialKind.GridIdxX), I32(2)), I32(1)), Conv(IrType.F32, Load(View(localCount), I32(0))))));
+        KernelVariant variant = OpenCLKernelRunner.Variant(kernel, output);
+
+        int seed = OpenCLKernelRunner.NewSeed();
+        var rng = new Random(seed);
+        int group = 64, groups = rng.Next(1, 20), n = group * groups;
+        int[] x = [.. Enumerable.Range(0, n).Select(_ => rng.Next(int.MinValue, int.MaxValue))];
+        using DeviceBuffer<int> xb = cl.Allocate<int>(n), hb = cl.Allocate<int>(16), tb = cl.Allocate<int>(n), mb = cl.Allocate<int>(1);
+        using DeviceBuffer<int> sb = cl.Allocate<int>(8), wb = cl.Allocate<int>(n);
+        using DeviceBuffer<uint> cb = cl.Allocate<uint>(1);
+        using DeviceBuffer<float> fb = cl.Allocate<float>(1), gb = cl.Allocate<float>(2 * groups);
+        xb.CopyFrom(x);
+        hb.Fill(0); tb.Fill(-5); mb.Fill(int.MinValue); sb.Fill(-1); wb.Fill(-5); cb.Fill(0); fb.Fill(0); gb.Fill(float.NaN);
+        cl.Launch(variant, new LaunchDimensions(groups, group),
+        [
+            KernelArgument.Buffer(xb.View, ScalarType.Int32), KernelArgument.Buffer(hb.View, ScalarType.Int32), KernelArgument.Buffer(tb.View, ScalarType.Int32),
+            KernelArgument.Buffer(cb.View, ScalarType.UInt32), KernelArgument.Buffer(fb.View, ScalarType.Float32), KernelArgument.Buffer(mb.View, ScalarType.Int32),
+            KernelArgument.Buffer(sb.View, ScalarType.Int32), KernelArgument.Buffer(wb.View, ScalarType.Int32), KernelArgument.Buffer(gb.View, ScalarType.Float32),
+        ]);
+
+        string ctx = $"seed {seed}, {n} threads";
+        int[] h = hb.ToArray();
+        for (int k = 0; k < 16; k++) Assert.True(x.Count(v => (v & 15) == k) == h[k], $"{ctx}: histogram bin {k} = {h[k]}");
+        Assert.Equal(Enumerable.Range(0, n), tb.ToArray().OrderBy(v => v));
+        Assert.Equal((uint)n, cb.ToArray()[0]);
+        Assert.True(x.Sum(v => (float)(v >> 20)) == fb.ToArray()[0], $"{ctx}: float sum {fb.ToArray()[0]}"); // integers below 2^24: exact in any order
+        Assert.Equal(x.Max(), mb.ToArray()[0]);
+        int[] slot = sb.ToArray(), w = wb.ToArray();
+        for (int k = 0; k < 8; k++)
+        {
+            int[] contenders = [.. Enumerable.Range(0, n).Where(j => (x[j] & 7) == k)];
+            if (contenders.Length == 0) { Assert.Equal(-1, slot[k]); continue; }
+            Assert.Contains(slot[k], contenders);
+            Assert.True(contenders.Count(j => w[j] == 1) == 1 && w[slot[k]] == 1, $"{ctx}: slot {k} must have exactly one winner, thread {slot[k]}");
+        }
+        Assert.All(w, v => Assert.True(v is 0 or 1));
+        float[] go = gb.ToArray();
+        for (int g = 0; g < groups; g++)
+        {
+            Assert.True(x.Skip(g * group).Take(group).Sum(v => (float)(v & 255)) == go[2 * g], $"{ctx}: group {g} local float sum {go[2 * g]}");
+            Assert.Equal(group, go[2 * g + 1]);
+        }
+    }
+}
