@@ -45,6 +45,10 @@ internal static class CpuKernelCompiler
             }
             """;
 
+        // For debugging the backend: CPU_BACKEND_DUMP=<folder> keeps every generated source.
+        if (Environment.GetEnvironmentVariable("CPU_BACKEND_DUMP") is { Length: > 0 } dump)
+            File.WriteAllText(Path.Combine(dump, kernel.EntryPoint + ".cs"), source);
+
         var compilation = CSharpCompilation.Create(
             ns,
             [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.CSharp10))],
