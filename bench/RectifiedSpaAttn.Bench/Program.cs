@@ -12,7 +12,7 @@ string[] rest = args.Where(a => a != "--in-process").ToArray();
 
 IConfig config = DefaultConfig.Instance.AddColumn(new ThroughputColumn());
 if (inProcess)
-    config = config.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+    config = config.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance)).WithOptions(ConfigOptions.DisableOptimizationsValidator);
 
 BenchmarkSwitcher.FromAssembly(typeof(ThroughputColumn).Assembly).Run(rest, config);
 DeviceAnchors.Print(Console.Out);

@@ -76,9 +76,23 @@ internal static class TypeMapper
         foreach (ISymbol m in t.GetMembers())
         {
             if (m is IFieldSymbol { IsStatic: false, IsConst: false } f)
-                list.Add(new KeyValuePair<string, ITypeSymbol>((f.AssociatedSymbol as IPropertySymbol)?.Name ?? f.Name, f.Type));
+                list.Add(new KeyValuePair<string, ITypeSymbol>((f.AssociatedSymbol as IPropertySymbol)?.Name ?? BackingFieldOwner(f.Name), f.Type));
+        }
+        if (list.Count > 0) return list;
+        // Types from metadata hide their backing fields: use the instance properties (a record struct's positional ones).
+        foreach (ISymbol m in t.GetMembers())
+        {
+            if (m is IPropertySymbol { IsStatic: false, IsIndexer: false, GetMethod: not null } p && p.Name != "EqualityContract")
+                list.Add(new KeyValuePair<string, ITypeSymbol>(p.Name, p.Type));
         }
         return list;
+    }
+
+    /// <summary>Structs from metadata show auto-property backing fields as <c>&lt;Name&gt;k__BackingField</c>.</summary>
+    private static string BackingFieldOwner(string field)
+    {
+        int end = field.IndexOf(">k__BackingField", System.StringComparison.Ordinal);
+        return field.StartsWith("<", System.StringComparison.Ordinal) && end > 1 ? field.Substring(1, end - 1) : field;
     }
 
     /// <summary>Tuple elements are keyed by their underlying ItemN name, whatever names the source gives them.</summary>

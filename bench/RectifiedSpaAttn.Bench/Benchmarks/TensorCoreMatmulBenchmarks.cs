@@ -1,0 +1,79 @@
+using BenchmarkDotNet.Attributes;
+using RectifiedSpaAttn.Bench.Columns;
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Corpus;
+using RectifiedSpaAttn.Numerics;
+
+namespace RectifiedSpaAttn.Bench.Benchmarks;
+
+/// <summary>
+/// The compiler's tensor-core benchmark: the corpus mma.sync matmul (C f32 = A·B, A and B 16-bit) on the first CUDA
+/// device, against cuBLAS through PyTorch (about 790 TFLOP/s for bf16 at 8192³ on the H100, see DeviceAnchors).
+/// CUDA only: it throws at setup where there is no CUDA device.
+/// </summary>
+public class TensorCoreMatmulBenchmarks : IAttentionWorkload, IDisposable
+{
+    private Context? _context;
+    private Accelerator _accelerator = null!;
+    private DeviceBuffer<ushort> _a = null!, _b = null!;
+    private DeviceBuffer<float> _c = null!;
+
+    /// <summary>M = N = K.</summary>
+    [Params(8192)] public int Size { get; set; }
+
+    /// <summary>Operand element type.</summary>
+    [Params("bf16", "f16")] public string Element { get; set; } = "bf16";
+
+    /// <summary>cp.async pipeline depth.</summary>
+    [Params(3, 4)] public int Stages { get; set; }
+
+    /// <summary>2·M·N·K.</summary>
+    public double Flops => 2.0 * Size * Size * Size;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _context = Context.Create();
+        AcceleratorInfo device = _context.Devices.FirstOrDefault(d => d.Kind == AcceleratorKind.Cuda)
+            ?? throw new InvalidOperationException("TensorCoreMatmulBenchmarks needs a CUDA device; run it on the GPU machine.");
+        _accelerator = _context.CreateAccelerator(device);
+        long elements = (long)Size * Size;
+        var random = new Random(5);
+        ushort[] host = new ushort[elements];
+        // Small values keep the f16 products far from overflow; the bits are valid bf16 and f16 alike for |x| < 1.
+        for (long i = 0; i < elements; i++) host[i] = Element == "bf16"
+            ? BFloat16.FromSingle(random.NextSingle() - 0.5f).RawBits
+            : BitConverter.HalfToUInt16Bits((Half)(random.NextSingle() - 0.5f));
+        _a = _accelerator.Allocate<ushort>(elements);
+        _b = _accelerator.Allocate<ushort>(elements);
+        _c = _accelerator.Allocate<float>(elements);
+        _a.CopyFrom(host);
+        _b.CopyFrom(host);
+        Multiply();
+        _accelerator.Synchronize();
+    }
+
+    [Benchmark]
+    public void Multiply()
+    {
+        var dims = new LaunchDimensions(
+            new Dim3(Size / TensorCoreMatmulKernels.TileN, Size / TensorCoreMatmulKernels.TileM),
+            TensorCoreMatmulKernels.GroupSize,
+            TensorCoreMatmulKernels.SharedBytes(Stages, 2));
+        if (Element == "bf16")
+            TensorCoreMatmulKernels.MatmulKernel.Launch(_accelerator, dims, _a.View.Cast<BFloat16>(), _b.View.Cast<BFloat16>(), _c.View, Size, Size, Size, Stages);
+        else
+            TensorCoreMatmulKernels.MatmulKernel.Launch(_accelerator, dims, _a.View.Cast<Half>(), _b.View.Cast<Half>(), _c.View, Size, Size, Size, Stages);
+        _accelerator.Synchronize();
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _a?.Dispose();
+        _b?.Dispose();
+        _c?.Dispose();
+        _accelerator?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,4 +1,0 @@
-// TEMPORARY until the backend branches merge.
-namespace RectifiedSpaAttn.Generators.Backends.Ptx { public static class PtxBackend { public static string Emit(RectifiedSpaAttn.Generators.Ir.IrKernel k) => "// ptx " + k.EntryPoint; } }
-namespace RectifiedSpaAttn.Generators.Backends.OpenCL { public static class OpenCLBackend { public static string Emit(RectifiedSpaAttn.Generators.Ir.IrKernel k) => "// cl " + k.EntryPoint; public static string? UnsupportedReason(RectifiedSpaAttn.Generators.Ir.IrKernel k) => null; } }
-namespace RectifiedSpaAttn.Generators.Backends.Cpu { public static class CpuBackend { public static string Emit(RectifiedSpaAttn.Generators.Ir.IrKernel k, string name) => "private static void " + name + "(in global::RectifiedSpaAttn.Compute.CpuGroupContext context, global::System.ReadOnlySpan<global::RectifiedSpaAttn.Compute.KernelArgument> args) { }"; } }

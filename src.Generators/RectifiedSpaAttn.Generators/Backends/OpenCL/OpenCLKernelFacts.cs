@@ -1,0 +1,104 @@
+using System.Collections.Generic;
+using System.Linq;
+using RectifiedSpaAttn.Generators.Ir;
+
+namespace RectifiedSpaAttn.Generators.Backends.OpenCL;
+
+/// <summary>What a kernel uses that changes the program around it (pragmas, helpers, scratch) or keeps it off OpenCL.</summary>
+internal sealed class OpenCLKernelFacts
+{
+    /// <summary>NVIDIA's documented local memory per group; the program must fit it with the warp scratch.</summary>
+    public const int LocalMemoryLimitBytes = 48 * 1024;
+
+    public bool UsesF64 { get; private set; }
+    public bool UsesWarpCollectives { get; private set; }
+    public bool UsesFloatAtomics { get; private set; }
+    public List<string> Problems { get; } = new();
+
+    public int LocalBytes(IrKernel kernel) => kernel.StaticSharedBytes + (UsesWarpCollectives ? OpenCLPrelude.ExchangeBytes : 0);
+
+    public static OpenCLKernelFacts Of(IrKernel kernel)
+    {
+        var facts = new OpenCLKernelFacts();
+        facts.UsesF64 = kernel.Parameters.Any(p => p.Type == IrType.F64) || kernel.Locals.Any(l => l.Type == IrType.F64)
+            || kernel.SharedAllocations.Any(a => a.Type == IrType.F64);
+        foreach (IrStmt s in IrWalker.Statements(kernel.Body))
+        {
+            facts.Inspect(s);
+            foreach (IrExpr root in DirectExpressions(s))
+                foreach (IrExpr e in IrWalker.Expressions(root))
+                {
+                    if (e.Type == IrType.F64) facts.UsesF64 = true;
+                    if (e is IrLoad { View.ElementType: IrType.F64 } or IrViewLength { View.ElementType: IrType.F64 }) facts.UsesF64 = true;
+                    if (e is IrMath { Op: IrMathOp.Exp2Fast or IrMathOp.RcpFast } m && m.Type != IrType.F32)
+                        facts.Problems.Add($"{m.Op} is defined on F32 only, got {m.Type}");
+                }
+        }
+
+        int local = facts.LocalBytes(kernel);
+        if (local > LocalMemoryLimitBytes)
+            facts.Problems.Add(
+                $"it needs {local} bytes of local memory ({kernel.StaticSharedBytes} static shared" +
+                (facts.UsesWarpCollectives ? $" + {OpenCLPrelude.ExchangeBytes} of warp-emulation scratch" : "") +
+                $"), over the {LocalMemoryLimitBytes} bytes NVIDIA's OpenCL allows per group");
+        return facts;
+    }
+
+    private void Inspect(IrStmt s)
+    {
+        switch (s)
+        {
+            case IrShuffle sh:
+                UsesWarpCollectives = true;
+                if (sh.Value.Type is not (IrType.I32 or IrType.U32 or IrType.F32))
+                    Problems.Add($"a warp shuffle of {sh.Value.Type} (only I32, U32 and F32 are emulated)");
+                break;
+            case IrMma or IrLoadMatrix:
+                UsesWarpCollectives = true;
+                if (s is IrLoadMatrix lm && (lm.View.Space != IrAddressSpace.Shared || IrTypes.SizeOf(lm.View.ElementType) != 2))
+                    Problems.Add("ldmatrix needs a shared view of 16-bit elements");
+                break;
+            case IrAtomic a:
+                IrType t = a.View.ElementType;
+                bool ok = a.Op switch
+                {
+                    IrAtomicOp.Add => t is IrType.I32 or IrType.U32 or IrType.F32,
+                    IrAtomicOp.Max => t is IrType.I32 or IrType.U32,
+                    _ => t is IrType.I32 or IrType.U32,
+                };
+                if (!ok) Problems.Add($"atomic {a.Op} on {t} (OpenCL 1.2 has 32-bit integer atomics, plus our float add)");
+                if (a.Op == IrAtomicOp.Add && t == IrType.F32) UsesFloatAtomics = true;
+                break;
+        }
+    }
+
+    /// <summary>The expressions a statement holds directly (views' offsets and lengths included), not those of nested statements.</summary>
+    public static IEnumerable<IrExpr> DirectExpressions(IrStmt s)
+    {
+        switch (s)
+        {
+            case IrAssign a: yield return a.Value; break;
+            case IrStore st: foreach (IrExpr e in View(st.View)) yield return e; yield return st.Index; yield return st.Value; break;
+            case IrIf i: yield return i.Condition; break;
+            case IrLoop l: if (l.Condition != null) yield return l.Condition; break;
+            case IrShuffle sh: yield return sh.Value; yield return sh.Lane; break;
+            case IrMma m: foreach (IrExpr e in m.A.Concat(m.B).Concat(m.C)) yield return e; break;
+            case IrLoadMatrix lm: foreach (IrExpr e in View(lm.View)) yield return e; yield return lm.RowIndex; break;
+            case IrAtomic at:
+                foreach (IrExpr e in View(at.View)) yield return e;
+                yield return at.Index; yield return at.Value;
+                if (at.Comparand != null) yield return at.Comparand;
+                break;
+            case IrVectorLoad vl: foreach (IrExpr e in View(vl.View)) yield return e; yield return vl.Index; break;
+            case IrVectorStore vs: foreach (IrExpr e in View(vs.View)) yield return e; yield return vs.Index; foreach (IrExpr e in vs.Values) yield return e; break;
+            case IrAsyncCopy c:
+                foreach (IrExpr e in View(c.Destination)) yield return e;
+                yield return c.DestinationIndex;
+                foreach (IrExpr e in View(c.Source)) yield return e;
+                yield return c.SourceIndex;
+                break;
+        }
+    }
+
+    private static IEnumerable<IrExpr> View(IrView v) { yield return v.ByteOffset; yield return v.Length; }
+}

@@ -1,0 +1,122 @@
+using Microsoft.CodeAnalysis;
+
+namespace RectifiedSpaAttn.Generators.Tests.Frontend;
+
+/// <summary>Unsupported C# in a kernel is a compiler error with an RSA id at the offending construct.</summary>
+public class DiagnosticTests
+{
+    private static Diagnostic Single(string kernelBody, string parameters = "ArrayView<float> x", string attributes = "", string extra = "")
+    {
+        string source = $$"""
+            static partial class K
+            {
+                {{extra}}
+                [Kernel]{{attributes}}
+                static void Run({{parameters}})
+                {
+                    {{kernelBody}}
+                }
+            }
+            """;
+        var (diagnostics, _) = GeneratorHarness.Run(source);
+        return Assert.Single(diagnostics);
+    }
+
+    private static string Marked(Diagnostic d) => d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length);
+
+    [Fact]
+    public void ArrayAllocationIsRSA0002AtTheAllocation()
+    {
+        Diagnostic d = Single("var tmp = new float[4]; x[0] = tmp[0];");
+        Assert.Equal("RSA0002", d.Id);
+        Assert.Equal("new float[4]", Marked(d));
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+    }
+
+    [Fact]
+    public void ThrowIsRSA0004()
+    {
+        Diagnostic d = Single("if (x.Length == 0) throw new InvalidOperationException(); x[0] = 1;");
+        Assert.Equal("RSA0004", d.Id);
+        Assert.StartsWith("throw", Marked(d));
+    }
+
+    [Fact]
+    public void InterfaceCallIsRSA0005()
+    {
+        Diagnostic d = Single("IComparable<int> c = 3; x[0] = c.CompareTo(2);");
+        Assert.Contains(d.Id, new[] { "RSA0003", "RSA0005" });
+    }
+
+    [Fact]
+    public void RecursionIsRSA0006()
+    {
+        Diagnostic d = Single("x[0] = F(3);", extra: "static float F(int n) => n == 0 ? 1 : F(n - 1);");
+        Assert.Equal("RSA0006", d.Id);
+    }
+
+    [Fact]
+    public void RegisterArrayIndexedByAVariableIsRSA0007WithAHint()
+    {
+        Diagnostic d = Single("Span<float> acc = stackalloc float[4]; int i = Grid.GlobalIndexX; acc[i] = 1; x[0] = acc[0];");
+        Assert.Equal("RSA0007", d.Id);
+        Assert.Equal("i", Marked(d));
+        Assert.Contains("Hint", d.GetMessage());
+    }
+
+    [Fact]
+    public void NonStaticKernelIsRSA0008()
+    {
+        var (diagnostics, _) = GeneratorHarness.Run("partial class K { [Kernel] void Run(ArrayView<float> x) { x[0] = 1; } }");
+        Assert.Equal("RSA0008", Assert.Single(diagnostics).Id);
+    }
+
+    [Fact]
+    public void MissingSpecialisationIsRSA0009()
+    {
+        var (diagnostics, _) = GeneratorHarness.Run("static partial class K { [Kernel] static void Run<T>(ArrayView<T> x) where T : unmanaged { } }");
+        Diagnostic d = Assert.Single(diagnostics);
+        Assert.Equal("RSA0009", d.Id);
+        Assert.Contains("'T'", d.GetMessage());
+    }
+
+    [Fact]
+    public void CallWithoutSourceIsRSA0010()
+    {
+        Diagnostic d = Single("x[0] = (float)Random.Shared.NextDouble();");
+        Assert.Contains(d.Id, new[] { "RSA0005", "RSA0010" });
+    }
+
+    [Fact]
+    public void NonPartialContainerIsRSA0012()
+    {
+        var (diagnostics, _) = GeneratorHarness.Run("static class K { [Kernel] static void Run(ArrayView<float> x) { x[0] = 1; } }");
+        Diagnostic d = Assert.Single(diagnostics);
+        Assert.Equal("RSA0012", d.Id);
+        Assert.Equal("K", Marked(d));
+    }
+
+    [Fact]
+    public void SupportedKernelsProduceNoDiagnosticsAndCompilingCode()
+    {
+        var (diagnostics, output) = GeneratorHarness.Run("""
+            static partial class K
+            {
+                [Kernel]
+                [Specialize("T", typeof(float), typeof(BFloat16))]
+                static void Scale<T>(ArrayView<T> x, float a, [Constant] int unroll) where T : unmanaged
+                {
+                    int i = Grid.GlobalIndexX * unroll;
+                    for (int u = 0; u < unroll; u++)
+                    {
+                        KernelHint.Unroll();
+                        if (i + u < x.Length) x[i + u] = Element.FromFloat<T>(Element.ToFloat(x[i + u]) * a);
+                    }
+                }
+            }
+            """.Replace("static void Scale<T>", "static void Scale<T>").Replace("[Kernel]", "[Kernel][Specialize(\"unroll\", 1, 4)]"));
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        Assert.Contains(output.SyntaxTrees, t => t.ToString().Contains("Scale_T_bfloat16_unroll_4"));
+    }
+}

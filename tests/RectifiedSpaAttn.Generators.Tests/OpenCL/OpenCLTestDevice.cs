@@ -1,0 +1,40 @@
+using RectifiedSpaAttn.Compute;
+using Xunit.Abstractions;
+
+namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
+
+/// <summary>
+/// Whether OpenCL tests can run, by the rule of RectifiedSpaAttn.Tests' helper of the same name: in CI (<c>CI=true</c>)
+/// a missing OpenCL platform fails the test, because CI installs pocl; elsewhere the test returns early and says why.
+/// RSA_OPENCL_DEVICE picks the device whose platform or device name contains it (e.g. "NVIDIA").
+/// </summary>
+internal static class OpenCLTestDevice
+{
+    private static readonly Lazy<OpenCLAccelerator> s_shared = new(() =>
+    {
+        var context = Context.Create();
+        string? wanted = Environment.GetEnvironmentVariable("RSA_OPENCL_DEVICE");
+        var openCL = context.Devices.Where(d => d.Kind == AcceleratorKind.OpenCL).ToList();
+        AcceleratorInfo? chosen = string.IsNullOrEmpty(wanted)
+            ? openCL.FirstOrDefault()
+            : openCL.FirstOrDefault(d => d.Name.Contains(wanted, StringComparison.OrdinalIgnoreCase) || (d.PlatformName?.Contains(wanted, StringComparison.OrdinalIgnoreCase) ?? false));
+        if (chosen is null)
+            throw new InvalidOperationException($"no OpenCL device matches RSA_OPENCL_DEVICE='{wanted}'; devices: {string.Join("; ", openCL.Select(d => d.PlatformName + " / " + d.Name))}");
+        return (OpenCLAccelerator)context.CreateAccelerator(chosen);
+    });
+
+    public static bool InCI => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A process-wide accelerator (never dispose it), or null outside CI when there is no OpenCL.</summary>
+    public static OpenCLAccelerator? RequireOrSkipOutsideCI(ITestOutputHelper output)
+    {
+        if (!Context.IsOpenCLAvailable)
+        {
+            string why = $"OpenCL is {Context.OpenCLUnavailableReason}. Install pocl with .ci/install-opencl.sh.";
+            if (InCI) Assert.Fail($"CI=true but {why}");
+            output.WriteLine($"OpenCL test not run outside CI: {why}");
+            return null;
+        }
+        return s_shared.Value;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
+
+namespace RectifiedSpaAttn.Generators.Tests.Ptx;
+
+/// <summary>
+/// Runs ptxas on generated PTX. Where ptxas is missing, a CI run (CI=true) fails and a local run only says so;
+/// the textual assertions of each test still run either way.
+/// </summary>
+internal static partial class PtxAssembler
+{
+    public static readonly string[] Architectures = ["sm_80", "sm_90"];
+
+    /// <summary>Where to find ptxas: PTXAS, then /usr/local/bin, CUDA_PATH/bin, /usr/local/cuda/bin, then PATH.</summary>
+    public static string? Locate()
+    {
+        var candidates = new List<string?>
+        {
+            Environment.GetEnvironmentVariable("PTXAS"),
+            "/usr/local/bin/ptxas",
+            Environment.GetEnvironmentVariable("CUDA_PATH") is { } cuda ? Path.Combine(cuda, "bin", "ptxas") : null,
+            "/usr/local/cuda/bin/ptxas",
+        };
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
+            if (dir.Length > 0) candidates.Add(Path.Combine(dir, OperatingSystem.IsWindows() ? "ptxas.exe" : "ptxas"));
+        return candidates.FirstOrDefault(c => c != null && File.Exists(c));
+    }
+
+    /// <summary>Assembles <paramref name="ptx"/> for sm_80 and sm_90 with -v, failing on any error; prints ptxas's report.</summary>
+    public static void AssembleForAllTargets(string ptx, ITestOutputHelper output, string name)
+    {
+        DumpIfAsked(ptx, name);
+        string? ptxas = Locate();
+        if (ptxas is null)
+        {
+            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+                Assert.Fail("ptxas was not found (set PTXAS or put it on PATH); CI must assemble the generated PTX.");
+            output.WriteLine("ptxas not found: the generated PTX was NOT assembled (only its text was checked).");
+            return;
+        }
+        string dir = Directory.CreateTempSubdirectory("rsa-ptx-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, name + ".ptx");
+            File.WriteAllText(file, ptx);
+            foreach (string arch in Architectures)
+            {
+                (int code, string log) = Run(ptxas, $"-arch={arch} -v \"{file}\" -o \"{Path.Combine(dir, name + "." + arch + ".cubin")}\"");
+                output.WriteLine($"ptxas -arch={arch}: exit {code}");
+                output.WriteLine(log);
+                if (code != 0 || ErrorLine().IsMatch(log))
+                    Assert.Fail($"ptxas -arch={arch} rejected the generated PTX:\n{log}\n--- PTX ---\n{Numbered(ptx)}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>With RSA_PTX_DUMP set to a folder, every generated module is written there too (for running on a GPU by hand).</summary>
+    private static void DumpIfAsked(string ptx, string name)
+    {
+        string? dump = Environment.GetEnvironmentVariable("RSA_PTX_DUMP");
+        if (string.IsNullOrEmpty(dump)) return;
+        Directory.CreateDirectory(dump);
+        File.WriteAllText(Path.Combine(dump, name + ".ptx"), ptx);
+    }
+
+    private static (int Code, string Log) Run(string exe, string args)
+    {
+        var psi = new ProcessStartInfo(exe, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using Process p = Process.Start(psi)!;
+        Task<string> err = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout + err.Result);
+    }
+
+    private static string Numbered(string text)
+        => string.Join("\n", text.Split('\n').Select((l, i) => $"{i + 1,4}: {l}"));
+
+    [GeneratedRegex(@"\berror\b", RegexOptions.IgnoreCase)]
+    private static partial Regex ErrorLine();
+}
