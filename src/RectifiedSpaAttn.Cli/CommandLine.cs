@@ -16,7 +16,7 @@ internal static class CommandLine
     /// <summary>Exit code for a malformed command line.</summary>
     public const int UsageError = 2;
 
-    private static readonly ICommand[] Commands = [new DemoCommand(), new RunCommand(), new DevicesCommand()];
+    private static readonly ICommand[] Commands = [new DemoCommand(), new RunCommand(), new DevicesCommand(), new KernelsCommand()];
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {

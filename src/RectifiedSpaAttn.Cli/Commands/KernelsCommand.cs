@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text;
+using RectifiedSpaAttn.Cli.Arguments;
+using RectifiedSpaAttn.Compute;
+
+namespace RectifiedSpaAttn.Cli.Commands;
+
+/// <summary>
+/// <c>rsa kernels</c>: the kernel variants compiled into the library; with <c>--dump DIR</c>, their PTX and OpenCL C
+/// as files (CI assembles the PTX with ptxas; people read both when a kernel misbehaves).
+/// </summary>
+internal sealed class KernelsCommand : ICommand
+{
+    public string Name => "kernels";
+
+    public string Summary => "list the compiled kernel variants, or dump their PTX and OpenCL C (--dump DIR)";
+
+    public IReadOnlySet<string> Switches { get; } = new HashSet<string>();
+
+    public string Help =>
+        """
+        usage: rsa kernels [--dump DIR]
+
+        Lists every kernel compiled into the library with its variants (one per combination of [Specialize] values):
+        entry point, launch parameters, static shared memory, and whether it runs on OpenCL.
+
+          --dump DIR    write ENTRYPOINT.ptx (PTX ISA 7.8, sm_80) and ENTRYPOINT.cl (OpenCL C 1.2) for every variant
+                        into DIR, creating it; existing files of the same names are replaced
+        """;
+
+    public int Run(ParsedArguments args, TextWriter output, TextWriter progress)
+    {
+        string? dump = args.GetString("dump");
+        args.ThrowOnUnknown(Name);
+        if (dump is { Length: 0 }) throw new UsageException("--dump needs a directory");
+        IReadOnlyList<KernelVariant> variants = KernelCatalog.Variants;
+        if (dump is null)
+        {
+            List(variants, output);
+            return CommandLine.Success;
+        }
+
+        Directory.CreateDirectory(dump);
+        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+        foreach (KernelVariant v in variants)
+        {
+            File.WriteAllText(Path.Combine(dump, v.EntryPoint + ".ptx"), v.Ptx, utf8);
+            File.WriteAllText(Path.Combine(dump, v.EntryPoint + ".cl"), v.OpenCL, utf8);
+        }
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"wrote {variants.Count} PTX and {variants.Count} OpenCL C files to {Path.GetFullPath(dump)}"));
+        return CommandLine.Success;
+    }
+
+    private static void List(IReadOnlyList<KernelVariant> variants, TextWriter output)
+    {
+        foreach (IGrouping<string, KernelVariant> kernel in variants.GroupBy(v => v.KernelName))
+        {
+            KernelVariant first = kernel.First();
+            string parameters = string.Join(", ", first.Parameters.Select(p =>
+                p.Kind == KernelParameterKind.Buffer ? $"{p.Type}[] {p.Name}" : $"{p.Type} {p.Name}"));
+            output.WriteLine($"{kernel.Key}({parameters})");
+            foreach (KernelVariant v in kernel)
+            {
+                string specialization = v.Specialization.Count == 0 ? "(no specialisation)" : string.Join(", ", v.Specialization.Select(kv => kv.Key + "=" + kv.Value));
+                string openCL = v.OpenCLUnsupportedReason is null ? "" : "  not on OpenCL: " + v.OpenCLUnsupportedReason;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {specialization,-28} {v.EntryPoint,-56} static shared {v.StaticSharedMemoryBytes,6} B{openCL}"));
+            }
+        }
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{variants.Count} variants of {variants.Select(v => v.KernelName).Distinct().Count()} kernels"));
+    }
+}

@@ -1,0 +1,60 @@
+using RectifiedSpaAttn.Compute;
+
+namespace RectifiedSpaAttn.Tests.Cli;
+
+public class CliKernelsTests
+{
+    [Fact]
+    public void DumpWritesPtxAndOpenCLForEveryVariant()
+    {
+        using var dir = new TempDirectory();
+        string target = dir.File("nested/dump"); // created by the command
+        var r = CliRunner.Run("kernels", "--dump", target);
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        IReadOnlyList<KernelVariant> variants = KernelCatalog.Variants;
+        Assert.NotEmpty(variants);
+        foreach (KernelVariant v in variants)
+        {
+            Assert.Equal(v.Ptx, File.ReadAllText(Path.Combine(target, v.EntryPoint + ".ptx")));
+            Assert.Equal(v.OpenCL, File.ReadAllText(Path.Combine(target, v.EntryPoint + ".cl")));
+        }
+        Assert.Equal(2 * variants.Count, Directory.GetFiles(target).Length);
+        Assert.Contains($"wrote {variants.Count} PTX", r.Output);
+    }
+
+    [Fact]
+    public void WithoutDumpListsKernelsAndVariants()
+    {
+        var r = CliRunner.Run("kernels");
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        foreach (KernelVariant v in KernelCatalog.Variants)
+        {
+            Assert.Contains(v.KernelName + "(", r.Output);
+            Assert.Contains(v.EntryPoint, r.Output);
+        }
+        Assert.Contains("TiledMatmulKernels.Matmul(Float32[] a", r.Output);
+        Assert.Contains("tile=32", r.Output);
+    }
+
+    [Fact]
+    public void DumpIntoAFileIsAUserError()
+    {
+        using var dir = new TempDirectory();
+        string file = dir.File("not-a-directory");
+        File.WriteAllText(file, "x");
+        var r = CliRunner.Run("kernels", "--dump", file);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("rsa kernels: error:", r.Error);
+    }
+
+    [Fact]
+    public void HelpAndUnknownOptions()
+    {
+        Assert.Contains("--dump DIR", CliRunner.Run("kernels", "--help").Output);
+        var r = CliRunner.Run("kernels", "--dumb", "x");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("dumb", r.Error);
+    }
+}

@@ -1,0 +1,86 @@
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Corpus;
+using RectifiedSpaAttn.Numerics;
+
+namespace RectifiedSpaAttn.Tests.Compiler;
+
+/// <summary>What the generator built for the corpus: the catalog, variant selection, and where OpenCL cannot go.</summary>
+public sealed class CorpusCatalogTests
+{
+    /// <summary>Every corpus kernel and how many variants its [Specialize] attributes ask for.</summary>
+    private static readonly Dictionary<string, int> s_corpus = new()
+    {
+        ["ElementwiseKernels.Saxpy"] = 1,
+        ["ElementwiseKernels.Scale"] = 3,
+        ["ElementwiseKernels.PackPairs"] = 1,
+        ["ElementwiseKernels.VectorDouble"] = 1,
+        ["ReductionKernels.GroupPartialSums"] = 1,
+        ["ReductionKernels.SumAtomic"] = 1,
+        ["WarpReductionKernels.RowSums"] = 1,
+        ["WarpReductionKernels.RowMaxAndCenter"] = 1,
+        ["WarpReductionKernels.SegmentPrefixSums"] = 1,
+        ["TiledMatmulKernels.Matmul"] = 2,
+        ["TensorCoreMatmulKernels.Matmul"] = 4,
+        ["SoftmaxKernels.RowSoftmax"] = 3,
+    };
+
+    /// <summary>
+    /// Corpus variants OpenCL cannot run, by display name. None: the corpus stays inside what the OpenCL backend
+    /// emulates (shared memory within 48 KiB, float atomics, int/uint/float shuffles, tensor-core ops).
+    /// </summary>
+    private static readonly HashSet<string> s_notOnOpenCL = [];
+
+    [Fact]
+    public void TheCatalogListsEveryCorpusVariantOnceWithAllThreeForms()
+    {
+        IReadOnlyList<KernelVariant> all = KernelCatalog.Variants;
+        foreach (var (kernel, count) in s_corpus)
+            Assert.True(count == all.Count(v => v.KernelName == kernel), $"{kernel}: {all.Count(v => v.KernelName == kernel)} variants in the catalog, expected {count}");
+        var corpus = all.Where(v => s_corpus.ContainsKey(v.KernelName)).ToList();
+        Assert.Equal(corpus.Count, corpus.Select(v => v.EntryPoint).Distinct().Count());
+        foreach (KernelVariant v in corpus)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(v.Ptx), $"{v.DisplayName}: no PTX");
+            Assert.False(string.IsNullOrWhiteSpace(v.OpenCL), $"{v.DisplayName}: no OpenCL C");
+            Assert.Contains(v.EntryPoint, v.Ptx);
+            Assert.Contains(v.EntryPoint, v.OpenCL);
+            Assert.NotNull(v.Cpu);
+        }
+    }
+
+    [Fact]
+    public void OpenCLRefusesExactlyTheExpectedCorpusVariants()
+    {
+        var refused = KernelCatalog.Variants
+            .Where(v => s_corpus.ContainsKey(v.KernelName) && v.OpenCLUnsupportedReason is not null)
+            .Select(v => v.DisplayName + ": " + v.OpenCLUnsupportedReason)
+            .ToList();
+        var unexpected = refused.Where(r => !s_notOnOpenCL.Any(n => r.StartsWith(n + ": ", StringComparison.Ordinal))).ToList();
+        Assert.True(unexpected.Count == 0, "OpenCL unexpectedly refuses: " + string.Join("; ", unexpected));
+        Assert.Equal(s_notOnOpenCL.Count, refused.Count);
+    }
+
+    [Fact]
+    public void AskingForAConstantThatWasNotBuiltListsTheBuiltVariants()
+    {
+        var e = Assert.Throws<ArgumentException>(() => TiledMatmulKernels.MatmulKernel.GetVariant(64));
+        Assert.Contains("tile=64", e.Message);
+        Assert.Contains("TiledMatmulKernels.Matmul[tile=16]", e.Message);
+        Assert.Contains("TiledMatmulKernels.Matmul[tile=32]", e.Message);
+    }
+
+    [Fact]
+    public void LaunchingATypeThatWasNotBuiltThrowsBeforeTouchingTheDevice()
+    {
+        using var cpu = new CpuAccelerator();
+        using DeviceBuffer<float> a = cpu.Allocate<float>(1), c = cpu.Allocate<float>(1);
+        var e = Assert.Throws<ArgumentException>(() => TensorCoreMatmulKernels.MatmulKernel.Launch<float>(
+            cpu, new LaunchDimensions(1, TensorCoreMatmulKernels.GroupSize), a.View, a.View, c.View, 128, 256, 32, 3));
+        Assert.Contains("T=Single", e.Message);
+        foreach (string built in new[] { "[T=half, stages=3]", "[T=half, stages=4]", "[T=bfloat16, stages=3]", "[T=bfloat16, stages=4]" })
+            Assert.Contains("TensorCoreMatmulKernels.Matmul" + built, e.Message);
+        Assert.Throws<ArgumentException>(() => SoftmaxKernels.RowSoftmaxKernel.GetVariant(typeof(double)));
+        Assert.Equal("float", SoftmaxKernels.RowSoftmaxKernel.GetVariant(typeof(float)).Specialization["T"]);
+        Assert.Equal("bfloat16", SoftmaxKernels.RowSoftmaxKernel.GetVariant(typeof(BFloat16)).Specialization["T"]);
+    }
+}

@@ -1,0 +1,87 @@
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Corpus;
+using RectifiedSpaAttn.Numerics;
+using Xunit.Abstractions;
+using static RectifiedSpaAttn.Tests.Compiler.CorpusSupport;
+
+namespace RectifiedSpaAttn.Tests.Compiler;
+
+/// <summary>The shared-memory fp32 matmul and the tensor-core matmul against an fp64 host product.</summary>
+public sealed class CorpusMatmulTests(ITestOutputHelper output)
+{
+    public static TheoryData<AcceleratorKind, int> TiledCases()
+    {
+        var data = new TheoryData<AcceleratorKind, int>();
+        foreach (AcceleratorKind kind in new[] { AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda })
+            foreach (int tile in new[] { 16, 32 }) data.Add(kind, tile);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(TiledCases))]
+    public void TiledMatmulHandlesRaggedEdges(AcceleratorKind kind, int tile)
+    {
+        if (Accelerator(kind, TiledMatmulKernels.MatmulKernel.GetVariant(tile), output) is not { } acc) return;
+        var rng = NewRandom(output, out int seed);
+        // Sizes that are not multiples of the tile, so the zero-filled edges are exercised.
+        int m = rng.Next(1, 90), n = rng.Next(1, 90), k = rng.Next(1, 90);
+        float[] a = Uniform(rng, m * k), b = Uniform(rng, k * n);
+        using var da = Upload(acc, a);
+        using var db = Upload(acc, b);
+        using DeviceBuffer<float> dc = Poisoned<float>(acc, m * n);
+        TiledMatmulKernels.MatmulKernel.Launch(acc, new LaunchDimensions(new Dim3((n + tile - 1) / tile, (m + tile - 1) / tile), new Dim3(tile, tile)),
+            da.View, db.View, dc.View, m, n, k, tile);
+
+        AssertClose(Product(ToDoubles(a), ToDoubles(b), m, n, k), ToDoubles(dc.ToArray()), 1e-5,
+            $"seed {seed}: tile {tile}, {m}x{n}x{k}", output);
+    }
+
+    public static TheoryData<AcceleratorKind, string, int> TensorCoreCases()
+    {
+        var data = new TheoryData<AcceleratorKind, string, int>();
+        foreach (AcceleratorKind kind in new[] { AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda })
+            foreach (string type in new[] { "half", "bfloat16" })
+                foreach (int stages in new[] { 3, 4 }) data.Add(kind, type, stages);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(TensorCoreCases))]
+    public void TensorCoreMatmulMatchesTheProductOfTheRoundedInputs(AcceleratorKind kind, string type, int stages)
+    {
+        if (type == "half") TensorCore<Half>(kind, stages);
+        else TensorCore<BFloat16>(kind, stages);
+    }
+
+    private void TensorCore<T>(AcceleratorKind kind, int stages) where T : unmanaged
+    {
+        if (Accelerator(kind, TensorCoreMatmulKernels.MatmulKernel.GetVariant(typeof(T), stages), output) is not { } acc) return;
+        var rng = NewRandom(output, out int seed);
+        // Two groups along M so Grid.IdxY matters; 5 k tiles so a 3- or 4-stage ring wraps and the tail drains.
+        int m = 2 * TensorCoreMatmulKernels.TileM, n = TensorCoreMatmulKernels.TileN, k = 5 * TensorCoreMatmulKernels.TileK;
+        T[] a = Round<T>(Uniform(rng, m * k)), b = Round<T>(Uniform(rng, k * n));
+        using var da = Upload(acc, a);
+        using var db = Upload(acc, b);
+        using DeviceBuffer<float> dc = Poisoned<float>(acc, m * n);
+        var dims = new LaunchDimensions(new Dim3(n / TensorCoreMatmulKernels.TileN, m / TensorCoreMatmulKernels.TileM), TensorCoreMatmulKernels.GroupSize,
+            TensorCoreMatmulKernels.SharedBytes(stages, 2));
+        TensorCoreMatmulKernels.MatmulKernel.Launch(acc, dims, da.View, db.View, dc.View, m, n, k, stages);
+
+        // The inputs are exactly representable, so only the f32 accumulation differs from the fp64 product.
+        AssertClose(Product(ToDoubles(a), ToDoubles(b), m, n, k), ToDoubles(dc.ToArray()), 1e-5,
+            $"seed {seed}: {typeof(T).Name}, {stages} stages, {m}x{n}x{k}", output);
+    }
+
+    /// <summary>The fp64 product of row-major a (m x k) and b (k x n).</summary>
+    private static double[] Product(double[] a, double[] b, int m, int n, int k)
+    {
+        var c = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int p = 0; p < k; p++)
+            {
+                double aip = a[i * k + p];
+                for (int j = 0; j < n; j++) c[i * n + j] += aip * b[p * n + j];
+            }
+        return c;
+    }
+}
