@@ -28,7 +28,12 @@ public sealed class CorpusCatalogTests
     /// Corpus variants OpenCL cannot run, by display name. None: the corpus stays inside what the OpenCL backend
     /// emulates (shared memory within 48 KiB, float atomics, int/uint/float shuffles, tensor-core ops).
     /// </summary>
-    private static readonly HashSet<string> s_notOnOpenCL = [];
+    // The fast tensor-core matmul unrolls 256 mma sites: too many to emulate on OpenCL (see OpenCLKernelFacts).
+    private static readonly HashSet<string> s_notOnOpenCL =
+    [
+        "TensorCoreMatmulKernels.Matmul[T=half, stages=3]", "TensorCoreMatmulKernels.Matmul[T=half, stages=4]",
+        "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=3]", "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=4]",
+    ];
 
     [Fact]
     public void TheCatalogListsEveryCorpusVariantOnceWithAllThreeForms()
@@ -41,9 +46,16 @@ public sealed class CorpusCatalogTests
         foreach (KernelVariant v in corpus)
         {
             Assert.False(string.IsNullOrWhiteSpace(v.Ptx), $"{v.DisplayName}: no PTX");
-            Assert.False(string.IsNullOrWhiteSpace(v.OpenCL), $"{v.DisplayName}: no OpenCL C");
             Assert.Contains(v.EntryPoint, v.Ptx);
-            Assert.Contains(v.EntryPoint, v.OpenCL);
+            if (v.OpenCLUnsupportedReason is null)
+            {
+                Assert.False(string.IsNullOrWhiteSpace(v.OpenCL), $"{v.DisplayName}: no OpenCL C");
+                Assert.Contains(v.EntryPoint, v.OpenCL);
+            }
+            else
+            {
+                Assert.Empty(v.OpenCL);
+            }
             Assert.NotNull(v.Cpu);
         }
     }

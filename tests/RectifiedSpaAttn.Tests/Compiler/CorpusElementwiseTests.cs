@@ -23,7 +23,7 @@ public sealed class CorpusElementwiseTests(ITestOutputHelper output)
         using var xs = Upload(acc, x);
         // One slot past the view stays poisoned: the bounds check must hold.
         using DeviceBuffer<float> ys = Poisoned<float>(acc, n + 1);
-        ys.CopyFrom(y);
+        ys.CopyFrom(y, 0);
         ElementwiseKernels.SaxpyKernel.Launch(acc, new LaunchDimensions((n + 127) / 128, 128), xs.View, ys.SubView(0, n), a);
 
         float[] result = ys.ToArray();

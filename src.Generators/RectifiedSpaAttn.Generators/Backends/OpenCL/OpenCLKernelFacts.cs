@@ -41,8 +41,16 @@ internal sealed class OpenCLKernelFacts
                 $"it needs {local} bytes of local memory ({kernel.StaticSharedBytes} static shared" +
                 (facts.UsesWarpCollectives ? $" + {OpenCLPrelude.ExchangeBytes} of warp-emulation scratch" : "") +
                 $"), over the {LocalMemoryLimitBytes} bytes NVIDIA's OpenCL allows per group");
+        // Each emulated mma is a block of staged exchanges and group barriers written out at its site; a fully
+        // unrolled tensor-core kernel has hundreds of sites, and OpenCL compilers (pocl's LLVM) then take minutes.
+        int mmaSites = IrWalker.Statements(kernel.Body).Count(st => st is IrMma);
+        if (mmaSites > MaxEmulatedMmaSites)
+            facts.Problems.Add($"it has {mmaSites} mma sites; emulating more than {MaxEmulatedMmaSites} through local memory makes a program OpenCL compilers build too slowly to be useful");
         return facts;
     }
+
+    /// <summary>Most mma sites an OpenCL program emulates (a 16 x 64 warp tile over two k steps is 16).</summary>
+    public const int MaxEmulatedMmaSites = 32;
 
     private void Inspect(IrStmt s)
     {
