@@ -78,6 +78,21 @@ public sealed class RectifiedSpaAttnOptions
     /// </summary>
     public HostTensor<bool>? NeighborMask { get; init; }
 
+    /// <summary>
+    /// The video layout of the visual tokens, or null when they are already in block order. When set, the first
+    /// <c>S_vis</c> tokens of q, k and v are a <c>T x H x W</c> grid in row-major order (<see cref="Video.VideoLayout.Grid"/>
+    /// must hold exactly <c>S_vis</c> tokens): they are reordered along the 3D Gilbert curve before attention, so that each
+    /// block is a compact region, and the output is put back in row-major order. Masks and per-block results are in
+    /// curve order. The device API does both reorders on the accelerator.
+    /// </summary>
+    public Video.VideoLayout? VideoLayout { get; init; }
+
+    /// <summary>
+    /// With <see cref="VideoLayout"/>: key blocks that touch query block <c>i</c> in the grid (26-neighbourhood) are
+    /// critical for it, in addition to <see cref="NeighborMask"/> (the CLI's <c>--neighbors</c>). Default false.
+    /// </summary>
+    public bool UseVideoNeighbors { get; init; }
+
     /// <summary>The number of valid text slots <c>L_txt</c>: <see cref="ValidTextTokens"/>, or <see cref="TextTokens"/> when it is null.</summary>
     public int EffectiveValidTextTokens => ValidTextTokens ?? TextTokens;
 
@@ -125,10 +140,33 @@ public sealed class RectifiedSpaAttnOptions
             throw new ArgumentException(
                 $"{nameof(CriticalMask)} has shape {critical.ShapeText}; expected [{batch}, {heads}, {nQ}, {nK}] ([B, H, nQ, nK] for " +
                 $"{visual} visual tokens, query block {QueryBlockSize}, key block {KeyBlockSize}).");
+        if (VideoLayout is { } video && video.TokenCount != visual)
+            throw new ArgumentException(
+                $"{nameof(VideoLayout)} has a {video.Grid} grid of {video.TokenCount} tokens but the input has {visual} visual tokens " +
+                $"({sequenceLength} tokens, {TextTokens} text slots).");
+        if (UseVideoNeighbors && VideoLayout is null)
+            throw new ArgumentException($"{nameof(UseVideoNeighbors)} needs a {nameof(VideoLayout)} to find the neighbouring blocks.");
         if (NeighborMask is { } neighbor && !neighbor.Shape.SequenceEqual([nQ, nK]))
             throw new ArgumentException(
                 $"{nameof(NeighborMask)} has shape {neighbor.ShapeText}; expected [{nQ}, {nK}] ([nQ, nK] for {visual} visual tokens, " +
                 $"query block {QueryBlockSize}, key block {KeyBlockSize}).");
+    }
+
+    /// <summary>
+    /// The neighbour mask selection applies, <c>[nQ, nK]</c>: <see cref="NeighborMask"/>, joined (or) with the video grid's
+    /// touching blocks when <see cref="UseVideoNeighbors"/>; null when neither is set. Call after <see cref="Validate"/>.
+    /// </summary>
+    public HostTensor<bool>? ResolveNeighborMask()
+    {
+        if (!UseVideoNeighbors || VideoLayout is null) return NeighborMask;
+        HostTensor<bool> video = VideoLayout.BlockNeighbors(QueryBlockSize, KeyBlockSize);
+        if (NeighborMask is { } given)
+        {
+            Span<bool> joined = video.Span;
+            ReadOnlySpan<bool> extra = given.Span;
+            for (int n = 0; n < joined.Length; n++) joined[n] |= extra[n];
+        }
+        return video;
     }
 
     private static int CeilDiv(int a, int b) => (int)(((long)a + b - 1) / b);

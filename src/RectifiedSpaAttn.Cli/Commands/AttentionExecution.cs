@@ -1,19 +1,23 @@
 using System.Diagnostics;
+using RectifiedSpaAttn.Attention;
+using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
 
 namespace RectifiedSpaAttn.Cli.Commands;
 
-/// <summary>What one attention computation produced.</summary>
+/// <summary>What one attention computation produced (output in fp64 for comparisons, mask in block order).</summary>
 internal sealed record AttentionOutcome(HostTensor<double> Output, HostTensor<bool> Mask, double Density, TimeSpan Elapsed);
 
 /// <summary>
-/// Runs one method on visual-first [B,H,S,D] inputs (already in block order) with the exact reference
-/// implementation, and times it.
+/// Runs one method on [B,H,S,D] host inputs, on an accelerator through the device API or, when none is given, with the
+/// exact fp64 reference, and times the computation (uploads excluded, the download of the output included).
 /// </summary>
 internal static class AttentionExecution
 {
-    public static RectifiedSpaAttnOptions ToOptions(SelectionOptions s, HostTensor<bool>? criticalMask, HostTensor<bool>? neighborMask) => new()
+    public static RectifiedSpaAttnOptions ToOptions(
+        SelectionOptions s, HostTensor<bool>? criticalMask, HostTensor<bool>? neighborMask,
+        Video.VideoLayout? videoLayout = null, bool useVideoNeighbors = false) => new()
     {
         QueryBlockSize = s.BlockSize,
         KeyBlockSize = s.BlockSize,
@@ -25,16 +29,55 @@ internal static class AttentionExecution
         ValidTextTokens = s.ValidTextTokens,
         CriticalMask = criticalMask,
         NeighborMask = neighborMask,
+        VideoLayout = videoLayout,
+        UseVideoNeighbors = useVideoNeighbors,
     };
 
-    public static AttentionOutcome Run(CliMethod method, HostTensor q, HostTensor k, HostTensor v, RectifiedSpaAttnOptions options)
+    public static AttentionOutcome Run(CliMethod method, HostTensor q, HostTensor k, HostTensor v, RectifiedSpaAttnOptions options, Accelerator? accelerator)
+    {
+        if (accelerator is null) return RunReference(method, q, k, v, options);
+        return q switch
+        {
+            HostTensor<float> f => RunOnDevice(accelerator, method, f, (HostTensor<float>)Same(f, k, nameof(k)), (HostTensor<float>)Same(f, v, nameof(v)), options),
+            HostTensor<Half> h => RunOnDevice(accelerator, method, h, (HostTensor<Half>)Same(h, k, nameof(k)), (HostTensor<Half>)Same(h, v, nameof(v)), options),
+            HostTensor<Numerics.BFloat16> b => RunOnDevice(accelerator, method, b, (HostTensor<Numerics.BFloat16>)Same(b, k, nameof(k)), (HostTensor<Numerics.BFloat16>)Same(b, v, nameof(v)), options),
+            _ => throw new ArgumentException($"attention on a device takes bf16, fp16 or fp32 inputs; q is {q.ElementType} (use --accelerator reference for fp64)"),
+        };
+    }
+
+    private static HostTensor Same(HostTensor q, HostTensor other, string name) =>
+        other.ElementType == q.ElementType ? other
+            : throw new ArgumentException($"q, k and v must have one element type; q is {q.ElementType}, {name} is {other.ElementType}");
+
+    private static AttentionOutcome RunOnDevice<T>(Accelerator accelerator, CliMethod method, HostTensor<T> q, HostTensor<T> k, HostTensor<T> v, RectifiedSpaAttnOptions options)
+        where T : unmanaged
+    {
+        using var dq = DeviceTensor<T>.Upload(accelerator, q);
+        using var dk = DeviceTensor<T>.Upload(accelerator, k);
+        using var dv = DeviceTensor<T>.Upload(accelerator, v);
+        AttentionMethod api = method switch
+        {
+            CliMethod.Dense => AttentionMethod.Dense,
+            CliMethod.Sparse => AttentionMethod.BlockSparse,
+            _ => AttentionMethod.Rectified,
+        };
+        var clock = Stopwatch.StartNew();
+        using AttentionResult<T> result = AttentionOperations.Run(api, dq, dk, dv, options, AttentionDiagnostics.Mask);
+        HostTensor<T> output = result.Output.ToHost();
+        clock.Stop();
+        HostTensor<bool> mask = result.Mask ?? AllCritical(q, options);
+        double density = method == CliMethod.Dense ? 1.0 : result.Density;
+        return new AttentionOutcome(output.ToDouble(), mask, density, clock.Elapsed);
+    }
+
+    private static AttentionOutcome RunReference(CliMethod method, HostTensor q, HostTensor k, HostTensor v, RectifiedSpaAttnOptions options)
     {
         var clock = Stopwatch.StartNew();
         switch (method)
         {
             case CliMethod.Dense:
             {
-                HostTensor<double> dense = ExactReference.DenseAttention(q, k, v, options.TextTokens, options.ValidTextTokens);
+                HostTensor<double> dense = ExactReference.DenseAttention(q, k, v, options);
                 clock.Stop();
                 return new AttentionOutcome(dense, AllCritical(q, options), 1.0, clock.Elapsed);
             }

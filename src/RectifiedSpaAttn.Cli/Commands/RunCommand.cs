@@ -35,6 +35,7 @@ internal sealed class RunCommand : ICommand
           --neighbors              with --video-grid: blocks that touch in the grid are always critical
           --mask FILE:TENSOR       use this critical-block mask (BOOL [B, H, nQ, nK]) instead of selecting
           --compare-dense          also compute dense attention and print the error against it
+        {AcceleratorChoice.Help}
         """;
 
     public int Run(ParsedArguments args, TextWriter output, TextWriter progress)
@@ -48,6 +49,7 @@ internal sealed class RunCommand : ICommand
         bool neighbors = args.Has("neighbors");
         string? maskSpec = args.GetString("mask");
         bool compareDense = args.Has("compare-dense");
+        AcceleratorChoice device = AcceleratorChoice.Read(args);
 
         progress.WriteLine($"loading {inputPath}");
         InputFile input = InputFile.Load(inputPath);
@@ -67,25 +69,26 @@ internal sealed class RunCommand : ICommand
             int visual = q.Shape.Length == 4 ? q.Shape[2] - selection.TextTokens : -1;
             if (visual != layout.Grid.TokenCount)
                 throw new ArgumentException($"--video-grid {grid[0]},{grid[1]},{grid[2]} has {layout.Grid.TokenCount} tokens but the input has {visual} visual tokens");
-            progress.WriteLine($"reordering {visual} visual tokens along the 3D Gilbert curve (axis order {axisOrder})");
-            q = Permute(layout, q); k = Permute(layout, k); v = Permute(layout, v);
+            progress.WriteLine($"reordering {visual} visual tokens along the 3D Gilbert curve (axis order {axisOrder}) and back");
         }
-        HostTensor<bool>? neighborMask = neighbors ? layout!.BlockNeighbors(selection.BlockSize, selection.BlockSize) : null;
-        var options = AttentionExecution.ToOptions(selection, mask, neighborMask);
+        var options = AttentionExecution.ToOptions(selection, mask, neighborMask: null, layout, useVideoNeighbors: neighbors);
 
-        progress.WriteLine($"{method.Name()} attention on {q.ElementType} {q.ShapeText}: {selection}{(mask is null ? "" : ", mask from " + maskSpec)}");
-        AttentionOutcome outcome = AttentionExecution.Run(method, q, k, v, options);
-        HostTensor<double> result = layout is null ? outcome.Output : layout.Unpermute(outcome.Output);
+        using var context = Compute.Context.Create();
+        using Compute.Accelerator? accelerator = device.Open(context);
+        string where = accelerator is null ? "the exact fp64 reference" : accelerator.ToString();
+        progress.WriteLine($"{method.Name()} attention on {q.ElementType} {q.ShapeText} with {where}: {selection}{(mask is null ? "" : ", mask from " + maskSpec)}");
+        AttentionOutcome outcome = AttentionExecution.Run(method, q, k, v, options, accelerator);
+        HostTensor<double> result = outcome.Output;
 
         output.WriteLine($"method      {method.Name()}");
+        output.WriteLine($"accelerator {where}");
         output.WriteLine($"density     {outcome.Density.ToString("F4", CultureInfo.InvariantCulture)}");
-        output.WriteLine($"time        {outcome.Elapsed.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms (exact fp64 reference)");
+        output.WriteLine($"time        {outcome.Elapsed.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms");
         if (compareDense)
         {
             progress.WriteLine("computing dense attention for comparison");
-            AttentionOutcome dense = AttentionExecution.Run(CliMethod.Dense, q, k, v, options);
-            HostTensor<double> denseOut = layout is null ? dense.Output : layout.Unpermute(dense.Output);
-            MetricsTable.WriteAgainst(output, "dense attention", HeadMetrics.Compare(result, denseOut));
+            AttentionOutcome dense = AttentionExecution.Run(CliMethod.Dense, q, k, v, options, accelerator);
+            MetricsTable.WriteAgainst(output, "dense attention", HeadMetrics.Compare(result, dense.Output));
         }
         string? expectedName = method switch { CliMethod.Rectified => "out_rectified", CliMethod.Sparse => "sparse_plain", _ => "dense" };
         if (input.Contains(expectedName) && input.Get(expectedName).Shape.SequenceEqual(result.Shape))
@@ -97,18 +100,11 @@ internal sealed class RunCommand : ICommand
             ["block_size"] = selection.BlockSize.ToString(CultureInfo.InvariantCulture),
             ["tau"] = selection.Tau.ToString(CultureInfo.InvariantCulture),
             ["density"] = outcome.Density.ToString("R", CultureInfo.InvariantCulture),
+            ["accelerator"] = where,
             ["source"] = Path.GetFileName(inputPath),
         };
         SafeTensorsFile.Write(outputPath, [new("out", result.ToSingle()), new("mask", outcome.Mask)], metadata);
         progress.WriteLine($"wrote {outputPath}");
         return CommandLine.Success;
     }
-
-    private static HostTensor Permute(VideoLayout layout, HostTensor x) => x switch
-    {
-        HostTensor<float> f => layout.Permute(f),
-        HostTensor<Numerics.BFloat16> b => layout.Permute(b),
-        HostTensor<Half> h => layout.Permute(h),
-        _ => throw new ArgumentException($"attention inputs must be bf16, fp16 or fp32; got {x.ElementType}"),
-    };
 }

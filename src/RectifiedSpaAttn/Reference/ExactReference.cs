@@ -30,6 +30,27 @@ public static class ExactReference
     }
 
     /// <summary>
+    /// Dense attention with the text layout and video layout of <paramref name="options"/> (its selection settings are
+    /// ignored). With <see cref="RectifiedSpaAttnOptions.VideoLayout"/> the tokens are reordered along the curve and back,
+    /// which dense attention is invariant to up to rounding.
+    /// </summary>
+    /// <param name="q">Queries, <c>[B, H, S, D]</c>.</param>
+    /// <param name="k">Keys, same shape.</param>
+    /// <param name="v">Values, same shape.</param>
+    /// <param name="options">Text and video layout.</param>
+    /// <returns>The output, <c>[B, H, S, D]</c>, in fp64.</returns>
+    /// <exception cref="ArgumentException">Mismatched or malformed shapes, non-finite inputs, or invalid options.</exception>
+    public static HostTensor<double> DenseAttention(HostTensor q, HostTensor k, HostTensor v, RectifiedSpaAttnOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (qd, kd, vd) = AttentionInputs.ToDouble(q, k, v);
+        options.Validate(qd.Shape[0], qd.Shape[1], qd.Shape[2]);
+        if (options.VideoLayout is { } video) (qd, kd, vd) = (Reorder(video, qd, true), Reorder(video, kd, true), Reorder(video, vd, true));
+        HostTensor<double> output = ReferenceSteps.DenseAttention(qd, kd, vd, BlockLayout.For(qd.Shape[2], options));
+        return options.VideoLayout is { } layout ? Reorder(layout, output, false) : output;
+    }
+
+    /// <summary>
     /// Rectified SpaAttn: pooling, pooled softmax with IPAR, critical-block selection (or the supplied
     /// <see cref="RectifiedSpaAttnOptions.CriticalMask"/>), GAPR, exact token-level sparse attention, and rectification
     /// <c>O = R * Os + C</c> for visual queries; dense attention for valid text queries; zero rows for invalid text slots.
@@ -64,6 +85,7 @@ public static class ExactReference
         int batch = qd.Shape[0], heads = qd.Shape[1], seq = qd.Shape[2], dim = qd.Shape[3];
         options.Validate(batch, heads, seq);
         BlockLayout layout = BlockLayout.For(seq, options);
+        if (options.VideoLayout is { } video) (qd, kd, vd) = (Reorder(video, qd, true), Reorder(video, kd, true), Reorder(video, vd, true));
 
         BlockStatistics queries = ReferenceSteps.Pool(qd, layout.QueryBlockSize, layout.VisualTokens);
         BlockStatistics keys = ReferenceSteps.Pool(kd, layout.KeyBlockSize, layout.VisualTokens);
@@ -79,14 +101,21 @@ public static class ExactReference
         {
             var ones = new HostTensor<double>(batch, heads, layout.QueryBlocks);
             ones.Span.Fill(1.0);
-            return new ReferenceResult(layout, sparse, mask, reference.BlockMass, reference.TextMass, ones,
+            return new ReferenceResult(layout, ToRowMajor(options, sparse), mask, reference.BlockMass, reference.TextMass, ones,
                 new HostTensor<double>(batch, heads, layout.QueryBlocks, dim), new HostTensor<bool>(batch, heads, layout.QueryBlocks, layout.KeyBlocks));
         }
 
         HostTensor<bool> compensable = ReferenceSteps.Gapr(queries, keys);
         HostTensor<double> valueMeans = ReferenceSteps.Pool(vd, layout.KeyBlockSize, layout.VisualTokens).Means;
         RectificationTerms terms = ReferenceSteps.Rectification(reference, mask, compensable, valueMeans);
-        HostTensor<double> output = ReferenceSteps.ApplyRectification(sparse, terms, layout);
+        HostTensor<double> output = ToRowMajor(options, ReferenceSteps.ApplyRectification(sparse, terms, layout));
         return new ReferenceResult(layout, output, mask, reference.BlockMass, reference.TextMass, terms.Rectification, terms.Compensation, compensable);
     }
+
+    private static HostTensor<double> ToRowMajor(RectifiedSpaAttnOptions options, HostTensor<double> output) =>
+        options.VideoLayout is { } video ? Reorder(video, output, false) : output;
+
+    /// <summary>Reorders the visual tokens of every (b, h) along the curve (<paramref name="toCurve"/>) or back; text tokens stay.</summary>
+    private static HostTensor<double> Reorder(Video.VideoLayout video, HostTensor<double> x, bool toCurve) =>
+        toCurve ? video.Permute(x) : video.Unpermute(x);
 }

@@ -187,7 +187,7 @@ public static class ReferenceSteps
     /// Step 5 for every row: the prefix-sum rule of
     /// <see cref="SelectCriticalBlocks(ReadOnlySpan{double}, double?, double, int, Span{bool})"/> with <c>tau</c> and
     /// <c>k_min</c> from <paramref name="options"/> (the text entry present when <see cref="BlockLayout.HasTextEntry"/>),
-    /// then every neighbour block (<see cref="RectifiedSpaAttnOptions.NeighborMask"/>) and, for query blocks
+    /// then every neighbour block (<see cref="RectifiedSpaAttnOptions.ResolveNeighborMask"/>) and, for query blocks
     /// <c>i &lt; F</c>, every key block <c>j &lt; F</c> (<see cref="RectifiedSpaAttnOptions.FirstFrameBlocks"/>).
     /// <see cref="RectifiedSpaAttnOptions.CriticalMask"/> is not consulted here: a supplied mask replaces this step.
     /// </summary>
@@ -204,7 +204,8 @@ public static class ReferenceSteps
         int batch = blockMass.Shape[0], heads = blockMass.Shape[1], nQ = layout.QueryBlocks, nK = layout.KeyBlocks;
         RequireShape(blockMass, [batch, heads, nQ, nK], nameof(blockMass), "[B, H, nQ, nK]");
         RequireShape(textMass, [batch, heads, nQ], nameof(textMass), "[B, H, nQ]");
-        if (options.NeighborMask is { } neighbors) RequireShape(neighbors, [nQ, nK], "options.NeighborMask", "[nQ, nK]");
+        HostTensor<bool>? neighborMask = options.ResolveNeighborMask();
+        if (neighborMask is { } neighbors) RequireShape(neighbors, [nQ, nK], "options.NeighborMask", "[nQ, nK]");
         if (options.FirstFrameBlocks < 0) throw new ArgumentException($"FirstFrameBlocks must not be negative, got {options.FirstFrameBlocks}.", nameof(options));
 
         int minCritical = options.ResolveMinCriticalBlocks(nK);
@@ -217,7 +218,7 @@ public static class ReferenceSteps
                     Span<bool> row = mask.Row(b, h, i);
                     double? text = layout.HasTextEntry ? textMass[b, h, i] : null;
                     SelectCriticalBlocks(blockMass.Row(b, h, i), text, options.Tau, minCritical, row);
-                    if (options.NeighborMask is { } neighbor)
+                    if (neighborMask is { } neighbor)
                     {
                         ReadOnlySpan<bool> near = neighbor.Row(i);
                         for (int j = 0; j < nK; j++) row[j] |= near[j];

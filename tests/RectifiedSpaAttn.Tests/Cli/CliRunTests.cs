@@ -7,7 +7,7 @@ using RectifiedSpaAttn.Video;
 
 namespace RectifiedSpaAttn.Tests.Cli;
 
-public class CliRunTests
+public class CliRunTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     private static RectifiedSpaAttnOptions Options(int block, int topK, double tau = 0.3) =>
         new() { QueryBlockSize = block, KeyBlockSize = block, MinCriticalBlocks = topK, Tau = tau };
@@ -20,7 +20,7 @@ public class CliRunTests
         string input = CliCases.Write(dir, "in.safetensors", q, k, v);
         string output = dir.File("out.safetensors");
 
-        var r = CliRunner.Run("run", "--input", input, "--output", output, "--block-size", "64", "--top-k", "2", "--compare-dense");
+        var r = CliRunner.Run("run", "--input", input, "--output", output, "--block-size", "64", "--top-k", "2", "--compare-dense", "--accelerator", "reference");
 
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Contains("against dense attention", r.Output);
@@ -44,7 +44,7 @@ public class CliRunTests
         string input = CliCases.Write(dir, "in.npz", q, k, v);
         string output = dir.File("out.safetensors");
 
-        var r = CliRunner.Run("run", "--input", input, "--output", output, "--method", method, "--block-size", "32", "--drop-rate", "0.5");
+        var r = CliRunner.Run("run", "--input", input, "--output", output, "--method", method, "--block-size", "32", "--drop-rate", "0.5", "--accelerator", "reference");
 
         Assert.True(r.ExitCode == 0, r.Error);
         var actual = SafeTensorsFile.Read(output).Get<float>("out").ToDouble();
@@ -80,7 +80,7 @@ public class CliRunTests
         string input = CliCases.Write(dir, "in.safetensors", q, k, v);
         string output = dir.File("out.safetensors");
 
-        var r = CliRunner.Run("run", "--input", input, "--output", output, "--block-size", "16", "--top-k", "1", "--video-grid", "2,6,8");
+        var r = CliRunner.Run("run", "--input", input, "--output", output, "--block-size", "16", "--top-k", "1", "--video-grid", "2,6,8", "--accelerator", "reference");
 
         Assert.True(r.ExitCode == 0, r.Error);
         var layout = new VideoLayout(grid, AxisOrder.Parse("wht"));
@@ -133,5 +133,72 @@ public class CliRunTests
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Contains("  all ", r.Output);
         Assert.Contains("rectified", r.Output);
+    }
+
+    [Theory]
+    [InlineData("cpu", "rectified")]
+    [InlineData("cpu", "sparse")]
+    [InlineData("cpu", "dense")]
+    [InlineData("opencl", "rectified")]
+    public void AcceleratorsMatchTheReferenceWithTheSameMask(string accelerator, string method)
+    {
+        if (accelerator == "opencl" && Accelerators.OpenCLTestDevice.RequireOrSkipOutsideCI(log) is null) return;
+        using var dir = new TempDirectory();
+        var random = new Random();
+        var (q, k, v) = CliCases.RandomQkv(1, 2, 150, 64);
+        var mask = new HostTensor<bool>(1, 2, 3, 3);
+        foreach (ref bool m in mask.Span) m = random.Next(2) == 1;
+        string input = CliCases.Write(dir, "in.safetensors", q, k, v, ("chosen", mask));
+        string output = dir.File("out.safetensors");
+
+        var r = CliRunner.Run("run", "--input", input, "--output", output, "--method", method, "--block-size", "64", "--mask", input + ":chosen", "--accelerator", accelerator);
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains(accelerator == "cpu" ? "Cpu" : "OpenCL", r.Output);
+        var options = new RectifiedSpaAttnOptions { QueryBlockSize = 64, KeyBlockSize = 64, CriticalMask = mask };
+        HostTensor<double> expected = method switch
+        {
+            "dense" => ExactReference.DenseAttention(q, k, v),
+            "sparse" => ExactReference.BlockSparse(q, k, v, options).Output,
+            _ => ExactReference.Rectified(q, k, v, options).Output,
+        };
+        double relL2 = ErrorMetrics.RelativeL2(SafeTensorsFile.Read(output).Get<float>("out").ToDouble().Span, expected.Span);
+        Assert.True(relL2 < 1e-5, $"rel L2 {relL2:E3}");
+    }
+
+    [Fact]
+    public void VideoGridIsReorderedOnTheDevice()
+    {
+        // The reference reorders on the host and is given the mask the device chose (near-ties may differ): a wrong
+        // reorder on the device, or a missing inverse, shows as a mismatch in the output.
+        using var dir = new TempDirectory();
+        var grid = new VideoGrid(2, 6, 8);
+        var (q, k, v) = CliCases.RandomQkv(1, 1, grid.TokenCount, 16);
+        string input = CliCases.Write(dir, "in.safetensors", q, k, v);
+        string output = dir.File("out.safetensors");
+
+        var r = CliRunner.Run("run", "--input", input, "--output", output, "--block-size", "16", "--top-k", "1", "--tau", "0.5", "--video-grid", "2,6,8", "--neighbors", "--accelerator", "cpu");
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        var layout = new VideoLayout(grid, AxisOrder.Parse("wht"));
+        var written = SafeTensorsFile.Read(output);
+        var options = new RectifiedSpaAttnOptions { QueryBlockSize = 16, KeyBlockSize = 16, VideoLayout = layout, CriticalMask = written.Get<bool>("mask") };
+        var expected = ExactReference.Rectified(q, k, v, options);
+        double relL2 = ErrorMetrics.RelativeL2(written.Get<float>("out").ToDouble().Span, expected.Output.Span);
+        Assert.True(relL2 < 1e-5, $"rel L2 {relL2:E3}");
+    }
+
+    [Theory]
+    [InlineData("gpu", "--accelerator must be")]
+    [InlineData("cpu --device 7", "--device 7")]
+    [InlineData("reference --device 0", "does not apply")]
+    public void BadAcceleratorChoicesAreUsageErrors(string choice, string expected)
+    {
+        using var dir = new TempDirectory();
+        string input = CliCases.WriteRandomInput(dir, 1, 1, 64, 8);
+        string[] words = choice.Split(' ');
+        var r = CliRunner.Run(["run", "--input", input, "--output", dir.File("o.safetensors"), "--accelerator", .. words]);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains(expected, r.Error);
     }
 }

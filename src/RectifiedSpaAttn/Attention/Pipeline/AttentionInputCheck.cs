@@ -1,0 +1,36 @@
+using RectifiedSpaAttn.Kernels.Attention;
+using RectifiedSpaAttn.Tensors;
+
+namespace RectifiedSpaAttn.Attention.Pipeline;
+
+/// <summary>Checks the device inputs of an attention call and derives its shape, with messages that name the culprit.</summary>
+internal static class AttentionInputCheck
+{
+    public static AttentionShape Validate<T>(DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions options)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(q);
+        ArgumentNullException.ThrowIfNull(k);
+        ArgumentNullException.ThrowIfNull(v);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!ElementTypes.Of<T>().IsAttentionInput())
+            throw new ArgumentException($"Attention takes BFloat16, Float16 or Float32 tensors, got {ElementTypes.Of<T>()}.", nameof(q));
+        foreach (var (tensor, name) in new[] { (q, nameof(q)), (k, nameof(k)), (v, nameof(v)) })
+        {
+            ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
+            if (tensor.Rank != 4)
+                throw new ArgumentException($"{name} must have rank 4 ([B, H, S, D]), got shape {tensor.ShapeText}.", name);
+            for (int d = 0; d < 4; d++)
+                if (tensor.Shape[d] == 0)
+                    throw new ArgumentException($"{name} has an empty dimension: shape {tensor.ShapeText} ([B, H, S, D], all at least 1).", name);
+            if (!ReferenceEquals(tensor.Accelerator, q.Accelerator))
+                throw new ArgumentException($"q, k and v must be on one accelerator; q is on {q.Accelerator}, {name} on {tensor.Accelerator}.", name);
+        }
+        if (!k.Shape.SequenceEqual(q.Shape) || !v.Shape.SequenceEqual(q.Shape))
+            throw new ArgumentException($"q, k and v must have the same shape; got q {q.ShapeText}, k {k.ShapeText}, v {v.ShapeText}.");
+
+        int batch = q.Shape[0], heads = q.Shape[1], seq = q.Shape[2], dim = q.Shape[3];
+        options.Validate(batch, heads, seq);
+        return new AttentionShape(batch, heads, seq, dim, options.TextTokens, options.EffectiveValidTextTokens, options.QueryBlockSize, options.KeyBlockSize);
+    }
+}

@@ -1,0 +1,36 @@
+using System.Runtime.InteropServices;
+using RectifiedSpaAttn.Compute;
+
+namespace RectifiedSpaAttn.Attention.Pipeline;
+
+/// <summary>
+/// The temporary device buffers of one attention call, freed together. Empty requests still get one element, so that
+/// every kernel argument is a real buffer (OpenCL drivers differ on null buffer arguments).
+/// </summary>
+internal sealed class ScratchBuffers(Accelerator accelerator) : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+
+    public DeviceBuffer<T> Allocate<T>(long length) where T : unmanaged
+    {
+        DeviceBuffer<T> buffer = accelerator.Allocate<T>(Math.Max(length, 1));
+        _owned.Add(buffer);
+        return buffer;
+    }
+
+    public DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data) where T : unmanaged
+    {
+        DeviceBuffer<T> buffer = Allocate<T>(data.Length);
+        if (!data.IsEmpty) buffer.CopyFrom(data, 0);
+        return buffer;
+    }
+
+    /// <summary>Uploads booleans as bytes (0 or 1), the form kernels read masks in.</summary>
+    public DeviceBuffer<byte> UploadMask(ReadOnlySpan<bool> mask) => Upload(MemoryMarshal.AsBytes(mask));
+
+    public void Dispose()
+    {
+        foreach (IDisposable buffer in _owned) buffer.Dispose();
+        _owned.Clear();
+    }
+}

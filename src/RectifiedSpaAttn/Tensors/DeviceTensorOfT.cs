@@ -1,0 +1,87 @@
+using RectifiedSpaAttn.Compute;
+
+namespace RectifiedSpaAttn.Tensors;
+
+/// <summary>A dense, row-major tensor of <typeparamref name="T"/> in device memory; see <see cref="DeviceTensor"/>.</summary>
+/// <typeparam name="T"><see cref="float"/>, <see cref="Half"/>, <see cref="Numerics.BFloat16"/>, <see cref="int"/> or <see cref="bool"/>.</typeparam>
+public sealed class DeviceTensor<T> : DeviceTensor where T : unmanaged
+{
+    private DeviceTensor(Accelerator accelerator, ReadOnlySpan<int> shape) : base(accelerator, shape)
+    {
+        ElementType = ElementTypes.Of<T>();
+        Buffer = accelerator.Allocate<T>(Length);
+    }
+
+    /// <summary>The device memory behind the tensor.</summary>
+    public DeviceBuffer<T> Buffer { get; }
+
+    /// <summary>A view of all elements, to pass to kernels.</summary>
+    public ArrayView<T> View => Buffer.View;
+
+    /// <inheritdoc/>
+    public override ElementType ElementType { get; }
+
+    /// <inheritdoc/>
+    public override bool IsDisposed => Buffer.IsDisposed;
+
+    /// <summary>Allocates an uninitialised tensor of <paramref name="shape"/> on <paramref name="accelerator"/>.</summary>
+    /// <exception cref="ArgumentException">An extent is negative.</exception>
+    /// <exception cref="AcceleratorException">The device is out of memory.</exception>
+    public static DeviceTensor<T> Allocate(Accelerator accelerator, params ReadOnlySpan<int> shape) => new(accelerator, shape);
+
+    /// <summary>Copies <paramref name="source"/> to <paramref name="accelerator"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="source"/> holds a NaN or infinity (the message names the index).</exception>
+    public static DeviceTensor<T> Upload(Accelerator accelerator, HostTensor<T> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return Upload(accelerator, source.Span, source.Shape);
+    }
+
+    /// <summary>Copies <paramref name="source"/>, laid out row-major with <paramref name="shape"/>, to <paramref name="accelerator"/>.</summary>
+    /// <exception cref="ArgumentException">The span's length does not match the shape, or it holds a NaN or infinity.</exception>
+    public static DeviceTensor<T> Upload(Accelerator accelerator, ReadOnlySpan<T> source, ReadOnlySpan<int> shape)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        var tensor = new DeviceTensor<T>(accelerator, shape);
+        try
+        {
+            if (source.Length != tensor.Length)
+                throw new ArgumentException($"The source has {source.Length} elements but shape {tensor.ShapeText} needs {tensor.Length}.", nameof(source));
+            FiniteCheck.Require(source, shape, nameof(source));
+            tensor.Buffer.CopyFrom(source);
+            return tensor;
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Copies all elements into <paramref name="destination"/> (row-major).</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/>'s length differs from <see cref="DeviceTensor.Length"/>.</exception>
+    public void CopyTo(Span<T> destination) => Buffer.CopyTo(destination);
+
+    /// <summary>Overwrites all elements with <paramref name="source"/> (row-major), checked as <see cref="Upload(Accelerator, ReadOnlySpan{T}, ReadOnlySpan{int})"/> checks.</summary>
+    /// <exception cref="ArgumentException">Wrong length, or a NaN or infinity.</exception>
+    public void CopyFrom(ReadOnlySpan<T> source)
+    {
+        if (source.Length != Length)
+            throw new ArgumentException($"The source has {source.Length} elements but the tensor {ShapeText} has {Length}.", nameof(source));
+        FiniteCheck.Require(source, Shape, nameof(source));
+        Buffer.CopyFrom(source);
+    }
+
+    /// <summary>Copies the elements into a new host tensor.</summary>
+    public new HostTensor<T> ToHost()
+    {
+        var host = new HostTensor<T>(Shape);
+        Buffer.CopyTo(host.Span);
+        return host;
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose() => Buffer.Dispose();
+
+    private protected override HostTensor ToHostCore() => ToHost();
+}

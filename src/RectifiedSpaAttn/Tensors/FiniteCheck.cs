@@ -1,0 +1,58 @@
+namespace RectifiedSpaAttn.Tensors;
+
+/// <summary>Refuses NaN and infinity in floating-point data, naming the first offending index.</summary>
+internal static class FiniteCheck
+{
+    /// <summary>Throws when <paramref name="data"/> (row-major with <paramref name="shape"/>) holds a non-finite float; other element types pass.</summary>
+    /// <exception cref="ArgumentException">A NaN or infinity; the message gives its multi-index.</exception>
+    public static void Require<T>(ReadOnlySpan<T> data, ReadOnlySpan<int> shape, string name) where T : unmanaged
+    {
+        long bad = FirstNonFinite(data);
+        if (bad < 0) return;
+        double value = ToDouble(data[(int)bad]);
+        throw new ArgumentException(
+            $"{name} contains {value} at {IndexText(bad, shape)}; attention inputs must be finite.", name);
+    }
+
+    private static long FirstNonFinite<T>(ReadOnlySpan<T> data) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(data);
+            for (int i = 0; i < floats.Length; i++) if (!float.IsFinite(floats[i])) return i;
+        }
+        else if (typeof(T) == typeof(Half))
+        {
+            var halves = System.Runtime.InteropServices.MemoryMarshal.Cast<T, Half>(data);
+            for (int i = 0; i < halves.Length; i++) if (!Half.IsFinite(halves[i])) return i;
+        }
+        else if (typeof(T) == typeof(Numerics.BFloat16))
+        {
+            // bf16 is the top half of an fp32: exponent bits all ones means infinity or NaN.
+            var bits = System.Runtime.InteropServices.MemoryMarshal.Cast<T, ushort>(data);
+            for (int i = 0; i < bits.Length; i++) if ((bits[i] & 0x7F80) == 0x7F80) return i;
+        }
+        return -1;
+    }
+
+    private static double ToDouble<T>(T value) where T : unmanaged => value switch
+    {
+        float f => f,
+        Half h => (double)h,
+        Numerics.BFloat16 b => (double)(float)b,
+        _ => double.NaN,
+    };
+
+    private static string IndexText(long flat, ReadOnlySpan<int> shape)
+    {
+        var index = new long[shape.Length];
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            int extent = Math.Max(shape[d], 1);
+            index[d] = flat % extent;
+            flat /= extent;
+        }
+        string suffix = shape.Length == 4 ? " (index [b, h, s, d])" : "";
+        return "[" + string.Join(", ", index) + "]" + suffix;
+    }
+}
