@@ -1,0 +1,92 @@
+using RectifiedSpaAttn.Compute;
+
+namespace RectifiedSpaAttn.Kernels.Attention.Flash;
+
+/// <summary>The per-tile steps the flash kernels share (inlined into each kernel by the compiler).</summary>
+internal static partial class FlashAttentionKernels
+{
+    /// <summary>Widens this thread's slice of its query row into registers; zeros for a row the tile does not own.</summary>
+    private static void LoadQuery<T>(ArrayView<T> q, long rowBase, bool valid, Span<float> query) where T : unmanaged
+    {
+        for (int d = 0; d < SliceDims; d++) query[d] = valid ? Element.ToFloat(q[rowBase + d]) : 0f;
+    }
+
+    /// <summary>
+    /// Folds the keys <c>[start, end)</c> of one head into the online softmax state of this thread's row
+    /// (<paramref name="rowMax"/> in log2 units, <paramref name="rowSum"/>, <paramref name="acc"/>). Every thread of the
+    /// group must call it with the same range: it stages <see cref="KeyTile"/> keys at a time behind barriers.
+    /// </summary>
+    private static void AttendRange<T>(ArrayView<T> k, ArrayView<T> v, ArrayView<float> keys, ArrayView<float> values,
+        ArrayView<float> partials, long headBase, int start, int end, int tid, int row, int slice, float scaleLog2, int headDim,
+        Span<float> query, Span<float> acc, Span<float> scores, ref float rowMax, ref float rowSum) where T : unmanaged
+    {
+        int groupSize = TileRows * (headDim / SliceDims);
+        int sliceBase = slice * SliceDims;
+        int partialRow = (slice * TileRows + row) * PartialStride;
+        // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul (non-constant bound).
+        int k0 = start;
+        while (k0 < end)
+        {
+            // Stage the tile as fp32, zeros past the range end so no element is read out of bounds.
+            for (int e = tid; e < KeyTile * headDim; e += groupSize)
+            {
+                int kk = e / headDim;
+                int key = k0 + kk;
+                long source = headBase + (long)key * headDim + (e - kk * headDim);
+                keys[e] = key < end ? Element.ToFloat(k[source]) : 0f;
+                values[e] = key < end ? Element.ToFloat(v[source]) : 0f;
+            }
+            Group.Barrier();
+
+            // This slice's share of q . k for each key of the tile.
+            for (int kk = 0; kk < KeyTile; kk++)
+            {
+                float partial = 0f;
+                for (int d = 0; d < SliceDims; d++) partial = MathF.FusedMultiplyAdd(query[d], keys[kk * headDim + sliceBase + d], partial);
+                partials[partialRow + kk] = partial;
+            }
+            Group.Barrier();
+
+            // Every slice thread of the row sums the same partials, so all hold identical scores without a broadcast.
+            float newMax = rowMax;
+            for (int kk = 0; kk < KeyTile; kk++)
+            {
+                float score = 0f;
+                for (int s = 0; s < headDim / SliceDims; s++) score += partials[(s * TileRows + row) * PartialStride + kk];
+                scores[kk] = score * scaleLog2;
+                if (k0 + kk < end) newMax = MathF.Max(newMax, scores[kk]);
+            }
+            // rowMax starts at -1e30 rather than -infinity, so alpha is exp2(very negative) = 0, never exp2(NaN).
+            float alpha = XMath.Exp2Fast(rowMax - newMax);
+            rowSum *= alpha;
+            for (int d = 0; d < SliceDims; d++) acc[d] *= alpha;
+            for (int kk = 0; kk < KeyTile; kk++)
+            {
+                float p = k0 + kk < end ? XMath.Exp2Fast(scores[kk] - newMax) : 0f;
+                rowSum += p;
+                for (int d = 0; d < SliceDims; d++) acc[d] = MathF.FusedMultiplyAdd(p, values[kk * headDim + sliceBase + d], acc[d]);
+            }
+            rowMax = newMax;
+            // The next iteration overwrites the staged tile and the partials that slower threads may still be reading.
+            Group.Barrier();
+            k0 += KeyTile;
+        }
+    }
+
+    /// <summary>1 / rowSum, or 0 for a row that attended nothing (its accumulator is 0 too, so the output is 0, not NaN).</summary>
+    private static float Normaliser(float rowSum) => rowSum > 0f ? 1f / rowSum : 0f;
+
+    /// <summary>Writes <c>acc * scale</c> to this thread's slice of its output row.</summary>
+    private static void StoreRow<T>(ArrayView<T> output, long rowBase, float scale, Span<float> acc) where T : unmanaged
+    {
+        for (int d = 0; d < SliceDims; d++) output[rowBase + d] = Element.FromFloat<T>(acc[d] * scale);
+    }
+
+    /// <summary>Writes <c>r * (acc * scale) + compensation</c>: the rectified output, fused into the store.</summary>
+    private static void StoreRectifiedRow<T>(ArrayView<T> output, long rowBase, float scale, float r, Span<float> acc,
+        ArrayView<float> compensation, long compensationBase) where T : unmanaged
+    {
+        for (int d = 0; d < SliceDims; d++)
+            output[rowBase + d] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(r, acc[d] * scale, compensation[compensationBase + d]));
+    }
+}
