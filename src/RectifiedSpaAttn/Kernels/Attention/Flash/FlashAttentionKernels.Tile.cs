@@ -18,7 +18,7 @@ internal static partial class FlashAttentionKernels
     /// </summary>
     private static void AttendRange<T>(ArrayView<T> k, ArrayView<T> v, ArrayView<float> keys, ArrayView<float> values,
         ArrayView<float> partials, long headBase, int start, int end, int tid, int row, int slice, float scaleLog2, int headDim,
-        Span<float> query, Span<float> acc, Span<float> scores, ref float rowMax, ref float rowSum) where T : unmanaged
+        Span<float> query, Span<float> acc, ref float rowMax, ref float rowSum) where T : unmanaged
     {
         int groupSize = TileRows * (headDim / SliceDims);
         int sliceBase = slice * SliceDims;
@@ -30,47 +30,64 @@ internal static partial class FlashAttentionKernels
             // Stage the tile as fp32, zeros past the range end so no element is read out of bounds.
             for (int e = tid; e < KeyTile * headDim; e += groupSize)
             {
-                int kk = e / headDim;
-                int key = k0 + kk;
-                long source = headBase + (long)key * headDim + (e - kk * headDim);
+                int staged = e / headDim;
+                int key = k0 + staged;
+                long source = headBase + (long)key * headDim + (e - staged * headDim);
                 keys[e] = key < end ? Element.ToFloat(k[source]) : 0f;
                 values[e] = key < end ? Element.ToFloat(v[source]) : 0f;
             }
             Group.Barrier();
 
-            // This slice's share of q . k for each key of the tile.
-            for (int kk = 0; kk < KeyTile; kk++)
+            // This slice's share of q . k for each key of the tile. The key loops are while loops so that the frontend
+            // keeps them rolled (a for loop indexing a register array is unrolled): only the 32-dim loops unroll, which
+            // keeps the OpenCL source small enough for pocl to build in seconds rather than minutes.
+            int kk = 0;
+            while (kk < KeyTile)
             {
                 float partial = 0f;
                 for (int d = 0; d < SliceDims; d++) partial = MathF.FusedMultiplyAdd(query[d], keys[kk * headDim + sliceBase + d], partial);
                 partials[partialRow + kk] = partial;
+                kk++;
             }
             Group.Barrier();
 
             // Every slice thread of the row sums the same partials, so all hold identical scores without a broadcast.
             float newMax = rowMax;
-            for (int kk = 0; kk < KeyTile; kk++)
+            kk = 0;
+            while (kk < KeyTile)
             {
-                float score = 0f;
-                for (int s = 0; s < headDim / SliceDims; s++) score += partials[(s * TileRows + row) * PartialStride + kk];
-                scores[kk] = score * scaleLog2;
-                if (k0 + kk < end) newMax = MathF.Max(newMax, scores[kk]);
+                if (k0 + kk < end) newMax = MathF.Max(newMax, Score(partials, row, kk, headDim) * scaleLog2);
+                kk++;
             }
             // rowMax starts at -1e30 rather than -infinity, so alpha is exp2(very negative) = 0, never exp2(NaN).
             float alpha = XMath.Exp2Fast(rowMax - newMax);
             rowSum *= alpha;
             for (int d = 0; d < SliceDims; d++) acc[d] *= alpha;
-            for (int kk = 0; kk < KeyTile; kk++)
+            // The scores are summed again rather than kept in a register array, which would force this loop to unroll.
+            kk = 0;
+            while (kk < KeyTile)
             {
-                float p = k0 + kk < end ? XMath.Exp2Fast(scores[kk] - newMax) : 0f;
-                rowSum += p;
-                for (int d = 0; d < SliceDims; d++) acc[d] = MathF.FusedMultiplyAdd(p, values[kk * headDim + sliceBase + d], acc[d]);
+                if (k0 + kk < end)
+                {
+                    float p = XMath.Exp2Fast(Score(partials, row, kk, headDim) * scaleLog2 - newMax);
+                    rowSum += p;
+                    for (int d = 0; d < SliceDims; d++) acc[d] = MathF.FusedMultiplyAdd(p, values[kk * headDim + sliceBase + d], acc[d]);
+                }
+                kk++;
             }
             rowMax = newMax;
             // The next iteration overwrites the staged tile and the partials that slower threads may still be reading.
             Group.Barrier();
             k0 += KeyTile;
         }
+    }
+
+    /// <summary>q . k of this thread's row and key <paramref name="kk"/> of the tile: the sum of every slice's partial.</summary>
+    private static float Score(ArrayView<float> partials, int row, int kk, int headDim)
+    {
+        float score = 0f;
+        for (int s = 0; s < headDim / SliceDims; s++) score += partials[(s * TileRows + row) * PartialStride + kk];
+        return score;
     }
 
     /// <summary>1 / rowSum, or 0 for a row that attended nothing (its accumulator is 0 too, so the output is 0, not NaN).</summary>

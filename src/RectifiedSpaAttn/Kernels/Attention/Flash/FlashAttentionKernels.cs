@@ -57,12 +57,11 @@ internal static partial class FlashAttentionKernels
 
         Span<float> query = stackalloc float[SliceDims];
         Span<float> acc = stackalloc float[SliceDims];
-        Span<float> scores = stackalloc float[KeyTile];
         LoadQuery(q, rowBase, token < queryEnd && token < validKeys, query);
         float rowMax = -1e30f, rowSum = 0f;
         // A tile made only of invalid text slots has nothing to compute (the condition is the same for the whole group).
         if (tileStart < validKeys)
-            AttendRange(k, v, keys, values, partials, headBase, 0, validKeys, tid, row, slice, scaleLog2, headDim, query, acc, scores,
+            AttendRange(k, v, keys, values, partials, headBase, 0, validKeys, tid, row, slice, scaleLog2, headDim, query, acc,
                 ref rowMax, ref rowSum);
         if (token < queryEnd) StoreRow(output, rowBase, token < validKeys ? Normaliser(rowSum) : 0f, acc);
     }
@@ -101,7 +100,6 @@ internal static partial class FlashAttentionKernels
 
             Span<float> query = stackalloc float[SliceDims];
             Span<float> acc = stackalloc float[SliceDims];
-            Span<float> scores = stackalloc float[KeyTile];
             LoadQuery(q, rowBase, token < blockEnd, query);
             float rowMax = -1e30f, rowSum = 0f;
 
@@ -117,12 +115,12 @@ internal static partial class FlashAttentionKernels
                 {
                     int keyStart = j * keyBlockSize;
                     AttendRange(k, v, keys, values, partials, headBase, keyStart, Math.Min(keyStart + keyBlockSize, visualTokens),
-                        tid, row, slice, scaleLog2, headDim, query, acc, scores, ref rowMax, ref rowSum);
+                        tid, row, slice, scaleLog2, headDim, query, acc, ref rowMax, ref rowSum);
                 }
                 entry++;
             }
             AttendRange(k, v, keys, values, partials, headBase, visualTokens, validKeys, tid, row, slice, scaleLog2, headDim,
-                query, acc, scores, ref rowMax, ref rowSum);
+                query, acc, ref rowMax, ref rowSum);
 
             if (token < blockEnd)
             {
