@@ -45,6 +45,29 @@ public sealed class FlashSparseTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Shapes drawn at random on the CPU accelerator: any head dim that is built, block sizes from 1 to 160 (not only
+    /// multiples of the kernel's tiles), sequences down to a single visual token, and any text split.
+    /// </summary>
+    [Fact]
+    public void RandomShapesMatchTheReferenceOnTheCpu()
+    {
+        var rng = NewRandom(output, out _);
+        for (int draw = 0; draw < 6; draw++)
+        {
+            int headDim = rng.Next(2) == 0 ? 64 : 128;
+            int queryBlock = rng.Next(1, 161), keyBlock = rng.Next(1, 161);
+            int visual = rng.Next(1, 200), text = rng.Next(0, 12), validText = rng.Next(0, text + 1);
+            bool rectify = rng.Next(2) == 0;
+            switch (rng.Next(3))
+            {
+                case 0: Run<float>(AcceleratorKind.Cpu, headDim, queryBlock, keyBlock, visual, text, validText, rectify); break;
+                case 1: Run<Half>(AcceleratorKind.Cpu, headDim, queryBlock, keyBlock, visual, text, validText, rectify); break;
+                default: Run<BFloat16>(AcceleratorKind.Cpu, headDim, queryBlock, keyBlock, visual, text, validText, rectify); break;
+            }
+        }
+    }
+
     private void Run<T>(AcceleratorKind kind, int headDim, int queryBlock, int keyBlock, int visual, int text, int validText, bool rectify)
         where T : unmanaged
     {
