@@ -15,28 +15,24 @@ internal static partial class FlashAttentionKernels
     /// Folds the keys <c>[start, end)</c> of one head into the online softmax state of this thread's row
     /// (<paramref name="rowMax"/> in log2 units, <paramref name="rowSum"/>, <paramref name="acc"/>). Every thread of the
     /// group must call it with the same range: it stages <see cref="KeyTile"/> keys at a time behind barriers.
+    /// Two barriers per tile: keys are no longer read once the partial dot products are written, so the next tile's keys
+    /// are staged while the values of this one are still being read; the values and partials are overwritten only after
+    /// the next tile's first barrier. A call may therefore follow another at once (the next range starts by staging keys).
     /// </summary>
     private static void AttendRange<T>(ArrayView<T> k, ArrayView<T> v, ArrayView<float> keys, ArrayView<float> values,
         ArrayView<float> partials, long headBase, int start, int end, int tid, int row, int slice, float scaleLog2, int headDim,
         Span<float> query, Span<float> acc, ref float rowMax, ref float rowSum) where T : unmanaged
     {
-        int groupSize = TileRows * (headDim / SliceDims);
         int sliceBase = slice * SliceDims;
         int partialRow = (slice * TileRows + row) * PartialStride;
+        if (start < end) StageTile(k, keys, headBase, start, end, tid, headDim);
         // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul (non-constant bound).
         int k0 = start;
         while (k0 < end)
         {
-            // Stage the tile as fp32, zeros past the range end so no element is read out of bounds.
-            for (int e = tid; e < KeyTile * headDim; e += groupSize)
-            {
-                int staged = e / headDim;
-                int key = k0 + staged;
-                long source = headBase + (long)key * headDim + (e - staged * headDim);
-                keys[e] = key < end ? Element.ToFloat(k[source]) : 0f;
-                values[e] = key < end ? Element.ToFloat(v[source]) : 0f;
-            }
+            // This tile's keys are visible, and every thread is done with the previous tile's values and partials.
             Group.Barrier();
+            StageTile(v, values, headBase, k0, end, tid, headDim);
 
             // This slice's share of q . k for each key of the tile. The key loops are while loops so that the frontend
             // keeps them rolled (a for loop indexing a register array is unrolled): only the 32-dim loops unroll, which
@@ -49,7 +45,9 @@ internal static partial class FlashAttentionKernels
                 partials[partialRow + kk] = partial;
                 kk++;
             }
+            // Partials and values are visible, and no thread reads this tile's keys any more.
             Group.Barrier();
+            if (k0 + KeyTile < end) StageTile(k, keys, headBase, k0 + KeyTile, end, tid, headDim);
 
             // Every slice thread of the row sums the same partials, so all hold identical scores without a broadcast.
             float newMax = rowMax;
@@ -76,9 +74,22 @@ internal static partial class FlashAttentionKernels
                 kk++;
             }
             rowMax = newMax;
-            // The next iteration overwrites the staged tile and the partials that slower threads may still be reading.
-            Group.Barrier();
             k0 += KeyTile;
+        }
+    }
+
+    /// <summary>
+    /// Copies keys (or values) <c>[first, first + KeyTile)</c> of one head into <paramref name="tile"/> as fp32, the group's
+    /// threads taking consecutive elements (coalesced); zeros past <paramref name="end"/>, so nothing out of range is read.
+    /// </summary>
+    private static void StageTile<T>(ArrayView<T> source, ArrayView<float> tile, long headBase, int first, int end, int tid, int headDim)
+        where T : unmanaged
+    {
+        for (int e = tid; e < KeyTile * headDim; e += TileRows * (headDim / SliceDims))
+        {
+            int staged = e / headDim;
+            int key = first + staged;
+            tile[e] = key < end ? Element.ToFloat(source[headBase + (long)key * headDim + (e - staged * headDim)]) : 0f;
         }
     }
 
