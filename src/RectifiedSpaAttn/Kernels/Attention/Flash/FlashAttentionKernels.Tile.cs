@@ -40,8 +40,17 @@ internal static partial class FlashAttentionKernels
             int kk = 0;
             while (kk < KeyTile)
             {
+                // 16-byte shared reads: all lanes of a warp read the same address (one slice per warp), so each is a
+                // broadcast delivering four floats per load instruction.
                 float partial = 0f;
-                for (int d = 0; d < SliceDims; d++) partial = MathF.FusedMultiplyAdd(query[d], keys[kk * headDim + sliceBase + d], partial);
+                for (int d = 0; d < SliceDims; d += 4)
+                {
+                    UInt4 kv = VectorMemory.Load16(keys, kk * headDim + sliceBase + d);
+                    partial = MathF.FusedMultiplyAdd(query[d], BitConverter.UInt32BitsToSingle(kv.X), partial);
+                    partial = MathF.FusedMultiplyAdd(query[d + 1], BitConverter.UInt32BitsToSingle(kv.Y), partial);
+                    partial = MathF.FusedMultiplyAdd(query[d + 2], BitConverter.UInt32BitsToSingle(kv.Z), partial);
+                    partial = MathF.FusedMultiplyAdd(query[d + 3], BitConverter.UInt32BitsToSingle(kv.W), partial);
+                }
                 partials[partialRow + kk] = partial;
                 kk++;
             }
@@ -69,7 +78,14 @@ internal static partial class FlashAttentionKernels
                 {
                     float p = XMath.Exp2Fast(Score(partials, row, kk, headDim) * scaleLog2 - newMax);
                     rowSum += p;
-                    for (int d = 0; d < SliceDims; d++) acc[d] = MathF.FusedMultiplyAdd(p, values[kk * headDim + sliceBase + d], acc[d]);
+                    for (int d = 0; d < SliceDims; d += 4)
+                    {
+                        UInt4 vv = VectorMemory.Load16(values, kk * headDim + sliceBase + d);
+                        acc[d] = MathF.FusedMultiplyAdd(p, BitConverter.UInt32BitsToSingle(vv.X), acc[d]);
+                        acc[d + 1] = MathF.FusedMultiplyAdd(p, BitConverter.UInt32BitsToSingle(vv.Y), acc[d + 1]);
+                        acc[d + 2] = MathF.FusedMultiplyAdd(p, BitConverter.UInt32BitsToSingle(vv.Z), acc[d + 2]);
+                        acc[d + 3] = MathF.FusedMultiplyAdd(p, BitConverter.UInt32BitsToSingle(vv.W), acc[d + 3]);
+                    }
                 }
                 kk++;
             }
