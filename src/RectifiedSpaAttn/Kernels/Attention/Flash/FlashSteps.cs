@@ -57,7 +57,8 @@ internal static class FlashSteps
     /// <param name="k">K, same shape.</param>
     /// <param name="v">V, same shape.</param>
     /// <param name="counts"><c>[B, H, nQ]</c>: how many entries of each list are used.</param>
-    /// <param name="lists"><c>[B, H, nQ, nK]</c>: critical key blocks per query block.</param>
+    /// <param name="lists"><c>[B, H, nQ, nK]</c>: critical key blocks per query block, distinct, in any order (a block listed twice
+    /// would be attended twice).</param>
     /// <param name="rectification"><c>R</c>, <c>[B, H, nQ]</c> (not read when <paramref name="rectify"/> is false).</param>
     /// <param name="compensation"><c>C</c>, <c>[B, H, nQ, D]</c> (not read when <paramref name="rectify"/> is false).</param>
     /// <param name="rectify">Whether to apply the fused rectification epilogue.</param>
