@@ -58,6 +58,32 @@ internal static class MaskComparison
     }
 
     /// <summary>
+    /// Selection on masses the kernels computed themselves (pooling and IPAR in fp32): near-equal fp64 masses may swap
+    /// ranks. The rule: every fp32 mass must be within <paramref name="relativeTolerance"/> of its fp64 value (so any swap
+    /// is between entries whose fp64 masses differ by at most about twice that), and the kernel's row must follow the
+    /// prefix-sum rule on its own fp32 masses (<see cref="SelectionRowMismatch"/>). Returns null when both hold.
+    /// </summary>
+    /// <param name="kernelRow">The kernel's critical flags for the row's nK blocks.</param>
+    /// <param name="kernelMasses">The kernel's block masses for the row.</param>
+    /// <param name="kernelText">The kernel's text mass, or null when the row has no text entry.</param>
+    /// <param name="referenceMasses">The fp64 block masses.</param>
+    /// <param name="referenceText">The fp64 text mass (null exactly when <paramref name="kernelText"/> is).</param>
+    /// <param name="relativeTolerance">The largest relative error allowed on one mass.</param>
+    /// <param name="tau">The threshold.</param>
+    /// <param name="minCritical"><c>k_min</c>.</param>
+    /// <param name="forced">Blocks critical regardless of mass.</param>
+    public static string? ComputedMassRowMismatch(ReadOnlySpan<bool> kernelRow, double[] kernelMasses, double? kernelText, double[] referenceMasses,
+        double? referenceText, double relativeTolerance, double tau, int minCritical, ReadOnlySpan<bool> forced)
+    {
+        double[] got = [.. kernelMasses, .. kernelText is double kt ? new[] { kt } : []];
+        double[] want = [.. referenceMasses, .. referenceText is double rt ? new[] { rt } : []];
+        for (int e = 0; e < want.Length; e++)
+            if (Math.Abs(got[e] - want[e]) > relativeTolerance * want[e] + 1e-30)
+                return $"mass entry {e} is {got[e]:G9}, fp64 {want[e]:G9}: off by more than {relativeTolerance:E1} relative, so a rank swap there is not a near-tie";
+        return SelectionRowMismatch(kernelRow, kernelMasses, kernelText, tau, minCritical, forced);
+    }
+
+    /// <summary>
     /// GAPR (step 6): compensable iff |qbar.kbar| &gt; |dq.kbar| + |qbar.dk|. Each fp32 dot product of length D errs by at
     /// most D u times the sum of its terms' magnitudes, so when the fp64 margin (gain minus error) is within twice the sum of
     /// those bounds, either verdict is accepted; beyond it the kernel must agree with the fp64 verdict.
