@@ -22,12 +22,14 @@ public sealed class SelectCriticalBlocksTests(ITestOutputHelper output)
     {
         if (Accelerator(kind, CriticalSelectionKernels.SelectCriticalBlocksKernel.GetVariant(), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
-        // Rounds: text entry, no text entry, tau >= 1, exact ties, neighbour mask plus first-frame blocks; the rest random.
+        // Rounds: text entry, no text entry, tau >= 1, exact ties, neighbour mask plus first-frame blocks, long rows.
         for (int round = 0; round < 6; round++)
         {
             AttentionShape shape = RandomShape(rng, maxVisual: 400);
             if (round == 0) shape = shape with { SequenceLength = shape.VisualTokens + 8, TextTokens = 8, ValidTextTokens = rng.Next(1, 9) };
             if (round == 1) shape = shape with { SequenceLength = shape.VisualTokens, TextTokens = 0, ValidTextTokens = 0 };
+            // Round 5: rows longer than the group (several entries per thread in the sort and the prefix count).
+            if (round == 5) shape = PooledMassesTests.Wide(rng, shape);
             int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
             bool hasText = shape.ValidTextTokens > 0;
             float tau = round == 2 ? 1f + rng.Next(2) * 0.5f : 0.02f + 0.9f * rng.NextSingle();

@@ -23,6 +23,12 @@ internal static class EstimationSteps
     public const int MaxDynamicSharedBytes = 24 * 1024;
 
     /// <summary>
+    /// The selection kernel's limit (it has only the 1 KB reduction scratch besides): rows of up to 4096 entries after
+    /// rounding up to a power of two, i.e. nK up to 4095.
+    /// </summary>
+    public const int MaxSelectionSharedBytes = 32 * 1024;
+
+    /// <summary>
     /// Step 1 (+ GAPR deviations): for every (b, h) and block j of <paramref name="blockSize"/> consecutive visual tokens
     /// (the last block partial, statistics over its valid tokens only), means[b, h, j, :] and, when
     /// <paramref name="computeDeviations"/>, deviations[b, h, j, :] = mean over the block's tokens of |x_t - mean|.
@@ -116,9 +122,12 @@ internal static class EstimationSteps
         RequireLength(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
         if (rows * nK == 0) return;
         int hasText = shape.ValidTextTokens > 0 ? 1 : 0;
-        int shared = SharedBytes(2L * (nK + hasText), "SelectCriticalBlocks (2 * (nK + 1) floats)");
+        int padded = 1;
+        while (padded < nK + hasText) padded <<= 1;
+        // This kernel has no static tile, so its rows may use more dynamic shared memory than the others'.
+        int shared = SharedBytes(2L * padded, "SelectCriticalBlocks (2 * (nK + 1) floats, rounded up to a power of two)", MaxSelectionSharedBytes);
         CriticalSelectionKernels.SelectCriticalBlocksKernel.Launch(launcher, new LaunchDimensions(new Dim3(nQ, shape.HeadCount), RowGroupSize, shared),
-            blockMass, textMass, neighborMask, mask, nK, hasText, tau, minCriticalBlocks, firstFrameBlocks, hasNeighborMask ? 1 : 0);
+            blockMass, textMass, neighborMask, mask, nK, hasText, padded, tau, minCriticalBlocks, firstFrameBlocks, hasNeighborMask ? 1 : 0);
     }
 
     /// <summary>
@@ -192,11 +201,11 @@ internal static class EstimationSteps
             rectification, compensation, nK, dim);
     }
 
-    private static int SharedBytes(long floats, string what)
+    private static int SharedBytes(long floats, string what, int limit = MaxDynamicSharedBytes)
     {
         long bytes = floats * sizeof(float);
-        if (bytes > MaxDynamicSharedBytes)
-            throw new ArgumentException($"{what} needs {bytes} bytes of shared memory per group, more than the {MaxDynamicSharedBytes} these kernels use; use larger blocks or fewer text tokens.");
+        if (bytes > limit)
+            throw new ArgumentException($"{what} needs {bytes} bytes of shared memory per group, more than the {limit} this kernel may use; use larger blocks or fewer text tokens.");
         return (int)bytes;
     }
 
