@@ -22,8 +22,9 @@ public sealed class SelectCriticalBlocksTests(ITestOutputHelper output)
     {
         if (Accelerator(kind, CriticalSelectionKernels.SelectCriticalBlocksKernel.GetVariant(), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
-        // Rounds: text entry, no text entry, tau >= 1, exact ties, neighbour mask plus first-frame blocks, long rows.
-        for (int round = 0; round < 6; round++)
+        // Rounds: text entry, no text entry, tau >= 1, exact ties, neighbour mask plus first-frame blocks, long rows, and tau
+        // placed on a prefix sum (where fp32 and fp64 may legitimately disagree).
+        for (int round = 0; round < 7; round++)
         {
             AttentionShape shape = RandomShape(rng, maxVisual: 400);
             if (round == 0) shape = shape with { SequenceLength = shape.VisualTokens + 8, TextTokens = 8, ValidTextTokens = rng.Next(1, 9) };
@@ -39,10 +40,10 @@ public sealed class SelectCriticalBlocksTests(ITestOutputHelper output)
             if (round == 3) (tau, minCritical) = (0.01f, rng.Next(1, Math.Max(2, nK)));
             bool neighbors = round == 4 || rng.Next(2) == 0;
             int firstFrame = round == 4 ? rng.Next(1, Math.Max(2, Math.Min(nQ, nK))) : rng.Next(3) == 0 ? rng.Next(0, Math.Min(nQ, nK) + 2) : 0;
+            var (blockMass, textMass) = RandomMasses(rng, shape, withTies: round == 3);
+            if (round == 6) (tau, minCritical) = (PrefixSumOfFirstRow(blockMass, hasText ? textMass[0] : null, nK, rng), 0);
             string context = $"seed {seed} round {round}: {shape} (nQ {nQ}, nK {nK}), tau {tau}, k_min {minCritical}, neighbours {neighbors}, F {firstFrame}";
             output.WriteLine(context);
-
-            var (blockMass, textMass) = RandomMasses(rng, shape, withTies: round == 3);
             byte[] neighborBytes = [.. Enumerable.Range(0, nQ * nK).Select(_ => rng.Next(5) == 0 ? (byte)1 : (byte)0)];
             using var p = Upload(acc, blockMass);
             using var t = Upload(acc, textMass);
@@ -100,6 +101,17 @@ public sealed class SelectCriticalBlocksTests(ITestOutputHelper output)
             textMass[row] = (float)(raw[nK] / total);
         }
         return (blockMass, textMass);
+    }
+
+    /// <summary>The fp64 prefix sum of the first row's sorted masses at a random position, rounded to float: a tau on which
+    /// fp32 and fp64 prefix sums can fall on different sides.</summary>
+    private static float PrefixSumOfFirstRow(float[] blockMass, float? textMass, int nK, Random rng)
+    {
+        List<double> row = [.. blockMass.AsSpan(0, nK).ToArray().Select(m => (double)m)];
+        if (textMass is float t) row.Add(t);
+        double[] sorted = [.. row.OrderByDescending(m => m)];
+        int upTo = rng.Next(1, sorted.Length + 1);
+        return (float)sorted.Take(upTo).Sum();
     }
 
     private static double Normal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
