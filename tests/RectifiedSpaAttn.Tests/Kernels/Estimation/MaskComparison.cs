@@ -13,8 +13,8 @@ internal static class MaskComparison
 
     /// <summary>
     /// Selection (step 5). Ranks compare the same fp32 masses on both sides, so they agree exactly (ties included).
-    /// Only "prefix sum &lt;= tau" can differ: the kernel sums a prefix of the sorted row in fp32 in index order, whose error
-    /// is at most (n - 1) u times the prefix (positive terms). So each sorted position r is certainly within tau when
+    /// Only "prefix sum &lt;= tau" can differ: the kernel sums the sorted row's prefixes in fp32 (in per-thread chunks), and
+    /// any fp32 summation of n non-negative terms errs by at most (n - 1) u times their sum. So each sorted position r is certainly within tau when
     /// its fp64 prefix P_r + n u P_r &lt;= tau, certainly outside when P_r - n u P_r &gt; tau, and undecided otherwise; the
     /// kernel's count of prefixes within tau lies in [certain, certain + undecided]. The kernel's row must equal the
     /// prefix-sum rule's selection for one count in that window, OR-ed with <paramref name="forced"/> (neighbours and
