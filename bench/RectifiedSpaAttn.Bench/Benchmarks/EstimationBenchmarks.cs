@@ -84,7 +84,7 @@ public class EstimationBenchmarks : IDisposable
         _accelerator.Synchronize();
     }
 
-    /// <summary>Step 5, the O(nK^2)-per-row selection.</summary>
+    /// <summary>Step 5, the bitonic-sort selection.</summary>
     [Benchmark]
     public void Select()
     {

@@ -13,8 +13,8 @@ internal static class MaskComparison
 
     /// <summary>
     /// Selection (step 5). Ranks compare the same fp32 masses on both sides, so they agree exactly (ties included).
-    /// Only "prefix sum &lt;= tau" can differ: the kernel sums a prefix of the sorted row in fp32 in index order, whose error
-    /// is at most (n - 1) u times the prefix (positive terms). So each sorted position r is certainly within tau when
+    /// Only "prefix sum &lt;= tau" can differ: the kernel sums the sorted row's prefixes in fp32 (in per-thread chunks), and
+    /// any fp32 summation of n non-negative terms errs by at most (n - 1) u times their sum. So each sorted position r is certainly within tau when
     /// its fp64 prefix P_r + n u P_r &lt;= tau, certainly outside when P_r - n u P_r &gt; tau, and undecided otherwise; the
     /// kernel's count of prefixes within tau lies in [certain, certain + undecided]. The kernel's row must equal the
     /// prefix-sum rule's selection for one count in that window, OR-ed with <paramref name="forced"/> (neighbours and
@@ -55,6 +55,32 @@ internal static class MaskComparison
         return $"no count of prefix sums within tau in [{certain}, {certain + undecided}] gives the kernel's row "
                + $"[{string.Join("", kernelRow.ToArray().Select(b => b ? '1' : '0'))}]; masses [{string.Join(", ", mass.Select(m => m.ToString("G6")))}], "
                + $"tau {tau}, k_min {minCritical}, forced [{string.Join("", forced.ToArray().Select(b => b ? '1' : '0'))}]";
+    }
+
+    /// <summary>
+    /// Selection on masses the kernels computed themselves (pooling and IPAR in fp32): near-equal fp64 masses may swap
+    /// ranks. The rule: every fp32 mass must be within <paramref name="relativeTolerance"/> of its fp64 value (so any swap
+    /// is between entries whose fp64 masses differ by at most about twice that), and the kernel's row must follow the
+    /// prefix-sum rule on its own fp32 masses (<see cref="SelectionRowMismatch"/>). Returns null when both hold.
+    /// </summary>
+    /// <param name="kernelRow">The kernel's critical flags for the row's nK blocks.</param>
+    /// <param name="kernelMasses">The kernel's block masses for the row.</param>
+    /// <param name="kernelText">The kernel's text mass, or null when the row has no text entry.</param>
+    /// <param name="referenceMasses">The fp64 block masses.</param>
+    /// <param name="referenceText">The fp64 text mass (null exactly when <paramref name="kernelText"/> is).</param>
+    /// <param name="relativeTolerance">The largest relative error allowed on one mass.</param>
+    /// <param name="tau">The threshold.</param>
+    /// <param name="minCritical"><c>k_min</c>.</param>
+    /// <param name="forced">Blocks critical regardless of mass.</param>
+    public static string? ComputedMassRowMismatch(ReadOnlySpan<bool> kernelRow, double[] kernelMasses, double? kernelText, double[] referenceMasses,
+        double? referenceText, double relativeTolerance, double tau, int minCritical, ReadOnlySpan<bool> forced)
+    {
+        double[] got = [.. kernelMasses, .. kernelText is double kt ? new[] { kt } : []];
+        double[] want = [.. referenceMasses, .. referenceText is double rt ? new[] { rt } : []];
+        for (int e = 0; e < want.Length; e++)
+            if (Math.Abs(got[e] - want[e]) > relativeTolerance * want[e] + 1e-30)
+                return $"mass entry {e} is {got[e]:G9}, fp64 {want[e]:G9}: off by more than {relativeTolerance:E1} relative, so a rank swap there is not a near-tie";
+        return SelectionRowMismatch(kernelRow, kernelMasses, kernelText, tau, minCritical, forced);
     }
 
     /// <summary>

@@ -40,6 +40,8 @@ public sealed class PooledMassesTests(ITestOutputHelper output)
             // Round 0 always has valid text keys next to invalid slots; round 1 none at all.
             if (round == 0) shape = shape with { SequenceLength = shape.VisualTokens + 20, TextTokens = 20, ValidTextTokens = rng.Next(1, 20) };
             if (round == 1) shape = shape with { SequenceLength = shape.VisualTokens, TextTokens = 0, ValidTextTokens = 0 };
+            // Round 2: more columns than one shared tile holds (ColumnTiles.Columns), with text keys after the blocks.
+            if (round == 2) shape = Wide(rng, shape);
             string context = $"seed {seed} round {round}: {typeof(T).Name} {shape}";
             output.WriteLine(context);
             BlockLayout layout = Layout(shape);
@@ -69,5 +71,15 @@ public sealed class PooledMassesTests(ITestOutputHelper output)
             else
                 AssertClose(expected.TextMass.Span, text, 1e-5, $"{context}: text mass T", output);
         }
+    }
+
+    /// <summary>A shape with 150-300 key blocks (1-2 token blocks), a few query blocks and 5 valid text keys of 9 slots.</summary>
+    internal static AttentionShape Wide(Random rng, AttentionShape shape)
+    {
+        int visual = rng.Next(260, 301);
+        return shape with
+        {
+            SequenceLength = visual + 9, TextTokens = 9, ValidTextTokens = 5, KeyBlockSize = rng.Next(1, 3), QueryBlockSize = rng.Next(60, 130),
+        };
     }
 }

@@ -26,6 +26,8 @@ public sealed class RectificationTermsTests(ITestOutputHelper output)
         for (int round = 0; round < 3; round++)
         {
             AttentionShape shape = RandomShape(rng, maxVisual: 400);
+            // Round 0: more key blocks than one shared tile holds; round 2: wide heads.
+            if (round == 0) shape = PooledMassesTests.Wide(rng, shape);
             if (round == 2) shape = shape with { HeadDim = rng.Next(129, 257) };
             int b = shape.Batch, h = shape.Heads, nQ = shape.QueryBlocks, nK = shape.KeyBlocks, dim = shape.HeadDim;
             // Round 1: everything critical (then R = sum of all masses + T and C = 0 whatever GAPR says).

@@ -22,22 +22,28 @@ public sealed class SelectCriticalBlocksTests(ITestOutputHelper output)
     {
         if (Accelerator(kind, CriticalSelectionKernels.SelectCriticalBlocksKernel.GetVariant(), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
-        // Rounds: text entry, no text entry, tau >= 1, exact ties, neighbour mask plus first-frame blocks; the rest random.
-        for (int round = 0; round < 6; round++)
+        // Rounds: text entry, no text entry, tau >= 1, exact ties, neighbour mask plus first-frame blocks, long rows, and tau
+        // placed on a prefix sum (where fp32 and fp64 may legitimately disagree).
+        for (int round = 0; round < 7; round++)
         {
             AttentionShape shape = RandomShape(rng, maxVisual: 400);
             if (round == 0) shape = shape with { SequenceLength = shape.VisualTokens + 8, TextTokens = 8, ValidTextTokens = rng.Next(1, 9) };
             if (round == 1) shape = shape with { SequenceLength = shape.VisualTokens, TextTokens = 0, ValidTextTokens = 0 };
+            // Round 5: rows longer than the group (several entries per thread in the sort and the prefix count).
+            if (round == 5) shape = PooledMassesTests.Wide(rng, shape);
             int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
             bool hasText = shape.ValidTextTokens > 0;
             float tau = round == 2 ? 1f + rng.Next(2) * 0.5f : 0.02f + 0.9f * rng.NextSingle();
             int minCritical = rng.Next(3) == 0 ? 0 : rng.Next(0, nK + 2);
+            // Ties: few distinct masses, a small tau and k_min inside the row, so the cutoff falls inside a run of equal
+            // masses and only the lower-index rule decides which of them are kept.
+            if (round == 3) (tau, minCritical) = (0.01f, rng.Next(1, Math.Max(2, nK)));
             bool neighbors = round == 4 || rng.Next(2) == 0;
             int firstFrame = round == 4 ? rng.Next(1, Math.Max(2, Math.Min(nQ, nK))) : rng.Next(3) == 0 ? rng.Next(0, Math.Min(nQ, nK) + 2) : 0;
+            var (blockMass, textMass) = RandomMasses(rng, shape, withTies: round == 3);
+            if (round == 6) (tau, minCritical) = (PrefixSumOfFirstRow(blockMass, hasText ? textMass[0] : null, nK, rng), 0);
             string context = $"seed {seed} round {round}: {shape} (nQ {nQ}, nK {nK}), tau {tau}, k_min {minCritical}, neighbours {neighbors}, F {firstFrame}";
             output.WriteLine(context);
-
-            var (blockMass, textMass) = RandomMasses(rng, shape, withTies: round == 3);
             byte[] neighborBytes = [.. Enumerable.Range(0, nQ * nK).Select(_ => rng.Next(5) == 0 ? (byte)1 : (byte)0)];
             using var p = Upload(acc, blockMass);
             using var t = Upload(acc, textMass);
@@ -74,8 +80,8 @@ public sealed class SelectCriticalBlocksTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Rows of positive masses with a wide spread (log-normal), summing to 1 with the text entry; with ties, some masses
-    /// repeat exactly so the lower-index rule decides.
+    /// Rows of positive masses with a wide spread (log-normal), summing to 1 with the text entry; with ties, only three
+    /// distinct masses, so most entries tie exactly with others.
     /// </summary>
     private static (float[] BlockMass, float[] TextMass) RandomMasses(Random rng, AttentionShape shape, bool withTies)
     {
@@ -88,14 +94,24 @@ public sealed class SelectCriticalBlocksTests(ITestOutputHelper output)
             var raw = new double[nK + 1];
             for (int e = 0; e <= nK; e++) raw[e] = Math.Exp(2.5 * Normal(rng));
             if (withTies)
-                for (int e = 1; e <= nK; e++)
-                    if (rng.Next(3) == 0) raw[e] = raw[rng.Next(e)];
+                for (int e = 0; e <= nK; e++) raw[e] = new[] { 1.0, 2.0, 4.0 }[rng.Next(3)];
             if (!hasText) raw[nK] = 0;
             double total = raw.Sum();
             for (int j = 0; j < nK; j++) blockMass[row * nK + j] = (float)(raw[j] / total);
             textMass[row] = (float)(raw[nK] / total);
         }
         return (blockMass, textMass);
+    }
+
+    /// <summary>The fp64 prefix sum of the first row's sorted masses at a random position, rounded to float: a tau on which
+    /// fp32 and fp64 prefix sums can fall on different sides.</summary>
+    private static float PrefixSumOfFirstRow(float[] blockMass, float? textMass, int nK, Random rng)
+    {
+        List<double> row = [.. blockMass.AsSpan(0, nK).ToArray().Select(m => (double)m)];
+        if (textMass is float t) row.Add(t);
+        double[] sorted = [.. row.OrderByDescending(m => m)];
+        int upTo = rng.Next(1, sorted.Length + 1);
+        return (float)sorted.Take(upTo).Sum();
     }
 
     private static double Normal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());

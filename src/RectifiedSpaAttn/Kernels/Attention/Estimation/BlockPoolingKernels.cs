@@ -27,28 +27,49 @@ internal static partial class BlockPoolingKernels
         long outBase = ((long)head * Grid.DimX + block) * headDim;
         for (int d = Group.IdxX; d < headDim; d += Group.DimX)
         {
-            float sum = 0f;
+            // Four independent partial sums keep four loads in flight per thread (the block's tokens are D apart).
+            float sum0 = 0f, sum1 = 0f, sum2 = 0f, sum3 = 0f;
             long at = tokenBase + d;
             int t = 0;
+            while (t + 4 <= count)
+            {
+                sum0 += Element.ToFloat(x[at]);
+                sum1 += Element.ToFloat(x[at + headDim]);
+                sum2 += Element.ToFloat(x[at + 2 * headDim]);
+                sum3 += Element.ToFloat(x[at + 3 * headDim]);
+                at += 4 * headDim;
+                t += 4;
+            }
             while (t < count)
             {
-                sum += Element.ToFloat(x[at]);
+                sum0 += Element.ToFloat(x[at]);
                 at += headDim;
                 t++;
             }
+            float sum = (sum0 + sum1) + (sum2 + sum3);
             float mean = sum / count;
             means[outBase + d] = mean;
             if (computeDeviations != 0)
             {
-                float spread = 0f;
+                float spread0 = 0f, spread1 = 0f, spread2 = 0f, spread3 = 0f;
                 at = tokenBase + d;
                 t = 0;
+                while (t + 4 <= count)
+                {
+                    spread0 += MathF.Abs(Element.ToFloat(x[at]) - mean);
+                    spread1 += MathF.Abs(Element.ToFloat(x[at + headDim]) - mean);
+                    spread2 += MathF.Abs(Element.ToFloat(x[at + 2 * headDim]) - mean);
+                    spread3 += MathF.Abs(Element.ToFloat(x[at + 3 * headDim]) - mean);
+                    at += 4 * headDim;
+                    t += 4;
+                }
                 while (t < count)
                 {
-                    spread += MathF.Abs(Element.ToFloat(x[at]) - mean);
+                    spread0 += MathF.Abs(Element.ToFloat(x[at]) - mean);
                     at += headDim;
                     t++;
                 }
+                float spread = (spread0 + spread1) + (spread2 + spread3);
                 deviations[outBase + d] = spread / count;
             }
         }

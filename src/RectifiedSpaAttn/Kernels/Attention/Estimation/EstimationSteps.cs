@@ -9,14 +9,24 @@ namespace RectifiedSpaAttn.Kernels.Attention.Estimation;
 /// </summary>
 internal static class EstimationSteps
 {
-    /// <summary>Threads per group of the per-row kernels (a power of two, at most <see cref="GroupReductions.MaxGroupSize"/>).</summary>
-    public const int RowGroupSize = 128;
+    /// <summary>
+    /// Threads per group of the per-row kernels: one per column of a shared tile (<see cref="ColumnTiles.Columns"/>), a power
+    /// of two, at most <see cref="GroupReductions.MaxGroupSize"/>.
+    /// </summary>
+    public const int RowGroupSize = ColumnTiles.Columns;
 
     /// <summary>
-    /// The most dynamic shared memory a launch here asks for. Well under the 48 KB every CUDA device and OpenCL
-    /// implementation offers without opting in, leaving room for the static reduction scratch.
+    /// The most dynamic shared memory a launch here asks for. With the static tile (about 17 KB) and reduction scratch
+    /// (1 KB) it stays under the 48 KB every CUDA device and OpenCL implementation offers without opting in. It covers
+    /// rows of about 6000 columns: S_vis beyond 700k tokens with 128-token blocks.
     /// </summary>
-    public const int MaxDynamicSharedBytes = 40 * 1024;
+    public const int MaxDynamicSharedBytes = 24 * 1024;
+
+    /// <summary>
+    /// The selection kernel's limit (it has only the 1 KB reduction scratch besides): rows of up to 4096 entries after
+    /// rounding up to a power of two, i.e. nK up to 4095.
+    /// </summary>
+    public const int MaxSelectionSharedBytes = 32 * 1024;
 
     /// <summary>
     /// Step 1 (+ GAPR deviations): for every (b, h) and block j of <paramref name="blockSize"/> consecutive visual tokens
@@ -112,9 +122,12 @@ internal static class EstimationSteps
         RequireLength(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
         if (rows * nK == 0) return;
         int hasText = shape.ValidTextTokens > 0 ? 1 : 0;
-        int shared = SharedBytes(2L * (nK + hasText), "SelectCriticalBlocks (2 * (nK + 1) floats)");
+        int padded = 1;
+        while (padded < nK + hasText) padded <<= 1;
+        // This kernel has no static tile, so its rows may use more dynamic shared memory than the others'.
+        int shared = SharedBytes(2L * padded, "SelectCriticalBlocks (2 * (nK + 1) floats, rounded up to a power of two)", MaxSelectionSharedBytes);
         CriticalSelectionKernels.SelectCriticalBlocksKernel.Launch(launcher, new LaunchDimensions(new Dim3(nQ, shape.HeadCount), RowGroupSize, shared),
-            blockMass, textMass, neighborMask, mask, nK, hasText, tau, minCriticalBlocks, firstFrameBlocks, hasNeighborMask ? 1 : 0);
+            blockMass, textMass, neighborMask, mask, nK, hasText, padded, tau, minCriticalBlocks, firstFrameBlocks, hasNeighborMask ? 1 : 0);
     }
 
     /// <summary>
@@ -188,11 +201,11 @@ internal static class EstimationSteps
             rectification, compensation, nK, dim);
     }
 
-    private static int SharedBytes(long floats, string what)
+    private static int SharedBytes(long floats, string what, int limit = MaxDynamicSharedBytes)
     {
         long bytes = floats * sizeof(float);
-        if (bytes > MaxDynamicSharedBytes)
-            throw new ArgumentException($"{what} needs {bytes} bytes of shared memory per group, more than the {MaxDynamicSharedBytes} these kernels use; use larger blocks or fewer text tokens.");
+        if (bytes > limit)
+            throw new ArgumentException($"{what} needs {bytes} bytes of shared memory per group, more than the {limit} this kernel may use; use larger blocks or fewer text tokens.");
         return (int)bytes;
     }
 

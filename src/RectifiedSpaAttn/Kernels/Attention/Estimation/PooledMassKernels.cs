@@ -11,7 +11,7 @@ namespace RectifiedSpaAttn.Kernels.Attention.Estimation;
 internal static partial class PooledMassKernels
 {
     /// <summary>
-    /// Grid (nQ, B*H), a power-of-two group. Dynamic shared memory: <c>headDim + nK + validText</c> floats
+    /// Grid (nQ, B*H), groups of <see cref="ColumnTiles.Columns"/> threads. Dynamic shared memory: <c>headDim + nK + validText</c> floats
     /// (the row's pooled query, then its logits and later its weighted exponentials).
     /// Writes blockMass[h, i, 0..nK) and textMass[h, i].
     /// </summary>
@@ -32,26 +32,38 @@ internal static partial class PooledMassKernels
         for (int d = tid; d < headDim; d += threads) shared[d] = queryMeans[queryBase + d];
         Group.Barrier();
 
-        // Each thread owns columns tid, tid + threads, ...: it alone writes and later reads their shared slots.
+        // Thread tid owns column tileStart + tid of each tile: it alone writes and later reads that column's shared slot.
+        // The pooled keys (and text keys) are staged through a tile so that global reads are coalesced (see ColumnTiles).
+        ArrayView<float> tile = SharedMemory.Allocate<float>(ColumnTiles.Length);
         long keyMeanBase = (long)head * keyBlocks * headDim;
         long textBase = ((long)head * sequenceLength + visualTokens) * headDim;
         float localMax = float.NegativeInfinity;
-        for (int c = tid; c < columns; c += threads)
+        for (int tileStart = 0; tileStart < columns; tileStart += ColumnTiles.Columns)
         {
             float dot = 0f;
-            if (c < keyBlocks)
+            for (int d0 = 0; d0 < headDim; d0 += ColumnTiles.Features)
             {
-                long at = keyMeanBase + (long)c * headDim;
-                for (int d = 0; d < headDim; d++) dot += shared[d] * keyMeans[at + d];
+                for (int e = tid; e < ColumnTiles.Columns * ColumnTiles.Features; e += threads)
+                {
+                    int column = tileStart + e / ColumnTiles.Features, d = d0 + e % ColumnTiles.Features;
+                    float value = 0f;
+                    if (column < keyBlocks && d < headDim) value = keyMeans[keyMeanBase + (long)column * headDim + d];
+                    else if (column < columns && d < headDim) value = Element.ToFloat(k[textBase + (long)(column - keyBlocks) * headDim + d]);
+                    tile[e / ColumnTiles.Features * ColumnTiles.Stride + e % ColumnTiles.Features] = value;
+                }
+                Group.Barrier();
+                int features = Math.Min(ColumnTiles.Features, headDim - d0);
+                for (int f = 0; f < features; f++) dot += shared[d0 + f] * tile[tid * ColumnTiles.Stride + f];
+                // The next chunk overwrites the tile.
+                Group.Barrier();
             }
-            else
+            int c = tileStart + tid;
+            if (c < columns)
             {
-                long at = textBase + (long)(c - keyBlocks) * headDim;
-                for (int d = 0; d < headDim; d++) dot += shared[d] * Element.ToFloat(k[at + d]);
+                float logit = dot * scale;
+                shared[headDim + c] = logit;
+                localMax = MathF.Max(localMax, logit);
             }
-            float logit = dot * scale;
-            shared[headDim + c] = logit;
-            localMax = MathF.Max(localMax, logit);
         }
         float max = GroupReductions.Max(scratch, localMax);
 

@@ -11,7 +11,7 @@ namespace RectifiedSpaAttn.Kernels.Attention.Estimation;
 internal static partial class RectificationTermKernels
 {
     /// <summary>
-    /// Grid (nQ, B*H), a power-of-two group. Dynamic shared memory: <c>2 * headDim + nK</c> floats (qbar_i, dq_i, weights).
+    /// Grid (nQ, B*H), groups of <see cref="ColumnTiles.Columns"/> threads. Dynamic shared memory: <c>2 * headDim + nK</c> floats (qbar_i, dq_i, weights).
     /// Writes compensable[h, i, :], rectification[h, i] and compensation[h, i, :].
     /// </summary>
     [Kernel]
@@ -35,29 +35,45 @@ internal static partial class RectificationTermKernels
         long keyBase = (long)head * keyBlocks * headDim;
         long massBase = rowIndex * keyBlocks;
         int weights = 2 * headDim;
+        // Thread tid owns key block tileStart + tid of each tile. kbar and dk are staged through one shared tile in turn,
+        // so global reads are coalesced (see ColumnTiles).
+        ArrayView<float> tile = SharedMemory.Allocate<float>(ColumnTiles.Length);
         float kept = 0f;
-        for (int j = tid; j < keyBlocks; j += threads)
+        for (int tileStart = 0; tileStart < keyBlocks; tileStart += ColumnTiles.Columns)
         {
-            long at = keyBase + (long)j * headDim;
             float gain = 0f, queryError = 0f, keyError = 0f;
-            for (int d = 0; d < headDim; d++)
+            for (int d0 = 0; d0 < headDim; d0 += ColumnTiles.Features)
             {
-                float q = shared[d], kbar = keyMeans[at + d];
-                gain += q * kbar;
-                queryError += shared[headDim + d] * kbar;
-                keyError += q * keyDeviations[at + d];
+                int features = Math.Min(ColumnTiles.Features, headDim - d0);
+                StageTile(keyMeans, tile, keyBase, tileStart, d0, keyBlocks, headDim);
+                Group.Barrier();
+                for (int f = 0; f < features; f++)
+                {
+                    float kbar = tile[tid * ColumnTiles.Stride + f];
+                    gain += shared[d0 + f] * kbar;
+                    queryError += shared[headDim + d0 + f] * kbar;
+                }
+                Group.Barrier();
+                StageTile(keyDeviations, tile, keyBase, tileStart, d0, keyBlocks, headDim);
+                Group.Barrier();
+                for (int f = 0; f < features; f++) keyError += shared[d0 + f] * tile[tid * ColumnTiles.Stride + f];
+                Group.Barrier();
             }
-            bool canCompensate = MathF.Abs(gain) > MathF.Abs(queryError) + MathF.Abs(keyError);
-            compensable[massBase + j] = canCompensate ? (byte)1 : (byte)0;
-            float mass = blockMass[massBase + j];
-            if (mask[massBase + j] != 0 || !canCompensate)
+            int j = tileStart + tid;
+            if (j < keyBlocks)
             {
-                kept += mass;
-                shared[weights + j] = 0f;
-            }
-            else
-            {
-                shared[weights + j] = mass;
+                bool canCompensate = MathF.Abs(gain) > MathF.Abs(queryError) + MathF.Abs(keyError);
+                compensable[massBase + j] = canCompensate ? (byte)1 : (byte)0;
+                float mass = blockMass[massBase + j];
+                if (mask[massBase + j] != 0 || !canCompensate)
+                {
+                    kept += mass;
+                    shared[weights + j] = 0f;
+                }
+                else
+                {
+                    shared[weights + j] = mass;
+                }
             }
         }
         // The reduction's barriers also publish the weights to every thread.
@@ -74,6 +90,21 @@ internal static partial class RectificationTermKernels
                 if (w != 0f) sum += w * valueMeans[at + (long)j * headDim];
             }
             compensation[queryBase + d] = sum;
+        }
+    }
+
+    /// <summary>
+    /// tile[c, f] = rows[base + (tileStart + c) * headDim + d0 + f] for the tile's columns and features, 0 past the rows'
+    /// ends. A warp loads 32 consecutive features of one row. Every thread of the group takes part.
+    /// </summary>
+    private static void StageTile(ArrayView<float> rows, ArrayView<float> tile, long rowBase, int tileStart, int d0, int rowCount, int headDim)
+    {
+        for (int e = Group.IdxX; e < ColumnTiles.Columns * ColumnTiles.Features; e += Group.DimX)
+        {
+            int row = tileStart + e / ColumnTiles.Features, d = d0 + e % ColumnTiles.Features;
+            float value = 0f;
+            if (row < rowCount && d < headDim) value = rows[rowBase + (long)row * headDim + d];
+            tile[e / ColumnTiles.Features * ColumnTiles.Stride + e % ColumnTiles.Features] = value;
         }
     }
 }
