@@ -1,6 +1,5 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Attention;
-using RectifiedSpaAttn.Kernels.Attention.Estimation;
 using RectifiedSpaAttn.Kernels.Layout;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
@@ -15,7 +14,7 @@ namespace RectifiedSpaAttn.Attention.Pipeline;
 /// </summary>
 internal static class AttentionPipeline
 {
-    /// <param name="forceKernels">Run the generated flash kernels even on the CPU accelerator (tests of the kernels use this).</param>
+    /// <param name="forceKernels">Run every generated kernel (flash and estimation) even on the CPU accelerator (tests of the kernels use this).</param>
     public static AttentionResult<T> Run<T>(
         DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions options, AttentionMethod method,
         AttentionDiagnostics diagnostics, bool forceKernels = false)
@@ -25,6 +24,7 @@ internal static class AttentionPipeline
         Accelerator accelerator = q.Accelerator;
         var route = FlashRoute.For(accelerator, forceKernels);
         route.RequireSupported<T>(shape);
+        var estimation = EstimationRoute.For(accelerator, forceKernels);
 
         var output = DeviceTensor<T>.Allocate(accelerator, q.Shape);
         try
@@ -43,7 +43,7 @@ internal static class AttentionPipeline
 
             AttentionResult<T> result = method == AttentionMethod.Dense
                 ? RunDense(output, shape, inputs, route, options)
-                : RunSparse(output, shape, inputs, route, options, method == AttentionMethod.Rectified, diagnostics, accelerator, scratch);
+                : RunSparse(output, shape, inputs, route, estimation, options, method == AttentionMethod.Rectified, diagnostics, scratch);
 
             if (curveOrder is not null)
                 LayoutSteps.PermuteTokens(accelerator, shape, inputs.Output, curveOrder.View, inverse: true, output.View);
@@ -66,8 +66,8 @@ internal static class AttentionPipeline
     }
 
     private static AttentionResult<T> RunSparse<T>(
-        DeviceTensor<T> output, AttentionShape shape, AttentionStepInputs<T> x, FlashRoute route, RectifiedSpaAttnOptions options,
-        bool rectify, AttentionDiagnostics diagnostics, Accelerator accelerator, ScratchBuffers scratch)
+        DeviceTensor<T> output, AttentionShape shape, AttentionStepInputs<T> x, FlashRoute route, EstimationRoute estimation,
+        RectifiedSpaAttnOptions options, bool rectify, AttentionDiagnostics diagnostics, ScratchBuffers scratch)
         where T : unmanaged
     {
         int nQ = shape.QueryBlocks, nK = shape.KeyBlocks, dim = shape.HeadDim;
@@ -94,24 +94,24 @@ internal static class AttentionPipeline
         {
             if (needMasses)
             {
-                EstimationSteps.PoolBlocks(accelerator, shape, x.Q, shape.QueryBlockSize, qMeans.View, qDeviations.View, rectify);
-                EstimationSteps.PoolBlocks(accelerator, shape, x.K, shape.KeyBlockSize, kMeans.View, kDeviations.View, rectify);
-                EstimationSteps.PooledMasses(accelerator, shape, qMeans.View, kMeans.View, x.K, blockMass.View, textMass.View);
+                estimation.PoolBlocks(shape, x.Q, shape.QueryBlockSize, qMeans.View, qDeviations.View, rectify);
+                estimation.PoolBlocks(shape, x.K, shape.KeyBlockSize, kMeans.View, kDeviations.View, rectify);
+                estimation.PooledMasses(shape, qMeans.View, kMeans.View, x.K, blockMass.View, textMass.View);
             }
             if (!maskGiven)
             {
                 HostTensor<bool>? neighbors = options.ResolveNeighborMask();
                 DeviceBuffer<byte> neighborBuffer = neighbors is null ? scratch.Allocate<byte>(1) : scratch.UploadMask(neighbors.Span);
-                EstimationSteps.SelectCriticalBlocks(
-                    accelerator, shape, blockMass.View, textMass.View, (float)Math.Min(options.Tau, float.MaxValue),
+                estimation.SelectCriticalBlocks(
+                    shape, blockMass.View, textMass.View, (float)Math.Min(options.Tau, float.MaxValue),
                     options.ResolveMinCriticalBlocks(nK), options.FirstFrameBlocks, neighborBuffer.View, neighbors is not null, mask.View);
             }
-            EstimationSteps.CompactCriticalBlocks(accelerator, shape, mask.View, counts.View, lists.View);
+            estimation.CompactCriticalBlocks(shape, mask.View, counts.View, lists.View);
             if (rectify)
             {
-                EstimationSteps.PoolBlocks(accelerator, shape, x.V, shape.KeyBlockSize, vMeans.View, vMeans.View, computeDeviations: false);
-                EstimationSteps.RectificationTerms(
-                    accelerator, shape, qMeans.View, qDeviations.View, kMeans.View, kDeviations.View, vMeans.View, blockMass.View,
+                estimation.PoolBlocks(shape, x.V, shape.KeyBlockSize, vMeans.View, vMeans.View, computeDeviations: false);
+                estimation.RectificationTerms(
+                    shape, qMeans.View, qDeviations.View, kMeans.View, kDeviations.View, vMeans.View, blockMass.View,
                     textMass.View, mask.View, compensable.View, rectification.View, compensation.View);
             }
             route.Sparse(shape, x.Q, x.K, x.V, counts.View, lists.View, rectification.View, compensation.View, rectify, x.Output);

@@ -8,7 +8,7 @@ namespace RectifiedSpaAttn.Attention.Pipeline;
 /// <summary>
 /// Where the token-level attention (the heavy step) runs: the generated flash kernels on the accelerator, or, on the CPU
 /// accelerator, the hand-vectorised host implementation with the same contract (the emulated kernels keep exact GPU
-/// semantics, which makes them right for testing and slow for work). The light steps always run as kernels.
+/// semantics, which makes them right for testing and slow for work). The estimation steps take their own route (<see cref="EstimationRoute"/>).
 /// </summary>
 internal readonly struct FlashRoute
 {

@@ -209,7 +209,8 @@ internal static class EstimationSteps
         return (int)bytes;
     }
 
-    private static void RequireShape(AttentionShape shape)
+    /// <summary>The shape checks every step makes (shared with the host implementation, <c>CpuNative.CpuEstimation</c>).</summary>
+    internal static void RequireShape(AttentionShape shape)
     {
         if (shape.Batch < 0 || shape.Heads < 0 || shape.HeadDim < 1 || shape.SequenceLength < 0)
             throw new ArgumentException($"Invalid attention shape {shape}: B, H, S must be non-negative and D at least 1.", nameof(shape));
@@ -219,7 +220,8 @@ internal static class EstimationSteps
             throw new ArgumentException($"Invalid attention shape {shape}: block sizes must be at least 1.", nameof(shape));
     }
 
-    private static void RequireLength<T>(ArrayView<T> view, long needed, string name, string layout) where T : unmanaged
+    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="name"/> and its layout when the view is shorter than <paramref name="needed"/>.</summary>
+    internal static void RequireLength<T>(ArrayView<T> view, long needed, string name, string layout) where T : unmanaged
     {
         if (view.Length < needed)
             throw new ArgumentException($"{name} has {view.Length} elements; {layout} needs {needed}.", name);
