@@ -9,13 +9,7 @@ namespace RectifiedSpaAttn.Tests.Compiler;
 /// <summary>The shared-memory fp32 matmul and the tensor-core matmul against an fp64 host product.</summary>
 public sealed class CorpusMatmulTests(ITestOutputHelper output)
 {
-    public static TheoryData<AcceleratorKind, int> TiledCases()
-    {
-        var data = new TheoryData<AcceleratorKind, int>();
-        foreach (AcceleratorKind kind in new[] { AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda })
-            foreach (int tile in new[] { 16, 32 }) data.Add(kind, tile);
-        return data;
-    }
+    public static TheoryData<AcceleratorKind, int> TiledCases() => PerKind(16, 32);
 
     [Theory]
     [MemberData(nameof(TiledCases))]
@@ -49,14 +43,7 @@ public sealed class CorpusMatmulTests(ITestOutputHelper output)
             $"seed {seed}: tile {tile}, {m}x{n}x{k}", output);
     }
 
-    public static TheoryData<AcceleratorKind, string, int> TensorCoreCases()
-    {
-        var data = new TheoryData<AcceleratorKind, string, int>();
-        foreach (AcceleratorKind kind in new[] { AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda })
-            foreach (string type in new[] { "half", "bfloat16" })
-                foreach (int stages in new[] { 3, 4 }) data.Add(kind, type, stages);
-        return data;
-    }
+    public static TheoryData<AcceleratorKind, string, int> TensorCoreCases() => PerKind(new[] { "half", "bfloat16" }, new[] { 3, 4 });
 
     [Theory]
     [MemberData(nameof(TensorCoreCases))]

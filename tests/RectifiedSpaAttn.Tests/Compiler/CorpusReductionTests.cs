@@ -8,10 +8,8 @@ namespace RectifiedSpaAttn.Tests.Compiler;
 /// <summary>Shared-memory and warp-shuffle reductions on every backend present, against fp64 host sums.</summary>
 public sealed class CorpusReductionTests(ITestOutputHelper output)
 {
-    public static TheoryData<AcceleratorKind> Backends => Kinds;
-
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
     public void GroupPartialSumsCoverEveryElementOnce(AcceleratorKind kind)
     {
         if (Accelerator(kind, ReductionKernels.GroupPartialSumsKernel.GetVariant(), output) is not { } acc) return;
@@ -35,7 +33,7 @@ public sealed class CorpusReductionTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
     public void SumAtomicAddsEveryGroupIntoOneTotal(AcceleratorKind kind)
     {
         KernelVariant variant = ReductionKernels.SumAtomicKernel.GetVariant();
@@ -56,7 +54,7 @@ public sealed class CorpusReductionTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
     public void RowSumsWithWarpSum(AcceleratorKind kind)
     {
         if (Accelerator(kind, WarpReductionKernels.RowSumsKernel.GetVariant(), output) is not { } acc) return;
@@ -80,7 +78,7 @@ public sealed class CorpusReductionTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
     public void RowMaxWithShuffleDownAndBroadcast(AcceleratorKind kind)
     {
         if (Accelerator(kind, WarpReductionKernels.RowMaxAndCenterKernel.GetVariant(), output) is not { } acc) return;
@@ -104,7 +102,7 @@ public sealed class CorpusReductionTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
     public void SegmentPrefixSumsWithIndexShuffles(AcceleratorKind kind)
     {
         if (Accelerator(kind, WarpReductionKernels.SegmentPrefixSumsKernel.GetVariant(), output) is not { } acc) return;

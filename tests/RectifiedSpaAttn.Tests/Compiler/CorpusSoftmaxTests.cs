@@ -9,13 +9,7 @@ namespace RectifiedSpaAttn.Tests.Compiler;
 /// <summary>Row softmax in float, fp16 and bf16 against an fp64 host softmax of the same (rounded) inputs.</summary>
 public sealed class CorpusSoftmaxTests(ITestOutputHelper output)
 {
-    public static TheoryData<AcceleratorKind, string> Cases()
-    {
-        var data = new TheoryData<AcceleratorKind, string>();
-        foreach (AcceleratorKind kind in new[] { AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda })
-            foreach (string type in new[] { "float", "half", "bfloat16" }) data.Add(kind, type);
-        return data;
-    }
+    public static TheoryData<AcceleratorKind, string> Cases() => PerKind(FloatTypes);
 
     [Theory]
     [MemberData(nameof(Cases))]
