@@ -78,6 +78,10 @@ public sealed class OperatorTests(ITestOutputHelper output)
         new("f bits", (a, b, f, g) => Bitcast(IrType.I32, f), (a, b, f, g) => (ulong)(long)BitConverter.SingleToInt32Bits(f)),
         new("bits f", (a, b, f, g) => Bits(Add(Bitcast(IrType.F32, U(Or(And(a, I32(0x007fffff)), I32(0x3f800000)))), F32(1f))),
             (a, b, f, g) => Fb(BitConverter.Int32BitsToSingle((a & 0x007fffff) | 0x3f800000) + 1f)),
+        // Correctly rounded, as C# and PTX's div.rn/sqrt.rn (OpenCL C alone allows 2.5 and 3 ulp): bits must match.
+        new("fdiv bits", (a, b, f, g) => Bits(Div(Conv(IrType.F32, a), Add(Math(IrMathOp.Abs, f), F32(0.25f)))),
+            (a, b, f, g) => Fb((float)a / (System.Math.Abs(f) + 0.25f))),
+        new("fsqrt bits", (a, b, f, g) => Bits(Math(IrMathOp.Sqrt, Conv(IrType.F32, U(a)))), (a, b, f, g) => Fb(MathF.Sqrt((uint)a))),
         new("const", (a, b, f, g) => Add(Mul(a, I32(int.MinValue)), I32(-7)), (a, b, f, g) => (ulong)(long)unchecked(a * int.MinValue - 7)),
     ];
 

@@ -40,6 +40,9 @@ public sealed unsafe class OpenCLAccelerator : Accelerator
     /// <summary>The device's OpenCL version string (e.g. <c>OpenCL 3.0 PoCL ...</c>).</summary>
     public string OpenCLVersion => Info.OpenCLVersion ?? "";
 
+    /// <summary>The options this accelerator builds programs with.</summary>
+    internal string BuildOptions => _programs.BuildOptions;
+
     /// <summary>The name of the device's platform.</summary>
     public string PlatformName => Info.PlatformName ?? "";
 
