@@ -44,6 +44,66 @@ public class ViewArithmeticTests(ITestOutputHelper output)
         }
         """;
 
+    private const string DynamicSource = """
+        static partial class K
+        {
+            [Kernel]
+            static void Run(ArrayView<float> src, ArrayView<uint> dst)
+            {
+                int t = Group.IdxX, n = Group.DimX;
+                var upper = SharedMemory.GetDynamic<float>().SubView(n, n);      // dynamic shared, run-time start
+                upper[n - 1 - t] = src[t];
+                Group.Barrier();
+                dst[t] = SharedMemory.GetDynamic<uint>().Cast<ushort>().SubView(2 * n, 2 * n)[2 * t + 1];
+            }
+        }
+        """;
+
+    /// <summary>Reverses src through the upper half of dynamic shared memory; each thread returns the high half of its float.</summary>
+    private static void RunDynamicAndCheck(Accelerator accelerator, KernelVariant variant)
+    {
+        float[] input = Input();
+        using DeviceBuffer<float> src = accelerator.Allocate<float>(Threads);
+        using DeviceBuffer<uint> dst = accelerator.Allocate<uint>(Threads);
+        src.CopyFrom(input.AsSpan(0, Threads));
+        dst.Fill(0xDEADBEEFu);
+        accelerator.Launch(variant, new LaunchDimensions(1, Threads, 2 * Threads * sizeof(float)),
+            [KernelArgument.Buffer(src.View, ScalarType.Float32), KernelArgument.Buffer(dst.View, ScalarType.UInt32)]);
+        uint[] got = dst.ToArray();
+        for (int t = 0; t < Threads; t++)
+            Assert.Equal(BitConverter.SingleToUInt32Bits(input[Threads - 1 - t]) >> 16, got[t]);
+    }
+
+    private IrKernel LowerDynamic()
+    {
+        IrKernel k = GeneratorHarness.Lower(DynamicSource, "Run").Single();
+        output.WriteLine(IrPrinter.Print(k));
+        Assert.True(k.UsesDynamicShared);
+        return k;
+    }
+
+    [Fact]
+    public void DynamicSharedViewsRunOnTheCpuBackend()
+    {
+        using var cpu = new CpuAccelerator();
+        RunDynamicAndCheck(cpu, CpuKernelCompiler.Compile(LowerDynamic()));
+    }
+
+    [Fact]
+    public void DynamicSharedViewsRunOnOpenCL()
+    {
+        OpenCLAccelerator? cl = OpenCLTestDevice.RequireOrSkipOutsideCI(output);
+        if (cl is null) return;
+        RunDynamicAndCheck(cl, OpenCLKernelRunner.Variant(LowerDynamic(), output));
+    }
+
+    [Fact]
+    public void DynamicSharedViewsAssembleForPtx()
+    {
+        string ptx = PtxTestSupport.Compile(LowerDynamic(), output);
+        PtxTestSupport.AssertInstruction(ptx, @"ld\.shared\.u16 %rs\d+, \[%r\d+\+\d+\]|ld\.shared\.u16 %rs\d+, \[%r\d+\]");
+    }
+
     private IrKernel Lower()
     {
         IrKernel k = GeneratorHarness.Lower(Source, "Run").Single();
