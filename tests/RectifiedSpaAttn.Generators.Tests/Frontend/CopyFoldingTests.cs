@@ -73,4 +73,27 @@ public class CopyFoldingTests(ITestOutputHelper output)
         Assert.Single(Copies(k));
         Assert.Equal(new[] { 3f, 8f }, RunOnCpu(k, [3f, 0f]));
     }
+
+    [Fact]
+    public void AViewIndexIsCopiedOnlyWhenTheRightHandSideCouldChangeIt()
+    {
+        IrKernel k = LowerOne("""
+            static partial class K
+            {
+                [Kernel]
+                static void Run(ArrayView<float> x)
+                {
+                    int i = 1;
+                    x[i] = x[i] * 2f;      // no side effects: x[i] stores straight through i
+                    x[i] += 1f;
+                    x[i] = i++;            // the index is the old i
+                    x[i] = x[0];
+                }
+            }
+            """);
+        // Copies of i only for the assignment whose right-hand side increments it: the index, and i++'s old value.
+        Assert.Equal(2, Copies(k).Count());
+        Assert.All(IrWalker.Statements(k.Body).OfType<IrStore>().Where(st => st.Value is not IrConvert), st => Assert.Equal("i", ((IrLocalRef)st.Index).Local.Name));
+        Assert.Equal(new[] { 0f, 1f, 0f }, RunOnCpu(k, [0f, 3f, 5f]));
+    }
 }
