@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace RectifiedSpaAttn.Kernels.CpuNative;
 
@@ -7,6 +8,9 @@ namespace RectifiedSpaAttn.Kernels.CpuNative;
 /// into fp32 tiles (K transposed, V as rows), and each key tile updates the rows' online softmax (running max, running
 /// sum, accumulators rescaled by <c>exp(old max - new max)</c>). Gathering across ranges means any block size, however
 /// small or ragged, still fills whole tiles. No S x S matrix exists: scores live one 64-key tile at a time.
+/// Hot methods are <see cref="MethodImplOptions.AggressiveOptimization"/>: tier-0 code of these generic vector kernels
+/// (no inlining of the <see cref="ISimd{TVec}"/> members) runs about ten times slower, and a call that lasts well under a
+/// second would otherwise spend most of it there before tiering catches up.
 /// </summary>
 internal static unsafe class FlashTile
 {
@@ -27,6 +31,7 @@ internal static unsafe class FlashTile
     /// <param name="rowStart">First query row.</param>
     /// <param name="rowCount">Query rows, at most the rows the scratch was prepared for.</param>
     /// <param name="ranges">Key ranges as (start, length) pairs.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend<T, TOps, TVec>(FlashScratch scratch, T* q, T* k, T* v, int dim, int paddedDim, int rowStart, int rowCount, ReadOnlySpan<int> ranges)
         where T : unmanaged where TOps : struct, ISimd<TVec> where TVec : unmanaged
     {
@@ -71,6 +76,7 @@ internal static unsafe class FlashTile
     }
 
     /// <summary>Widens the query rows, scales them by <c>1/sqrt(D)</c> once (not every score), and zeroes the padding rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LoadQueries<T>(FlashScratch scratch, T* q, int dim, int rowStart, int rowCount, int rows, float scale) where T : unmanaged
     {
         for (int r = 0; r < rowCount; r++)
@@ -84,6 +90,7 @@ internal static unsafe class FlashTile
     }
 
     /// <summary>Puts key <paramref name="token"/> into column <paramref name="column"/> of the transposed key tile and its value into row <paramref name="column"/> of the value tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LoadKey<T>(FlashScratch scratch, T* k, T* v, int dim, int paddedDim, int token, int column) where T : unmanaged
     {
         float* key;
@@ -106,6 +113,7 @@ internal static unsafe class FlashTile
     /// probabilities <c>exp(s - m')</c> in place of the scores, running sum <c>l' = alpha l + sum p</c>.
     /// Columns at or past <paramref name="keys"/> are set to -inf first, so they weigh exactly 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UpdateSoftmax<TOps, TVec>(FlashScratch scratch, int keys, int rows)
         where TOps : struct, ISimd<TVec> where TVec : unmanaged
     {
