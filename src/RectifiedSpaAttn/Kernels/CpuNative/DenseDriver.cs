@@ -44,7 +44,7 @@ internal static unsafe class DenseDriver
         int dim = shape.HeadDim, paddedDim = (dim + TOps.Width - 1) / TOps.Width * TOps.Width;
         int head = item / tiles, tile = item % tiles;
         int rowStart = queryStart + tile * QueryTile, rowCount = Math.Min(QueryTile, validEnd - rowStart);
-        FlashScratch scratch = FlashScratch.For(QueryTile, dim, paddedDim, 2);
+        FlashScratch scratch = FlashScratch.For(FlashTile.PaddedRows(QueryTile, TOps.Width), dim, paddedDim, 2);
         scratch.Ranges[0] = 0;
         scratch.Ranges[1] = shape.ValidKeys;
         long offset = head * (long)shape.SequenceLength * dim;

@@ -41,7 +41,7 @@ internal static unsafe class SparseDriver
         int rowStart = i * m + part * partRows, rowCount = Math.Min(partRows, blockEnd - rowStart);
         if (rowCount <= 0) return;
 
-        FlashScratch scratch = FlashScratch.For((partRows + 3) & ~3, dim, paddedDim, rangeInts);
+        FlashScratch scratch = FlashScratch.For(FlashTile.PaddedRows(partRows, TOps.Width), dim, paddedDim, rangeInts);
         int used = KeyRanges(scratch.Ranges, lists + (long)blockRow * nK, counts[blockRow], n, visual, validText);
         long offset = head * headLength;
         FlashTile.Attend<T, TOps, TVec>(scratch, q + offset, k + offset, v + offset, dim, paddedDim, rowStart, rowCount, scratch.Ranges.AsSpan(0, used));
