@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace RectifiedSpaAttn.Kernels.CpuNative;
@@ -80,8 +79,11 @@ internal static unsafe class FlashTile
         {
             float sum = scratch.RowSum[r];
             // sum is 0 only when there were no keys; the accumulators are then still 0 and the row stays 0.
-            var row = new Span<float>(scratch.Output + r * paddedDim, paddedDim);
-            TensorPrimitives.Multiply(row, sum > 0 ? 1f / sum : 0f, row);
+            // A plain loop, not TensorPrimitives: its generic instantiations start as tier-0 code, which on calls this
+            // short can cost as much as the attention itself.
+            float* row = scratch.Output + r * paddedDim;
+            float scale = sum > 0 ? 1f / sum : 0f;
+            for (int d = 0; d < paddedDim; d++) row[d] *= scale;
         }
     }
 
@@ -120,6 +122,13 @@ internal static unsafe class FlashTile
 
         if (valuesInPlace)
             for (int t = 0; t < count; t++) scratch.ValueRows[column + t] = (float*)(v + (long)(token + t) * dim);
+        else if (paddedDim == dim)
+        {
+            // No padding columns: the run of value rows is widened in one call, like the keys.
+            float* values = scratch.Values + column * dim;
+            ElementRows.Load(v + (long)token * dim, values, count * dim);
+            for (int t = 0; t < count; t++) scratch.ValueRows[column + t] = values + t * dim;
+        }
         else
             for (int t = 0; t < count; t++)
             {

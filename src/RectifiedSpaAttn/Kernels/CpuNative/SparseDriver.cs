@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using RectifiedSpaAttn.Kernels.Attention;
 
@@ -48,14 +47,15 @@ internal static unsafe class SparseDriver
 
         T* o = output + offset + (long)rowStart * dim;
         float r = rectify ? rectification[blockRow] : 1f;
-        var c = new ReadOnlySpan<float>(compensation + (long)blockRow * dim, rectify ? dim : 0);
+        float* c = compensation + (long)blockRow * dim;
         for (int row = 0; row < rowCount; row++)
         {
             float* os = scratch.Output + row * paddedDim;
             if (rectify)
             {
                 // O = R * Os + C, the epilogue of step 8, on the fp32 row before the one rounding to T.
-                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(os, dim), r, c, new Span<float>(scratch.Row, dim));
+                // A plain loop (see FlashTile.Attend on tier-0 TensorPrimitives instantiations).
+                for (int d = 0; d < dim; d++) scratch.Row[d] = r * os[d] + c[d];
                 os = scratch.Row;
             }
             ElementRows.Store(os, o + (long)row * dim, dim);
