@@ -39,7 +39,14 @@ internal sealed partial class KernelLowering
         public override void Write(Value value) => _owner.Store(_view, _index, AsScalar(value, null));
     }
 
-    private Target LowerTarget(IOperation target)
+    /// <param name="target">The assigned expression.</param>
+    /// <param name="evaluatedBeforeWrite">
+    /// What C# evaluates between the target and the write (an assignment's right-hand side), or null when unknown. A
+    /// view element's index is copied to a register so that this cannot change it, unless it has no side effects.
+    /// </param>
+    /// <param name="readToo">Whether the element is also read (compound assignment): a computed index is then kept in a
+    /// register rather than computed twice.</param>
+    private Target LowerTarget(IOperation target, IOperation? evaluatedBeforeWrite = null, bool readToo = false)
     {
         Location? where = Where(target);
         switch (target)
@@ -49,8 +56,12 @@ internal sealed partial class KernelLowering
             case IPropertyReferenceOperation { Property.IsIndexer: true } p when TypeMapper.IsArrayView(Substitute(p.Instance!.Type!)):
             {
                 Value[] parts = LowerInOrder(p.Instance, p.Arguments[0].Value);
-                // The index is used twice by compound assignments: keep it stable.
-                IrExpr index = AsScalar(Stabilize(parts[1]), where);
+                // The element is written (and for compound assignments read) by one store after the right-hand side,
+                // so only that could change the index: it is copied to a register when the right-hand side has side
+                // effects or is unknown, and when a compound assignment would otherwise compute it twice.
+                bool stable = evaluatedBeforeWrite is not null && !HasSideEffects(evaluatedBeforeWrite)
+                    && (!readToo || parts[1] is ScalarValue { Expr: IrLocalRef or IrConst or IrParamRef });
+                IrExpr index = AsScalar(stable ? parts[1] : Stabilize(parts[1]), where);
                 return new ViewElementTarget(this, AsView(parts[0], where), index);
             }
             case IPropertyReferenceOperation { Property.IsIndexer: true } p when TypeMapper.IsSpan(Substitute(p.Instance!.Type!)):
@@ -73,7 +84,7 @@ internal sealed partial class KernelLowering
     {
         if (a.IsRef)
             throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, Where(a), "A ref assignment", "assign values, not references");
-        Target target = LowerTarget(a.Target);
+        Target target = LowerTarget(a.Target, a.Value);
         Value value = LowerExpression(a.Value);
         if (a.Parent is not IExpressionStatementOperation) value = Stabilize(value);
         target.Write(value);
@@ -85,7 +96,7 @@ internal sealed partial class KernelLowering
         Location? where = Where(a);
         if (a.OperatorMethod is { } m)
             throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, where, $"The user-defined operator '{m.ToDisplayString()}'", "convert to float first");
-        Target target = LowerTarget(a.Target);
+        Target target = LowerTarget(a.Target, a.Value, readToo: true);
         IrExpr current = AsScalar(target.Read(), where);
         IrExpr operand = AsScalar(LowerExpression(a.Value), where);
         bool shift = a.OperatorKind is BinaryOperatorKind.LeftShift or BinaryOperatorKind.RightShift or BinaryOperatorKind.UnsignedRightShift;

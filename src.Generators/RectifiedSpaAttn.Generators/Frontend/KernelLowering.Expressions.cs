@@ -255,7 +255,7 @@ internal sealed partial class KernelLowering
     {
         string type = m.ContainingType?.Name ?? "";
         bool compute = m.ContainingNamespace?.ToDisplayString() == TypeMapper.ComputeNamespace;
-        return type is "Math" or "MathF" or "BitConverter" || compute && type is "XMath" or "Packed" or "Element" or "Grid" or "Group";
+        return type is "Math" or "MathF" or "BitConverter" || compute && type is "XMath" or "Packed" or "Element" or "Grid" or "Group" or "ArrayView";
     }
 
     // ------------------------------------------------------------------ members

@@ -42,6 +42,8 @@ internal sealed partial class KernelLowering
             ?? throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, Where(Arg(i)), what + " that is not a constant", "pass a compile-time constant");
         bool resultUsed = inv.Parent is not IExpressionStatementOperation;
 
+        if (m.ContainingType.Name == "ArrayView") return LowerViewCall(inv);
+
         switch (name)
         {
             case "Group.Barrier": Emit(IrBarrier.Instance); return null;

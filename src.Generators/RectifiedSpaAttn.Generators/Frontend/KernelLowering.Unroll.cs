@@ -27,6 +27,9 @@ internal sealed partial class KernelLowering
             throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, Where(f), "break or continue in a loop that must be unrolled",
                 "unrolled loops run every iteration; guard the body with an if instead");
 
+        // The for-initialiser has already bound the counter to a register; a loop that is not unrolled after all
+        // must get that binding back, or the real loop's condition, body and step lose the counter.
+        Current.Symbols.TryGetValue(counter, out Storage? declared);
         IrConst? start = ConstantOf(InitialValue(f.Before[0]));
         long? stride = StepOf(f.AtLoopBottom[0], counter);
         if (start is null || stride is null || stride == 0) return false;
@@ -57,7 +60,8 @@ internal sealed partial class KernelLowering
 
         bool Restore()
         {
-            Current.Symbols.Remove(counter);
+            if (declared is null) Current.Symbols.Remove(counter);
+            else Current.Symbols[counter] = declared;
             return false;
         }
     }

@@ -94,7 +94,7 @@ internal sealed partial class KernelLowering
         LowerMethodBody(body);
         List<IrStmt> statements = _blocks.Pop();
         _frames.Pop();
-        return new IrKernel(entryPoint, _params, _locals, _shared, _usesDynamicShared, new IrBlock(statements));
+        return CopyFolding.Fold(new IrKernel(entryPoint, _params, _locals, _shared, _usesDynamicShared, new IrBlock(statements)));
     }
 
     // ------------------------------------------------------------------ types

@@ -51,12 +51,12 @@ public sealed class CpuArithmeticTests
         var b = new IrBuilder();
         IrParam ia = b.Buffer("a", IrType.I32), ib = b.Buffer("b", IrType.I32), o = b.Buffer("o", IrType.I64);
         IrLocal i = b.Let("i", X.GlobalX);
-        IrLocal a = b.Let("x", X.Load(IrBuilder.View(ia), X.Ref(i))), bb = b.Let("y", X.Load(IrBuilder.View(ib), X.Ref(i)));
+        IrLocal a = b.Let("x", X.Load(X.View(ia), X.Ref(i))), bb = b.Let("y", X.Load(X.View(ib), X.Ref(i)));
         for (int k = 0; k < count; k++)
         {
             IrExpr e = s_cases[k].Ir(X.Ref(a), X.Ref(bb));
             IrExpr wide = e.Type == IrType.U64 ? X.Bitcast(IrType.I64, e) : X.Conv(IrType.I64, e);
-            b.Store(IrBuilder.View(o), X.Add(X.Mul(X.Ref(i), X.I32(count)), X.I32(k)), wide);
+            b.Store(X.View(o), X.Add(X.Mul(X.Ref(i), X.I32(count)), X.I32(k)), wide);
         }
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("arithmetic"));
 

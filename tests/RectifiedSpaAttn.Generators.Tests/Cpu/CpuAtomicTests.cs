@@ -16,16 +16,16 @@ public sealed class CpuAtomicTests
         IrParam tickets = b.Buffer("tickets", IrType.I32), max = b.Buffer("max", IrType.I32);
         IrParam slots = b.Buffer("slots", IrType.I32), won = b.Buffer("won", IrType.I32);
         IrLocal g = b.Let("g", X.GlobalX);
-        b.Add(new IrAtomic(IrAtomicOp.Add, null, IrBuilder.View(counters), X.Rem(X.Ref(g), X.I32(8)), X.I32(1), null));
-        b.Add(new IrAtomic(IrAtomicOp.Add, null, IrBuilder.View(fsum), X.I32(0), X.Conv(IrType.F32, X.Rem(X.Ref(g), X.I32(7))), null));
-        b.Add(new IrAtomic(IrAtomicOp.Add, null, IrBuilder.View(usum), X.I32(0), X.U32(3), null));
+        b.Add(new IrAtomic(IrAtomicOp.Add, null, X.View(counters), X.Rem(X.Ref(g), X.I32(8)), X.I32(1), null));
+        b.Add(new IrAtomic(IrAtomicOp.Add, null, X.View(fsum), X.I32(0), X.Conv(IrType.F32, X.Rem(X.Ref(g), X.I32(7))), null));
+        b.Add(new IrAtomic(IrAtomicOp.Add, null, X.View(usum), X.I32(0), X.U32(3), null));
         IrLocal ticket = b.Local("ticket", IrType.I32);
-        b.Add(new IrAtomic(IrAtomicOp.Add, ticket, IrBuilder.View(counters), X.I32(8), X.I32(1), null));
-        b.Store(IrBuilder.View(tickets), X.Ref(g), X.Ref(ticket));
-        b.Add(new IrAtomic(IrAtomicOp.Max, null, IrBuilder.View(max), X.I32(0), Hash(X.Ref(g)), null));
+        b.Add(new IrAtomic(IrAtomicOp.Add, ticket, X.View(counters), X.I32(8), X.I32(1), null));
+        b.Store(X.View(tickets), X.Ref(g), X.Ref(ticket));
+        b.Add(new IrAtomic(IrAtomicOp.Max, null, X.View(max), X.I32(0), Hash(X.Ref(g)), null));
         IrLocal old = b.Local("old", IrType.I32);
-        b.Add(new IrAtomic(IrAtomicOp.CompareExchange, old, IrBuilder.View(slots), X.Rem(X.Ref(g), X.I32(Slots)), X.Add(X.Ref(g), X.I32(1)), X.I32(0)));
-        b.Store(IrBuilder.View(won), X.Ref(g), X.Cond(X.Eq(X.Ref(old), X.I32(0)), X.I32(1), X.I32(0)));
+        b.Add(new IrAtomic(IrAtomicOp.CompareExchange, old, X.View(slots), X.Rem(X.Ref(g), X.I32(Slots)), X.Add(X.Ref(g), X.I32(1)), X.I32(0)));
+        b.Store(X.View(won), X.Ref(g), X.Cond(X.Eq(X.Ref(old), X.I32(0)), X.I32(1), X.I32(0)));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("atomics"));
 
         using var cpu = new CpuAccelerator();
@@ -69,11 +69,11 @@ public sealed class CpuAtomicTests
         var b = new IrBuilder();
         IrParam o = b.Buffer("o", IrType.F32);
         IrSharedAllocation s = b.Shared(IrType.F32, 1);
-        b.If(X.Eq(X.Tid, X.I32(0)), () => b.Store(IrBuilder.View(s), X.I32(0), X.F32(0.5f)));
+        b.If(X.Eq(X.Tid, X.I32(0)), () => b.Store(X.View(s), X.I32(0), X.F32(0.5f)));
         b.Barrier();
-        b.Add(new IrAtomic(IrAtomicOp.Add, null, IrBuilder.View(s), X.I32(0), X.Conv(IrType.F32, X.Tid), null));
+        b.Add(new IrAtomic(IrAtomicOp.Add, null, X.View(s), X.I32(0), X.Conv(IrType.F32, X.Tid), null));
         b.Barrier();
-        b.If(X.Eq(X.Tid, X.I32(0)), () => b.Store(IrBuilder.View(o), X.S(IrSpecialKind.GridIdxX), X.Load(IrBuilder.View(s), X.I32(0))));
+        b.If(X.Eq(X.Tid, X.I32(0)), () => b.Store(X.View(o), X.S(IrSpecialKind.GridIdxX), X.Load(X.View(s), X.I32(0))));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("shared_atomics"));
 
         using var cpu = new CpuAccelerator();

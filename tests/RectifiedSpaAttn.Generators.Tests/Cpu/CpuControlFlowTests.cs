@@ -19,8 +19,8 @@ public sealed class CpuControlFlowTests
     {
         var b = new IrBuilder();
         IrParam data = b.Buffer("data", IrType.I32), o = b.Buffer("o", IrType.I32);
-        IrParamRef limit = b.Scalar("limit", IrType.I32);
-        IrView d = IrBuilder.View(data), ov = IrBuilder.View(o);
+        IrParamRef limit = X.Arg(b.Scalar("limit", IrType.I32));
+        IrView d = X.View(data), ov = X.View(o);
         IrLocal i = b.Let("i", X.GlobalX);
         IrExpr Out(int k) => X.Add(X.Mul(X.Ref(i), X.I32(5)), X.I32(k));
         if (withBarrier) b.Barrier();
@@ -132,7 +132,7 @@ public sealed class CpuControlFlowTests
     {
         var b = new IrBuilder();
         IrParam o = b.Buffer("o", IrType.I32);
-        IrView ov = IrBuilder.View(o);
+        IrView ov = X.View(o);
         IrLocal r = b.Let("r", X.I32(0));
         b.If(X.Bool(true), () => b.Assign(r, X.I32(5)), () => b.Assign(r, X.I32(6)));
         b.Loop(X.Bool(false), () => b.Assign(r, X.I32(100)));
@@ -162,7 +162,7 @@ public sealed class CpuControlFlowTests
     {
         var b = new IrBuilder();
         IrParam o = b.Buffer("out", IrType.F32);
-        b.Store(IrBuilder.View(o), X.Add(X.GlobalX, X.I32(1)), X.F32(1)); // One past the end for the last thread.
+        b.Store(X.View(o), X.Add(X.GlobalX, X.I32(1)), X.F32(1)); // One past the end for the last thread.
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("off_by_one"));
 
         using var cpu = new CpuAccelerator();

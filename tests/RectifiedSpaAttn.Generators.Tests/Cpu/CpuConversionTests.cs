@@ -27,16 +27,16 @@ public sealed class CpuConversionTests
         IrParam packedBf = b.Buffer("packedBf", IrType.U32), packedH = b.Buffer("packedH", IrType.U32), unpacked = b.Buffer("unpacked", IrType.F32);
         IrLocal i = b.Let("i", X.GlobalX);
         b.If(X.Ge(X.Ref(i), X.I32(n)), b.Return);
-        IrLocal v = b.Let("v", X.Load(IrBuilder.View(f), X.Ref(i)));
-        b.Store(IrBuilder.View(toBf), X.Ref(i), X.Conv(IrType.BF16, X.Ref(v)));
-        b.Store(IrBuilder.View(toH), X.Ref(i), X.Conv(IrType.F16, X.Ref(v)));
-        b.Store(IrBuilder.View(bfTimes3), X.Ref(i), X.Conv(IrType.BF16, X.Mul(X.LoadF32(IrBuilder.View(bf), X.Ref(i)), X.F32(3))));
-        b.Store(IrBuilder.View(hPlus1), X.Ref(i), X.Conv(IrType.F16, X.Add(X.LoadF32(IrBuilder.View(h), X.Ref(i)), X.F32(1))));
+        IrLocal v = b.Let("v", X.Load(X.View(f), X.Ref(i)));
+        b.Store(X.View(toBf), X.Ref(i), X.Conv(IrType.BF16, X.Ref(v)));
+        b.Store(X.View(toH), X.Ref(i), X.Conv(IrType.F16, X.Ref(v)));
+        b.Store(X.View(bfTimes3), X.Ref(i), X.Conv(IrType.BF16, X.Mul(X.LoadF32(X.View(bf), X.Ref(i)), X.F32(3))));
+        b.Store(X.View(hPlus1), X.Ref(i), X.Conv(IrType.F16, X.Add(X.LoadF32(X.View(h), X.Ref(i)), X.F32(1))));
         IrLocal pb = b.Let("pb", X.Math(IrMathOp.PackBF16, IrType.U32, X.Ref(v), X.Neg(X.Ref(v))));
         IrLocal ph = b.Let("ph", X.Math(IrMathOp.PackF16, IrType.U32, X.Ref(v), X.Mul(X.Ref(v), X.F32(0.5f))));
-        b.Store(IrBuilder.View(packedBf), X.Ref(i), X.Ref(pb));
-        b.Store(IrBuilder.View(packedH), X.Ref(i), X.Ref(ph));
-        IrView u = IrBuilder.View(unpacked);
+        b.Store(X.View(packedBf), X.Ref(i), X.Ref(pb));
+        b.Store(X.View(packedH), X.Ref(i), X.Ref(ph));
+        IrView u = X.View(unpacked);
         IrExpr at = X.Mul(X.Ref(i), X.I32(4));
         b.Store(u, at, X.Math(IrMathOp.UnpackBF16, IrType.F32, X.Ref(pb), X.Bool(false)));
         b.Store(u, X.Add(at, X.I32(1)), X.Math(IrMathOp.UnpackBF16, IrType.F32, X.Ref(pb), X.Bool(true)));
@@ -88,9 +88,9 @@ public sealed class CpuConversionTests
     {
         var b = new IrBuilder();
         IrParam o = b.Buffer("o", IrType.F32);
-        IrParamRef pbf = b.Scalar("pbf", IrType.BF16), ph = b.Scalar("ph", IrType.F16), pb = b.Scalar("pb", IrType.U8);
-        IrParamRef pu = b.Scalar("pu", IrType.U16), pflag = b.Scalar("pflag", IrType.Bool), pd = b.Scalar("pd", IrType.F64), pl = b.Scalar("pl", IrType.I64);
-        IrView v = IrBuilder.View(o);
+        IrParamRef pbf = X.Arg(b.Scalar("pbf", IrType.BF16)), ph = X.Arg(b.Scalar("ph", IrType.F16)), pb = X.Arg(b.Scalar("pb", IrType.U8));
+        IrParamRef pu = X.Arg(b.Scalar("pu", IrType.U16)), pflag = X.Arg(b.Scalar("pflag", IrType.Bool)), pd = X.Arg(b.Scalar("pd", IrType.F64)), pl = X.Arg(b.Scalar("pl", IrType.I64));
+        IrView v = X.View(o);
         b.If(X.Eq(X.Tid, X.I32(0)), () =>
         {
             b.Store(v, X.I32(0), X.Conv(IrType.F32, pbf));

@@ -11,11 +11,11 @@ public sealed class CpuElementwiseTests
     {
         var b = new IrBuilder();
         IrParam x = b.Buffer("x", IrType.F32), y = b.Buffer("y", IrType.F32);
-        IrParamRef n = b.Scalar("n", IrType.I32), a = b.Scalar("a", IrType.F32);
+        IrParamRef n = X.Arg(b.Scalar("n", IrType.I32)), a = X.Arg(b.Scalar("a", IrType.F32));
         IrLocal i = b.Let("i", X.GlobalX);
         b.If(X.Ge(X.Ref(i), n), b.Return);
-        IrLocal v = b.Let("v", X.Load(IrBuilder.View(x), X.Ref(i)));
-        b.Store(IrBuilder.View(y), X.Ref(i), X.Math(IrMathOp.Fma, IrType.F32, a, X.Ref(v), X.F32(1.5f)));
+        IrLocal v = b.Let("v", X.Load(X.View(x), X.Ref(i)));
+        b.Store(X.View(y), X.Ref(i), X.Math(IrMathOp.Fma, IrType.F32, a, X.Ref(v), X.F32(1.5f)));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("saxpy_bounded"));
 
         const int count = 1000, groups = 8, groupSize = 128;
@@ -40,7 +40,7 @@ public sealed class CpuElementwiseTests
     {
         var b = new IrBuilder();
         IrParam o = b.Buffer("o", IrType.I32);
-        IrView view = IrBuilder.View(o);
+        IrView view = X.View(o);
         // Thread t of group g writes 12 values at ((g * threads) + t) * 12.
         IrExpr groupIndex = X.Add(X.S(IrSpecialKind.GridIdxX), X.Mul(X.S(IrSpecialKind.GridDimX), X.Add(X.S(IrSpecialKind.GridIdxY), X.Mul(X.S(IrSpecialKind.GridDimY), X.S(IrSpecialKind.GridIdxZ)))));
         IrExpr threads = X.Mul(X.S(IrSpecialKind.GroupDimX), X.Mul(X.S(IrSpecialKind.GroupDimY), X.S(IrSpecialKind.GroupDimZ)));
@@ -84,12 +84,12 @@ public sealed class CpuElementwiseTests
         IrParam o = b.Buffer("o", IrType.I32);
         IrSharedAllocation s1 = b.Shared(IrType.I32, 40), s2 = b.Shared(IrType.U16, 40);
         IrView dyn = b.DynamicShared(IrType.I64, 40);
-        b.Store(IrBuilder.View(s1), X.Tid, X.Mul(X.Tid, X.I32(3)));
-        b.Store(IrBuilder.View(s2), X.Tid, X.Conv(IrType.U16, X.Add(X.Tid, X.I32(65530))));
+        b.Store(X.View(s1), X.Tid, X.Mul(X.Tid, X.I32(3)));
+        b.Store(X.View(s2), X.Tid, X.Conv(IrType.U16, X.Add(X.Tid, X.I32(65530))));
         b.Store(dyn, X.Tid, X.Conv(IrType.I64, X.Neg(X.Tid)));
-        IrExpr sum = X.Add(X.Add(X.Load(IrBuilder.View(s1), X.Tid), X.Conv(IrType.I32, X.Load(IrBuilder.View(s2), X.Tid))),
+        IrExpr sum = X.Add(X.Add(X.Load(X.View(s1), X.Tid), X.Conv(IrType.I32, X.Load(X.View(s2), X.Tid))),
             X.Conv(IrType.I32, X.Load(dyn, X.Tid)));
-        b.Store(IrBuilder.View(o), X.GlobalX, sum);
+        b.Store(X.View(o), X.GlobalX, sum);
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("shared_sizes"));
         Assert.Equal(240, kernel.StaticSharedMemoryBytes); // 40 ints at 0, 40 ushorts at 160.
 

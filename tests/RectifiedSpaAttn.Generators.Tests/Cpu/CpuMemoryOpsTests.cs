@@ -14,25 +14,25 @@ public sealed class CpuMemoryOpsTests
         var b = new IrBuilder();
         IrParam src = b.Buffer("src", IrType.U32), dst = b.Buffer("dst", IrType.U32), dst2 = b.Buffer("dst2", IrType.U32), lens = b.Buffer("lens", IrType.I64);
         IrSharedAllocation stage = b.Shared(IrType.U32, GroupSize * 4);
-        IrView s = IrBuilder.View(stage);
+        IrView s = X.View(stage);
         IrLocal g = b.Let("g", X.GlobalX);
-        b.Add(new IrAsyncCopy(s, X.Mul(X.Tid, X.I32(4)), IrBuilder.View(src), X.Mul(X.Ref(g), X.I32(4))));
+        b.Add(new IrAsyncCopy(s, X.Mul(X.Tid, X.I32(4)), X.View(src), X.Mul(X.Ref(g), X.I32(4))));
         b.Add(IrAsyncCommit.Instance);
         b.Add(new IrAsyncWait(0));
         b.Barrier();
         // Each thread takes its neighbour's 16 bytes from shared memory.
         IrLocal[] w = [b.Local("w0", IrType.U32), b.Local("w1", IrType.U32), b.Local("w2", IrType.U32), b.Local("w3", IrType.U32)];
         b.Add(new IrVectorLoad(w, s, X.Mul(X.Rem(X.Add(X.Tid, X.I32(1)), X.I32(GroupSize)), X.I32(4))));
-        b.Add(new IrVectorStore(IrBuilder.View(dst), X.Mul(X.Ref(g), X.I32(4)), w.Select(l => (IrExpr)X.Ref(l)).ToArray()));
+        b.Add(new IrVectorStore(X.View(dst), X.Mul(X.Ref(g), X.I32(4)), w.Select(l => (IrExpr)X.Ref(l)).ToArray()));
         // src seen as ushorts from byte 16 on: element 8g starts at byte 16 + 16g; only two of the words are used.
-        IrView halves = IrBuilder.View(src, IrType.U16, 16);
+        IrView halves = X.View(src, IrType.U16, 16);
         IrLocal[] v = [b.Local("v0", IrType.U32), b.Local("v1", IrType.U32), b.Local("v2", IrType.U32), b.Local("v3", IrType.U32)];
         b.If(X.Lt(X.Ref(g), X.I32(Threads - 1)), () =>
         {
             b.Add(new IrVectorLoad(v, halves, X.Mul(X.Ref(g), X.I32(8))));
-            b.Add(new IrVectorStore(IrBuilder.View(dst2), X.Mul(X.Ref(g), X.I32(4)), [X.Ref(v[3]), X.Ref(v[0]), X.U32(7), X.U32(9)]));
+            b.Add(new IrVectorStore(X.View(dst2), X.Mul(X.Ref(g), X.I32(4)), [X.Ref(v[3]), X.Ref(v[0]), X.U32(7), X.U32(9)]));
         });
-        b.Store(IrBuilder.View(lens), X.Ref(g), new IrViewLength(halves));
+        b.Store(X.View(lens), X.Ref(g), new IrViewLength(halves));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("vector_memory"));
 
         uint[] input = Enumerable.Range(0, Threads * 4).Select(k => (uint)(k * 2654435761u)).ToArray();
@@ -65,8 +65,8 @@ public sealed class CpuMemoryOpsTests
         var b = new IrBuilder();
         IrParam src = b.Buffer("src", IrType.U32);
         IrLocal[] w = [b.Local("w0", IrType.U32), b.Local("w1", IrType.U32), b.Local("w2", IrType.U32), b.Local("w3", IrType.U32)];
-        b.Add(new IrVectorLoad(w, IrBuilder.View(src), X.Add(X.Mul(X.Tid, X.I32(4)), X.I32(1))));
-        b.Store(IrBuilder.View(src), X.Tid, X.Ref(w[2]));
+        b.Add(new IrVectorLoad(w, X.View(src), X.Add(X.Mul(X.Tid, X.I32(4)), X.I32(1))));
+        b.Store(X.View(src), X.Tid, X.Ref(w[2]));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("misaligned"));
 
         using var cpu = new CpuAccelerator();
@@ -87,9 +87,9 @@ public sealed class CpuMemoryOpsTests
         ];
         var b = new IrBuilder();
         IrParam x = b.Buffer("x", IrType.F32), o = b.Buffer("o", IrType.F32);
-        IrLocal v = b.Let("v", X.Load(IrBuilder.View(x), X.GlobalX));
+        IrLocal v = b.Let("v", X.Load(X.View(x), X.GlobalX));
         for (int k = 0; k < ops.Length; k++)
-            b.Store(IrBuilder.View(o), X.Add(X.Mul(X.GlobalX, X.I32(ops.Length)), X.I32(k)), X.Math(ops[k].Op, IrType.F32, X.Ref(v)));
+            b.Store(X.View(o), X.Add(X.Mul(X.GlobalX, X.I32(ops.Length)), X.I32(k)), X.Math(ops[k].Op, IrType.F32, X.Ref(v)));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("math"));
 
         float[] input = TestData.Floats(64, seed: 10).Select(MathF.Abs).ToArray();
@@ -111,7 +111,7 @@ public sealed class CpuMemoryOpsTests
         IrParam o = b.Buffer("o", IrType.I32);
         IrLocal swapped = b.Shuffle(IrShuffleKind.Xor, X.Tid, X.I32(1));
         b.Barrier();
-        b.Store(IrBuilder.View(o), X.Tid, X.Ref(swapped));
+        b.Store(X.View(o), X.Tid, X.Ref(swapped));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("partial_warp"));
 
         using var cpu = new CpuAccelerator();

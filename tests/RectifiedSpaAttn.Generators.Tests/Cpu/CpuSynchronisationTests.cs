@@ -14,8 +14,8 @@ public sealed class CpuSynchronisationTests
         var b = new IrBuilder();
         IrParam x = b.Buffer("x", IrType.F32), sums = b.Buffer("sums", IrType.F32);
         IrSharedAllocation tile = b.Shared(IrType.F32, groupSize);
-        IrView s = IrBuilder.View(tile);
-        b.Store(s, X.Tid, X.Load(IrBuilder.View(x), X.GlobalX));
+        IrView s = X.View(tile);
+        b.Store(s, X.Tid, X.Load(X.View(x), X.GlobalX));
         b.Barrier();
         IrLocal half = b.Let("half", X.I32(groupSize / 2));
         b.Loop(X.Gt(X.Ref(half), X.I32(0)), () =>
@@ -24,7 +24,7 @@ public sealed class CpuSynchronisationTests
                 () => b.Store(s, X.Tid, X.Add(X.Load(s, X.Tid), X.Load(s, X.Add(X.Tid, X.Ref(half))))));
             b.Barrier();
         }, () => b.Assign(half, X.Shr(X.Ref(half), X.I32(1))));
-        b.If(X.Eq(X.Tid, X.I32(0)), () => b.Store(IrBuilder.View(sums), X.S(IrSpecialKind.GridIdxX), X.Load(s, X.I32(0))));
+        b.If(X.Eq(X.Tid, X.I32(0)), () => b.Store(X.View(sums), X.S(IrSpecialKind.GridIdxX), X.Load(s, X.I32(0))));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("tree_sum"));
 
         float[] input = TestData.Floats(groups * groupSize, seed: 2);
@@ -57,31 +57,31 @@ public sealed class CpuSynchronisationTests
         IrLocal g = b.Let("g", X.GlobalX);
 
         // Butterfly sum, the mask halving in a loop.
-        IrLocal sum = b.Let("sum", X.Load(IrBuilder.View(fx), X.Ref(g)));
+        IrLocal sum = b.Let("sum", X.Load(X.View(fx), X.Ref(g)));
         IrLocal mask = b.Let("mask", X.I32(16));
         b.Loop(X.Gt(X.Ref(mask), X.I32(0)), () =>
         {
             IrLocal other = b.Shuffle(IrShuffleKind.Xor, X.Ref(sum), X.Ref(mask));
             b.Assign(sum, X.Add(X.Ref(sum), X.Ref(other)));
         }, () => b.Assign(mask, X.Shr(X.Ref(mask), X.I32(1))));
-        b.Store(IrBuilder.View(xorSum), X.Ref(g), X.Ref(sum));
+        b.Store(X.View(xorSum), X.Ref(g), X.Ref(sum));
 
         // Shuffle-down reduction of ints (lane 0 ends with the total, the others with partial sums).
-        IrLocal acc = b.Let("acc", X.Load(IrBuilder.View(ix), X.Ref(g)));
+        IrLocal acc = b.Let("acc", X.Load(X.View(ix), X.Ref(g)));
         foreach (int delta in new[] { 16, 8, 4, 2, 1 })
         {
             IrLocal other = b.Shuffle(IrShuffleKind.Down, X.Ref(acc), X.I32(delta));
             b.Assign(acc, X.Add(X.Ref(acc), X.Ref(other)));
         }
-        b.Store(IrBuilder.View(downSum), X.Ref(g), X.Ref(acc));
+        b.Store(X.View(downSum), X.Ref(g), X.Ref(acc));
 
         // Idx with an operand past 31 (only its low 5 bits count): lane l reads lane (l + 3) % 32.
-        IrLocal rot = b.Shuffle(IrShuffleKind.Idx, X.Load(IrBuilder.View(ux), X.Ref(g)), X.Add(X.Lane, X.I32(35)));
-        b.Store(IrBuilder.View(rotated), X.Ref(g), X.Ref(rot));
+        IrLocal rot = b.Shuffle(IrShuffleKind.Idx, X.Load(X.View(ux), X.Ref(g)), X.Add(X.Lane, X.I32(35)));
+        b.Store(X.View(rotated), X.Ref(g), X.Ref(rot));
 
         // Down by 4: lanes 28-31 keep their own value.
-        IrLocal d4 = b.Shuffle(IrShuffleKind.Down, X.Load(IrBuilder.View(fx), X.Ref(g)), X.I32(4));
-        b.Store(IrBuilder.View(down4), X.Ref(g), X.Ref(d4));
+        IrLocal d4 = b.Shuffle(IrShuffleKind.Down, X.Load(X.View(fx), X.Ref(g)), X.I32(4));
+        b.Store(X.View(down4), X.Ref(g), X.Ref(d4));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("shuffles"));
 
         float[] f = TestData.Floats(n, seed: 3);
@@ -137,7 +137,7 @@ public sealed class CpuSynchronisationTests
         var b = new IrBuilder();
         IrParam o = b.Buffer("o", IrType.I32);
         b.If(X.Lt(X.Tid, X.I32(16)), () => b.Barrier());
-        b.Store(IrBuilder.View(o), X.GlobalX, X.I32(1));
+        b.Store(X.View(o), X.GlobalX, X.I32(1));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("half_barrier"));
 
         CpuDivergenceException e = LaunchExpectingDivergence(kernel, 64);
@@ -153,7 +153,7 @@ public sealed class CpuSynchronisationTests
         var b = new IrBuilder();
         IrParam o = b.Buffer("o", IrType.I32);
         b.If(X.Lt(X.Tid, X.I32(40)), () => b.Barrier(), () => b.Barrier());
-        b.Store(IrBuilder.View(o), X.GlobalX, X.I32(1));
+        b.Store(X.View(o), X.GlobalX, X.I32(1));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("two_barriers"));
 
         CpuDivergenceException e = LaunchExpectingDivergence(kernel, 64);
@@ -168,7 +168,7 @@ public sealed class CpuSynchronisationTests
         b.If(X.Lt(X.Lane, X.I32(16)), () =>
         {
             IrLocal v = b.Shuffle(IrShuffleKind.Xor, X.Tid, X.I32(1));
-            b.Store(IrBuilder.View(o), X.GlobalX, X.Ref(v));
+            b.Store(X.View(o), X.GlobalX, X.Ref(v));
         });
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("half_shuffle"));
 
@@ -192,9 +192,9 @@ public sealed class CpuSynchronisationTests
                 b.WarpBarrier();
                 b.Assign(v, X.Add(X.Ref(v), X.Ref(other)));
             }));
-        b.Store(IrBuilder.View(s), X.Tid, X.Ref(v));
+        b.Store(X.View(s), X.Tid, X.Ref(v));
         b.Barrier();
-        b.Store(IrBuilder.View(o), X.Tid, X.Load(IrBuilder.View(s), X.Sub(X.I32(63), X.Tid)));
+        b.Store(X.View(o), X.Tid, X.Load(X.View(s), X.Sub(X.I32(63), X.Tid)));
         KernelVariant kernel = CpuKernelCompiler.Compile(b.Build("warp_then_barrier"));
 
         using var cpu = new CpuAccelerator();

@@ -16,7 +16,7 @@ public sealed class CpuTensorCoreTests
         var b = new IrBuilder();
         IrParam o = b.Buffer("o", IrType.U32);
         IrSharedAllocation tile = b.Shared(IrType.U16, 32 * 8);
-        IrView s = IrBuilder.View(tile);
+        IrView s = X.View(tile);
         // Fill: element e holds 1000 + e (8 per thread).
         b.For("j", X.I32(0), X.I32(8), X.I32(1), j =>
         {
@@ -35,7 +35,7 @@ public sealed class CpuTensorCoreTests
                 IrLocal[] targets = Enumerable.Range(0, count).Select(r => b.Local("r" + r, IrType.U32)).ToArray();
                 b.Add(new IrLoadMatrix(targets, trans, s, row));
                 for (int r = 0; r < count; r++)
-                    b.Store(IrBuilder.View(o), X.Add(X.Mul(X.Add(X.I32(variant * 32), X.Lane), X.I32(4)), X.I32(r)), X.Ref(targets[r]));
+                    b.Store(X.View(o), X.Add(X.Mul(X.Add(X.I32(variant * 32), X.Lane), X.I32(4)), X.I32(r)), X.Ref(targets[r]));
                 variant++;
             }
         }
@@ -172,12 +172,12 @@ public sealed class CpuTensorCoreTests
         b.For("j", X.I32(0), X.I32(8), X.I32(1), j =>
         {
             IrExpr e = X.Add(X.Mul(X.Ref(lane), X.I32(8)), X.Ref(j));
-            b.Store(IrBuilder.View(sa), X.Add(X.Mul(X.Ref(warp), X.I32(256)), e), X.Load(IrBuilder.View(a), X.Add(X.Mul(X.Ref(tile), X.I32(256)), e)));
+            b.Store(X.View(sa), X.Add(X.Mul(X.Ref(warp), X.I32(256)), e), X.Load(X.View(a), X.Add(X.Mul(X.Ref(tile), X.I32(256)), e)));
         });
         b.For("j", X.I32(0), X.I32(4), X.I32(1), j =>
         {
             IrExpr e = X.Add(X.Mul(X.Ref(lane), X.I32(4)), X.Ref(j));
-            b.Store(IrBuilder.View(sb), X.Add(X.Mul(X.Ref(warp), X.I32(128)), e), X.Load(IrBuilder.View(bb), X.Add(X.Mul(X.Ref(tile), X.I32(128)), e)));
+            b.Store(X.View(sb), X.Add(X.Mul(X.Ref(warp), X.I32(128)), e), X.Load(X.View(bb), X.Add(X.Mul(X.Ref(tile), X.I32(128)), e)));
         });
         b.Barrier();
 
@@ -189,7 +189,7 @@ public sealed class CpuTensorCoreTests
             ? X.Add(X.Mul(X.Add(X.Mul(highBit, X.I32(8)), X.Ref(r)), X.I32(16)), X.Mul(lowBit, X.I32(8))) // At[k][m]
             : X.Add(X.Mul(X.Add(X.Ref(r), X.Mul(lowBit, X.I32(8))), X.I32(16)), X.Mul(highBit, X.I32(8)));
         IrLocal[] af = [b.Local("a0", IrType.U32), b.Local("a1", IrType.U32), b.Local("a2", IrType.U32), b.Local("a3", IrType.U32)];
-        b.Add(new IrLoadMatrix(af, aStoredTransposed, IrBuilder.View(sa), X.Add(X.Mul(X.Ref(warp), X.I32(256)), aRow)));
+        b.Add(new IrLoadMatrix(af, aStoredTransposed, X.View(sa), X.Add(X.Mul(X.Ref(warp), X.I32(256)), aRow)));
 
         // B: matrix mb = (lane/8)&1 covers k = 8*mb..; lanes 16-31 are ignored by x2.
         IrExpr mb = lowBit;
@@ -197,7 +197,7 @@ public sealed class CpuTensorCoreTests
             ? X.Mul(X.Add(X.Mul(mb, X.I32(8)), X.Ref(r)), X.I32(8)) // B[k][n], read transposed
             : X.Add(X.Mul(X.Ref(r), X.I32(16)), X.Mul(mb, X.I32(8))); // Bt[n][k]
         IrLocal[] bf = [b.Local("b0", IrType.U32), b.Local("b1", IrType.U32)];
-        b.Add(new IrLoadMatrix(bf, bStoredKByN, IrBuilder.View(sb), X.Add(X.Mul(X.Ref(warp), X.I32(128)), bRow)));
+        b.Add(new IrLoadMatrix(bf, bStoredKByN, X.View(sb), X.Add(X.Mul(X.Ref(warp), X.I32(128)), bRow)));
 
         // C/D fragment i: row g + 8*(i>>1), column 2t + (i&1).
         IrExpr g = X.Shr(X.Ref(lane), X.I32(2)), t2 = X.Mul(X.And(X.Ref(lane), X.I32(3)), X.I32(2));
@@ -206,11 +206,11 @@ public sealed class CpuTensorCoreTests
         for (int i = 0; i < 4; i++)
         {
             at[i] = X.Add(X.Mul(X.Ref(tile), X.I32(128)), X.Add(X.Mul(X.Add(g, X.I32(8 * (i >> 1))), X.I32(8)), X.Add(t2, X.I32(i & 1))));
-            acc[i] = b.Let("acc" + i, X.Load(IrBuilder.View(c), at[i]));
+            acc[i] = b.Let("acc" + i, X.Load(X.View(c), at[i]));
         }
         b.Add(new IrMma(kind, acc, af.Select(l => (IrExpr)X.Ref(l)).ToArray(), bf.Select(l => (IrExpr)X.Ref(l)).ToArray(),
             acc.Select(l => (IrExpr)X.Ref(l)).ToArray()));
-        for (int i = 0; i < 4; i++) b.Store(IrBuilder.View(d), at[i], X.Ref(acc[i]));
+        for (int i = 0; i < 4; i++) b.Store(X.View(d), at[i], X.Ref(acc[i]));
         return b.Build("mma_tile_" + kind.ToString().ToLowerInvariant() + (aStoredTransposed ? "_at" : "") + (bStoredKByN ? "_bkn" : ""));
     }
 }

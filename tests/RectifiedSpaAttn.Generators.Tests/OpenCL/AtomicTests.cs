@@ -1,7 +1,7 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using Xunit.Abstractions;
-using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
@@ -25,15 +25,15 @@ public sealed class AtomicTests(ITestOutputHelper output)
             Set(i, GlobalX),
             If(Eq(t, I32(0)), Store(View(localSum), I32(0), F32(0)), Store(View(localCount), I32(0), I32(0))),
             GroupBarrier,
-            Set(xl, Load(View(xs), R(i))),
-            new IrAtomic(IrAtomicOp.Add, null, View(hist), And(R(xl), I32(15)), I32(1), null),
+            Set(xl, Load(View(xs), Ref(i))),
+            new IrAtomic(IrAtomicOp.Add, null, View(hist), And(Ref(xl), I32(15)), I32(1), null),
             new IrAtomic(IrAtomicOp.Add, ticket, View(counter), I32(0), U32(1), null),
-            Store(View(tickets), R(i), Conv(IrType.I32, R(ticket))),
-            new IrAtomic(IrAtomicOp.Add, prev, View(fsum), I32(0), Conv(IrType.F32, Shr(R(xl), I32(20))), null),
-            new IrAtomic(IrAtomicOp.Max, null, View(mx), I32(0), R(xl), null),
-            new IrAtomic(IrAtomicOp.CompareExchange, old, View(slots), And(R(xl), I32(7)), R(i), I32(-1)),
-            Store(View(won), R(i), Conv(IrType.I32, Eq(R(old), I32(-1)))),
-            new IrAtomic(IrAtomicOp.Add, null, View(localSum), I32(0), Conv(IrType.F32, And(R(xl), I32(255))), null),
+            Store(View(tickets), Ref(i), Conv(IrType.I32, Ref(ticket))),
+            new IrAtomic(IrAtomicOp.Add, prev, View(fsum), I32(0), Conv(IrType.F32, Shr(Ref(xl), I32(20))), null),
+            new IrAtomic(IrAtomicOp.Max, null, View(mx), I32(0), Ref(xl), null),
+            new IrAtomic(IrAtomicOp.CompareExchange, old, View(slots), And(Ref(xl), I32(7)), Ref(i), I32(-1)),
+            Store(View(won), Ref(i), Conv(IrType.I32, Eq(Ref(old), I32(-1)))),
+            new IrAtomic(IrAtomicOp.Add, null, View(localSum), I32(0), Conv(IrType.F32, And(Ref(xl), I32(255))), null),
             new IrAtomic(IrAtomicOp.Add, null, View(localCount), I32(0), I32(1), null),
             GroupBarrier,
             If(Eq(t, I32(0)),

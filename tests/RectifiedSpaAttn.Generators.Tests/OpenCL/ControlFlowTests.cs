@@ -1,7 +1,7 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using Xunit.Abstractions;
-using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
@@ -40,21 +40,21 @@ public sealed class ControlFlowTests(ITestOutputHelper output)
         IrLocal i = bld.Local("i", IrType.I32), acc = bld.Local("acc", IrType.I32), j = bld.Local("j", IrType.I32), k = bld.Local("k", IrType.I32);
         IrKernel kernel = bld.Build("control_flow",
             Set(i, GlobalX),
-            If(Not(Lt(Conv(IrType.I64, R(i)), new IrViewLength(View(xs)))), Return),
-            If(Eq(Rem(R(i), I32(7)), I32(3)), Return),
+            If(Not(Lt(Conv(IrType.I64, Ref(i)), new IrViewLength(View(xs)))), Return),
+            If(Eq(Rem(Ref(i), I32(7)), I32(3)), Return),
             Set(acc, I32(0)),
             Set(j, I32(0)),
-            For(Lt(R(j), And(Load(View(xs), R(i)), I32(63))), [Set(j, Add(R(j), I32(1)))],
-                If(Eq(Rem(R(j), I32(3)), I32(0)), Continue),
-                If(Cmp(IrCompareOp.Gt, R(acc), P(limit)), Break),
+            For(Lt(Ref(j), And(Load(View(xs), Ref(i)), I32(63))), [Set(j, Add(Ref(j), I32(1)))],
+                If(Eq(Rem(Ref(j), I32(3)), I32(0)), Continue),
+                If(Cmp(IrCompareOp.Gt, Ref(acc), Arg(limit)), Break),
                 Set(k, I32(0)),
                 For(null, [],
-                    Set(k, Add(R(k), I32(1))),
-                    If(Cmp(IrCompareOp.Ge, R(k), Rem(R(j), I32(5))), Break),
-                    If(Eq(R(k), I32(2)), Continue),
-                    Set(acc, Add(R(acc), Mul(R(k), I32(100))))),
-                Set(acc, Add(R(acc), R(j)))),
-            Store(View(outs), R(i), R(acc)));
+                    Set(k, Add(Ref(k), I32(1))),
+                    If(Cmp(IrCompareOp.Ge, Ref(k), Rem(Ref(j), I32(5))), Break),
+                    If(Eq(Ref(k), I32(2)), Continue),
+                    Set(acc, Add(Ref(acc), Mul(Ref(k), I32(100))))),
+                Set(acc, Add(Ref(acc), Ref(j)))),
+            Store(View(outs), Ref(i), Ref(acc)));
         KernelVariant variant = OpenCLKernelRunner.Variant(kernel, output);
 
         int seed = OpenCLKernelRunner.NewSeed();

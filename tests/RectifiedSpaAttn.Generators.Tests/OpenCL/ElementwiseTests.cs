@@ -1,7 +1,7 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using Xunit.Abstractions;
-using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
@@ -18,8 +18,8 @@ public sealed class ElementwiseTests(ITestOutputHelper output)
         IrLocal i = b.Local("i", IrType.I32);
         IrKernel kernel = b.Build("axpb",
             Set(i, GlobalX),
-            If(Not(Lt(Conv(IrType.I64, R(i)), new IrViewLength(View(y)))), Return),
-            Store(View(y), R(i), Add(Mul(P(a), Load(View(x), R(i))), P(c))));
+            If(Not(Lt(Conv(IrType.I64, Ref(i)), new IrViewLength(View(y)))), Return),
+            Store(View(y), Ref(i), Add(Mul(Arg(a), Load(View(x), Ref(i))), Arg(c))));
         KernelVariant variant = OpenCLKernelRunner.Variant(kernel, output);
 
         int seed = OpenCLKernelRunner.NewSeed();

@@ -2,7 +2,7 @@ using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using RectifiedSpaAttn.Numerics;
 using Xunit.Abstractions;
-using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
@@ -28,13 +28,13 @@ public sealed class FragmentLayoutTests(ITestOutputHelper output)
         {
             Set(lane, S(IrSpecialKind.LaneIdx)),
             Set(e, I32(0)),
-            For(Lt(R(e), I32(8)), [Set(e, Add(R(e), I32(1)))],
-                Store(View(tile), Add(Mul(R(lane), I32(8)), R(e)), Load(View(src), Add(Mul(R(lane), I32(8)), R(e))))),
+            For(Lt(Ref(e), I32(8)), [Set(e, Add(Ref(e), I32(1)))],
+                Store(View(tile), Add(Mul(Ref(lane), I32(8)), Ref(e)), Load(View(src), Add(Mul(Ref(lane), I32(8)), Ref(e))))),
             GroupBarrier,
             // Four 8x8 matrices stored one after another, row-major: lane l gives row (l & 7) of matrix l >> 3.
-            new IrLoadMatrix(regs, trans, View(tile), Mul(R(lane), I32(8))),
+            new IrLoadMatrix(regs, trans, View(tile), Mul(Ref(lane), I32(8))),
         };
-        for (int k = 0; k < 4; k++) body.Add(Store(View(dst), Add(Mul(R(lane), I32(4)), I32(k)), R(regs[k])));
+        for (int k = 0; k < 4; k++) body.Add(Store(View(dst), Add(Mul(Ref(lane), I32(4)), I32(k)), Ref(regs[k])));
         KernelVariant variant = OpenCLKernelRunner.Variant(bld.Build("ldmatrix_dump", [.. body]), output);
 
         var rng = new Random(OpenCLKernelRunner.NewSeed());
@@ -68,10 +68,10 @@ public sealed class FragmentLayoutTests(ITestOutputHelper output)
         IrLocal[] df = [.. Enumerable.Range(0, 4).Select(k => bld.Local("d" + k, IrType.F32))];
         IrExpr I(int v) => I32(v);
         IrExpr F32Of(IrParam p, IrExpr index) => Conv(IrType.F32, Load(View(p), index));
-        IrExpr Pack(IrParam p, IrExpr i0, IrExpr i1) => MathOf(IrMathOp.PackBF16, IrType.U32, F32Of(p, i0), F32Of(p, i1));
+        IrExpr Pack(IrParam p, IrExpr i0, IrExpr i1) => Math(IrMathOp.PackBF16, IrType.U32, F32Of(p, i0), F32Of(p, i1));
         // A row-major 16x16: reg j = row g + 8(j&1), columns 2t + 8(j>>1) + {0,1}. B k-major 16x8: reg j = rows 2t + 8j + {0,1}, column g.
-        IrExpr aReg(int j) { IrExpr at = Add(Mul(Add(R(g), I((j & 1) * 8)), I(16)), Add(Shl(R(t), I(1)), I((j >> 1) * 8))); return Pack(a, at, Add(at, I(1))); }
-        IrExpr bReg(int j) { IrExpr k0 = Add(Shl(R(t), I(1)), I(8 * j)); return Pack(b, Add(Mul(k0, I(8)), R(g)), Add(Mul(Add(k0, I(1)), I(8)), R(g))); }
+        IrExpr aReg(int j) { IrExpr at = Add(Mul(Add(Ref(g), I((j & 1) * 8)), I(16)), Add(Shl(Ref(t), I(1)), I((j >> 1) * 8))); return Pack(a, at, Add(at, I(1))); }
+        IrExpr bReg(int j) { IrExpr k0 = Add(Shl(Ref(t), I(1)), I(8 * j)); return Pack(b, Add(Mul(k0, I(8)), Ref(g)), Add(Mul(Add(k0, I(1)), I(8)), Ref(g))); }
         var body = new List<IrStmt>
         {
             Set(g, Shr(S(IrSpecialKind.LaneIdx), I(2))),
@@ -79,7 +79,7 @@ public sealed class FragmentLayoutTests(ITestOutputHelper output)
             new IrMma(IrMmaKind.BF16, df, [aReg(0), aReg(1), aReg(2), aReg(3)], [bReg(0), bReg(1)], [F32(0.5f), F32(0.5f), F32(0.5f), F32(0.5f)]),
         };
         for (int i = 0; i < 4; i++)
-            body.Add(Store(View(d), Add(Mul(Add(R(g), I(i >> 1 << 3)), I(8)), Add(Shl(R(t), I(1)), I(i & 1))), R(df[i])));
+            body.Add(Store(View(d), Add(Mul(Add(Ref(g), I(i >> 1 << 3)), I(8)), Add(Shl(Ref(t), I(1)), I(i & 1))), Ref(df[i])));
         KernelVariant variant = OpenCLKernelRunner.Variant(bld.Build("mma_formula", [.. body]), output);
 
         int seed = OpenCLKernelRunner.NewSeed();

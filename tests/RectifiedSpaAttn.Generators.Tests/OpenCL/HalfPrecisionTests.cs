@@ -2,7 +2,7 @@ using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using RectifiedSpaAttn.Numerics;
 using Xunit.Abstractions;
-using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
@@ -19,23 +19,23 @@ public sealed class HalfPrecisionTests(ITestOutputHelper output)
         IrParam back = bld.Buffer("back", IrType.F32), packed = bld.Buffer("packed", IrType.U32), unpacked = bld.Buffer("unpacked", IrType.F32);
         IrParam hScalar = bld.Scalar("h", IrType.F16), bScalar = bld.Scalar("bh", IrType.BF16);
         IrLocal i = bld.Local("i", IrType.I32), f = bld.Local("f", IrType.F32), p = bld.Local("p", IrType.U32), q = bld.Local("q", IrType.U32);
-        IrExpr At(int k) => Add(Mul(R(i), I32(4)), I32(k));
+        IrExpr At(int k) => Add(Mul(Ref(i), I32(4)), I32(k));
         IrKernel kernel = bld.Build("halves",
             Set(i, GlobalX),
-            If(Not(Lt(Conv(IrType.I64, R(i)), new IrViewLength(View(xs)))), Return),
-            Set(f, Load(View(xs), R(i))),
-            Store(View(bfs), R(i), Conv(IrType.BF16, R(f))),
-            Store(View(hs), R(i), Conv(IrType.F16, R(f))),
-            Store(View(back), Mul(R(i), I32(2)), Conv(IrType.F32, Load(View(bfs), R(i)))),
-            Store(View(back), Add(Mul(R(i), I32(2)), I32(1)), Conv(IrType.F32, Load(View(hs), R(i)))),
-            Set(p, MathOf(IrMathOp.PackBF16, IrType.U32, R(f), Mul(R(f), F32(3f)))),
-            Set(q, MathOf(IrMathOp.PackF16, IrType.U32, Mul(R(f), F32(3f)), R(f))),
-            Store(View(packed), Mul(R(i), I32(2)), R(p)),
-            Store(View(packed), Add(Mul(R(i), I32(2)), I32(1)), R(q)),
-            Store(View(unpacked), At(0), MathOf(IrMathOp.UnpackBF16, IrType.F32, R(p), Bool(false))),
-            Store(View(unpacked), At(1), MathOf(IrMathOp.UnpackBF16, IrType.F32, R(p), Bool(true))),
-            Store(View(unpacked), At(2), Add(MathOf(IrMathOp.UnpackF16, IrType.F32, R(q), Bool(false)), Conv(IrType.F32, P(hScalar)))),
-            Store(View(unpacked), At(3), Add(MathOf(IrMathOp.UnpackF16, IrType.F32, R(q), Bool(true)), Conv(IrType.F32, P(bScalar)))));
+            If(Not(Lt(Conv(IrType.I64, Ref(i)), new IrViewLength(View(xs)))), Return),
+            Set(f, Load(View(xs), Ref(i))),
+            Store(View(bfs), Ref(i), Conv(IrType.BF16, Ref(f))),
+            Store(View(hs), Ref(i), Conv(IrType.F16, Ref(f))),
+            Store(View(back), Mul(Ref(i), I32(2)), Conv(IrType.F32, Load(View(bfs), Ref(i)))),
+            Store(View(back), Add(Mul(Ref(i), I32(2)), I32(1)), Conv(IrType.F32, Load(View(hs), Ref(i)))),
+            Set(p, Math(IrMathOp.PackBF16, IrType.U32, Ref(f), Mul(Ref(f), F32(3f)))),
+            Set(q, Math(IrMathOp.PackF16, IrType.U32, Mul(Ref(f), F32(3f)), Ref(f))),
+            Store(View(packed), Mul(Ref(i), I32(2)), Ref(p)),
+            Store(View(packed), Add(Mul(Ref(i), I32(2)), I32(1)), Ref(q)),
+            Store(View(unpacked), At(0), Math(IrMathOp.UnpackBF16, IrType.F32, Ref(p), Bool(false))),
+            Store(View(unpacked), At(1), Math(IrMathOp.UnpackBF16, IrType.F32, Ref(p), Bool(true))),
+            Store(View(unpacked), At(2), Add(Math(IrMathOp.UnpackF16, IrType.F32, Ref(q), Bool(false)), Conv(IrType.F32, Arg(hScalar)))),
+            Store(View(unpacked), At(3), Add(Math(IrMathOp.UnpackF16, IrType.F32, Ref(q), Bool(true)), Conv(IrType.F32, Arg(bScalar)))));
         KernelVariant variant = OpenCLKernelRunner.Variant(kernel, output);
 
         int seed = OpenCLKernelRunner.NewSeed();
@@ -51,7 +51,7 @@ public sealed class HalfPrecisionTests(ITestOutputHelper output)
             {
                 0 => (float)(rng.NextDouble() * 2 - 1) * MathF.Pow(2, rng.Next(-30, 30)),
                 1 => BitConverter.UInt32BitsToSingle((uint)rng.NextInt64(0, 1L << 32)),
-                _ => (float)(Half)(float)(rng.NextDouble() * 100) + (float)Math.ScaleB(1, -12) * rng.Next(-2, 3), // near fp16 ties
+                _ => (float)(Half)(float)(rng.NextDouble() * 100) + (float)System.Math.ScaleB(1, -12) * rng.Next(-2, 3), // near fp16 ties
             });
         float[] x = [.. values];
         int n = x.Length;

@@ -1,7 +1,7 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using Xunit.Abstractions;
-using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
@@ -19,28 +19,28 @@ public sealed class MathAndIndexTests(ITestOutputHelper output)
         new("div", (f, g) => Div(f, g), (f, g) => f / g, 1e-6),
         new("rem", (f, g) => Rem(f, g), (f, g) => f % g, 0),
         new("neg", (f, g) => Neg(f), (f, g) => -f, 0),
-        new("abs", (f, g) => F(IrMathOp.Abs, f), (f, g) => MathF.Abs(f), 0),
-        new("min", (f, g) => F(IrMathOp.Min, f, g), (f, g) => float.IsNaN(g) ? f : float.IsNaN(f) ? g : MathF.Min(f, g), 0),
-        new("max", (f, g) => F(IrMathOp.Max, f, g), (f, g) => float.IsNaN(g) ? f : float.IsNaN(f) ? g : MathF.Max(f, g), 0),
+        new("abs", (f, g) => Math(IrMathOp.Abs, f), (f, g) => MathF.Abs(f), 0),
+        new("min", (f, g) => Math(IrMathOp.Min, f, g), (f, g) => float.IsNaN(g) ? f : float.IsNaN(f) ? g : MathF.Min(f, g), 0),
+        new("max", (f, g) => Math(IrMathOp.Max, f, g), (f, g) => float.IsNaN(g) ? f : float.IsNaN(f) ? g : MathF.Max(f, g), 0),
         // C# never fuses a*b+c; OpenCL C may unless FP_CONTRACT is off. Random inputs expose a fused rounding.
         new("mul add", (f, g) => Add(Mul(f, g), F32(-0.3f)), (f, g) => f * g + -0.3f, 0),
-        new("fma", (f, g) => F(IrMathOp.Fma, f, g, F32(0.3f)), (f, g) => MathF.FusedMultiplyAdd(f, g, 0.3f), 0),
-        new("floor", (f, g) => F(IrMathOp.Floor, Mul(f, F32(3f))), (f, g) => MathF.Floor(f * 3f), 0),
-        new("ceil", (f, g) => F(IrMathOp.Ceil, Mul(f, F32(3f))), (f, g) => MathF.Ceiling(f * 3f), 0),
-        new("sqrt", (f, g) => F(IrMathOp.Sqrt, F(IrMathOp.Abs, f)), (f, g) => Math.Sqrt(Math.Abs(f)), 1e-6),
-        new("rsqrt", (f, g) => F(IrMathOp.Rsqrt, Add(F(IrMathOp.Abs, f), F32(0.5f))), (f, g) => 1 / Math.Sqrt(Math.Abs(f) + 0.5f), 1e-5),
-        new("exp", (f, g) => F(IrMathOp.Exp, f), (f, g) => Math.Exp(f), 1e-5),
-        new("exp2", (f, g) => F(IrMathOp.Exp2, f), (f, g) => Math.Pow(2, f), 1e-5),
-        new("exp2 fast", (f, g) => F(IrMathOp.Exp2Fast, f), (f, g) => Math.Pow(2, f), 1e-3),
-        new("rcp fast", (f, g) => F(IrMathOp.RcpFast, Add(F(IrMathOp.Abs, f), F32(0.5f))), (f, g) => 1 / (Math.Abs(f) + 0.5f), 1e-3),
-        new("log", (f, g) => F(IrMathOp.Log, Add(F(IrMathOp.Abs, f), F32(0.5f))), (f, g) => Math.Log(Math.Abs(f) + 0.5f), 1e-5),
-        new("log2", (f, g) => F(IrMathOp.Log2, Add(F(IrMathOp.Abs, f), F32(0.5f))), (f, g) => Math.Log2(Math.Abs(f) + 0.5f), 1e-5),
-        new("sin", (f, g) => F(IrMathOp.Sin, f), (f, g) => Math.Sin(f), 1e-5),
-        new("cos", (f, g) => F(IrMathOp.Cos, f), (f, g) => Math.Cos(f), 1e-5),
-        new("tanh", (f, g) => F(IrMathOp.Tanh, f), (f, g) => Math.Tanh(f), 1e-5),
-        new("f64", (f, g) => Conv(IrType.F32, F(IrMathOp.Exp, Mul(Conv(IrType.F64, f), F64(1.0 / 3)))), (f, g) => (float)Math.Exp(f * (1.0 / 3)), 1e-6),
+        new("fma", (f, g) => Math(IrMathOp.Fma, f, g, F32(0.3f)), (f, g) => MathF.FusedMultiplyAdd(f, g, 0.3f), 0),
+        new("floor", (f, g) => Math(IrMathOp.Floor, Mul(f, F32(3f))), (f, g) => MathF.Floor(f * 3f), 0),
+        new("ceil", (f, g) => Math(IrMathOp.Ceil, Mul(f, F32(3f))), (f, g) => MathF.Ceiling(f * 3f), 0),
+        new("sqrt", (f, g) => Math(IrMathOp.Sqrt, Math(IrMathOp.Abs, f)), (f, g) => System.Math.Sqrt(System.Math.Abs(f)), 1e-6),
+        new("rsqrt", (f, g) => Math(IrMathOp.Rsqrt, Add(Math(IrMathOp.Abs, f), F32(0.5f))), (f, g) => 1 / System.Math.Sqrt(System.Math.Abs(f) + 0.5f), 1e-5),
+        new("exp", (f, g) => Math(IrMathOp.Exp, f), (f, g) => System.Math.Exp(f), 1e-5),
+        new("exp2", (f, g) => Math(IrMathOp.Exp2, f), (f, g) => System.Math.Pow(2, f), 1e-5),
+        new("exp2 fast", (f, g) => Math(IrMathOp.Exp2Fast, f), (f, g) => System.Math.Pow(2, f), 1e-3),
+        new("rcp fast", (f, g) => Math(IrMathOp.RcpFast, Add(Math(IrMathOp.Abs, f), F32(0.5f))), (f, g) => 1 / (System.Math.Abs(f) + 0.5f), 1e-3),
+        new("log", (f, g) => Math(IrMathOp.Log, Add(Math(IrMathOp.Abs, f), F32(0.5f))), (f, g) => System.Math.Log(System.Math.Abs(f) + 0.5f), 1e-5),
+        new("log2", (f, g) => Math(IrMathOp.Log2, Add(Math(IrMathOp.Abs, f), F32(0.5f))), (f, g) => System.Math.Log2(System.Math.Abs(f) + 0.5f), 1e-5),
+        new("sin", (f, g) => Math(IrMathOp.Sin, f), (f, g) => System.Math.Sin(f), 1e-5),
+        new("cos", (f, g) => Math(IrMathOp.Cos, f), (f, g) => System.Math.Cos(f), 1e-5),
+        new("tanh", (f, g) => Math(IrMathOp.Tanh, f), (f, g) => System.Math.Tanh(f), 1e-5),
+        new("f64", (f, g) => Conv(IrType.F32, Math(IrMathOp.Exp, Mul(Conv(IrType.F64, f), F64(1.0 / 3)))), (f, g) => (float)System.Math.Exp(f * (1.0 / 3)), 1e-6),
         new("nan const", (f, g) => Add(f, F32(float.NaN)), (f, g) => float.NaN, 0),
-        new("-inf const", (f, g) => F(IrMathOp.Max, f, F32(float.NegativeInfinity)), (f, g) => float.IsNaN(f) ? float.NegativeInfinity : f, 0), // fmax: NaN loses
+        new("-inf const", (f, g) => Math(IrMathOp.Max, f, F32(float.NegativeInfinity)), (f, g) => float.IsNaN(f) ? float.NegativeInfinity : f, 0), // fmax: NaN loses
     ];
 
     [Fact]
@@ -54,12 +54,12 @@ public sealed class MathAndIndexTests(ITestOutputHelper output)
         var body = new List<IrStmt>
         {
             Set(i, GlobalX),
-            If(Not(Lt(Conv(IrType.I64, Mul(R(i), I32(2))), new IrBufferLength(input))), Return),
-            Set(f, Load(View(input), Mul(R(i), I32(2)))),
-            Set(g, Load(View(input), Add(Mul(R(i), I32(2)), I32(1)))),
+            If(Not(Lt(Conv(IrType.I64, Mul(Ref(i), I32(2))), new IrBufferLength(input))), Return),
+            Set(f, Load(View(input), Mul(Ref(i), I32(2)))),
+            Set(g, Load(View(input), Add(Mul(Ref(i), I32(2)), I32(1)))),
         };
         for (int k = 0; k < Cases.Length; k++)
-            body.Add(Store(View(outs), Add(Mul(R(i), I32(Cases.Length)), I32(k)), Cases[k].Build(R(f), R(g))));
+            body.Add(Store(View(outs), Add(Mul(Ref(i), I32(Cases.Length)), I32(k)), Cases[k].Build(Ref(f), Ref(g))));
         IrKernel kernel = bld.Build("float_math", [.. body]);
         Assert.Contains("cl_khr_fp64", OpenCLBackendTextOf(kernel));
         KernelVariant variant = OpenCLKernelRunner.Variant(kernel, output);
@@ -85,7 +85,7 @@ public sealed class MathAndIndexTests(ITestOutputHelper output)
                 string what = $"seed {seed}: {Cases[c].Name}({fv}, {gv}) = {actual}, expected {expected}";
                 if (double.IsNaN(expected)) Assert.True(float.IsNaN(actual), what);
                 else if (Cases[c].Tolerance == 0) Assert.True((float)expected == actual, what);
-                else Assert.True(Math.Abs(actual - expected) <= Cases[c].Tolerance * Math.Max(1, Math.Abs(expected)), what);
+                else Assert.True(System.Math.Abs(actual - expected) <= Cases[c].Tolerance * System.Math.Max(1, System.Math.Abs(expected)), what);
             }
     }
 
@@ -106,11 +106,11 @@ public sealed class MathAndIndexTests(ITestOutputHelper output)
             Set(gx, Add(Mul(Sp(IrSpecialKind.GridIdxX), Sp(IrSpecialKind.GroupDimX)), Sp(IrSpecialKind.GroupIdxX))),
             Set(gy, Add(Mul(Sp(IrSpecialKind.GridIdxY), Sp(IrSpecialKind.GroupDimY)), Sp(IrSpecialKind.GroupIdxY))),
             Set(gz, Add(Mul(Sp(IrSpecialKind.GridIdxZ), Sp(IrSpecialKind.GroupDimZ)), Sp(IrSpecialKind.GroupIdxZ))),
-            Set(row, Add(Mul(Add(Mul(R(gz), Mul(Sp(IrSpecialKind.GridDimY), Sp(IrSpecialKind.GroupDimY))), R(gy)),
-                Mul(Sp(IrSpecialKind.GridDimX), Sp(IrSpecialKind.GroupDimX))), R(gx))),
+            Set(row, Add(Mul(Add(Mul(Ref(gz), Mul(Sp(IrSpecialKind.GridDimY), Sp(IrSpecialKind.GroupDimY))), Ref(gy)),
+                Mul(Sp(IrSpecialKind.GridDimX), Sp(IrSpecialKind.GroupDimX))), Ref(gx))),
         };
         for (int k = 0; k < kinds.Length; k++)
-            body.Add(Store(View(outs), Add(Mul(R(row), I32(kinds.Length)), I32(k)), Sp(kinds[k])));
+            body.Add(Store(View(outs), Add(Mul(Ref(row), I32(kinds.Length)), I32(k)), Sp(kinds[k])));
         KernelVariant variant = OpenCLKernelRunner.Variant(bld.Build("indices", [.. body]), output);
 
         var grid = new Dim3(3, 2, 2);

@@ -1,7 +1,7 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using Xunit.Abstractions;
-using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
@@ -15,7 +15,7 @@ public sealed class OperatorTests(ITestOutputHelper output)
 
     private static IrExpr U(IrExpr e) => Conv(IrType.U32, e);
     private static IrExpr L(IrExpr e) => Conv(IrType.I64, e);
-    private static IrExpr Bits(IrExpr f) => Cast(IrType.U32, f);
+    private static IrExpr Bits(IrExpr f) => Bitcast(IrType.U32, f);
     private static ulong B(bool v) => v ? 1UL : 0UL;
     private static ulong Fb(float v) => BitConverter.SingleToUInt32Bits(v);
 
@@ -61,13 +61,13 @@ public sealed class OperatorTests(ITestOutputHelper output)
         new("bool ops", (a, b, f, g) => Xor(And(Lt(a, b), Not(Eq(a, I32(0)))), Or(Lt(f, g), Lt(b, I32(0)))),
             (a, b, f, g) => B(((a < b) & !(a == 0)) ^ ((f < g) | (b < 0)))),
         new("cond", (a, b, f, g) => Cond(Lt(a, b), a, b), (a, b, f, g) => (ulong)(long)(a < b ? a : b)),
-        new("abs", (a, b, f, g) => F(IrMathOp.Abs, a), (a, b, f, g) => (ulong)(long)(a == int.MinValue ? a : Math.Abs(a))),
-        new("min", (a, b, f, g) => F(IrMathOp.Min, a, b), (a, b, f, g) => (ulong)(long)Math.Min(a, b)),
-        new("max", (a, b, f, g) => F(IrMathOp.Max, a, b), (a, b, f, g) => (ulong)(long)Math.Max(a, b)),
-        new("umin", (a, b, f, g) => F(IrMathOp.Min, U(a), U(b)), (a, b, f, g) => Math.Min((uint)a, (uint)b)),
+        new("abs", (a, b, f, g) => Math(IrMathOp.Abs, a), (a, b, f, g) => (ulong)(long)(a == int.MinValue ? a : System.Math.Abs(a))),
+        new("min", (a, b, f, g) => Math(IrMathOp.Min, a, b), (a, b, f, g) => (ulong)(long)System.Math.Min(a, b)),
+        new("max", (a, b, f, g) => Math(IrMathOp.Max, a, b), (a, b, f, g) => (ulong)(long)System.Math.Max(a, b)),
+        new("umin", (a, b, f, g) => Math(IrMathOp.Min, U(a), U(b)), (a, b, f, g) => System.Math.Min((uint)a, (uint)b)),
         new("f2i", (a, b, f, g) => Conv(IrType.I32, Mul(f, F32(1000f))), (a, b, f, g) => (ulong)(long)(int)(f * 1000f)),
         new("f2l", (a, b, f, g) => Conv(IrType.I64, Mul(f, F32(1e12f))), (a, b, f, g) => (ulong)(long)(f * 1e12f)),
-        new("f2u8", (a, b, f, g) => Conv(IrType.U8, Mul(F(IrMathOp.Abs, f), F32(100f))), (a, b, f, g) => (byte)(Math.Abs(f) * 100f)),
+        new("f2u8", (a, b, f, g) => Conv(IrType.U8, Mul(Math(IrMathOp.Abs, f), F32(100f))), (a, b, f, g) => (byte)(System.Math.Abs(f) * 100f)),
         new("i2f", (a, b, f, g) => Bits(Conv(IrType.F32, a)), (a, b, f, g) => Fb(a)),
         new("u2f", (a, b, f, g) => Bits(Conv(IrType.F32, U(a))), (a, b, f, g) => Fb((uint)a)),
         new("l2f", (a, b, f, g) => Bits(Conv(IrType.F32, Mul(L(a), L(b)))), (a, b, f, g) => Fb((long)a * b)),
@@ -75,9 +75,13 @@ public sealed class OperatorTests(ITestOutputHelper output)
         new("u2l", (a, b, f, g) => Conv(IrType.I64, U(a)), (a, b, f, g) => (uint)a),
         new("b2i", (a, b, f, g) => Conv(IrType.I32, Lt(a, b)), (a, b, f, g) => B(a < b)),
         new("i2b", (a, b, f, g) => Conv(IrType.Bool, And(a, I32(3))), (a, b, f, g) => B((a & 3) != 0)),
-        new("f bits", (a, b, f, g) => Cast(IrType.I32, f), (a, b, f, g) => (ulong)(long)BitConverter.SingleToInt32Bits(f)),
-        new("bits f", (a, b, f, g) => Bits(Add(Cast(IrType.F32, U(Or(And(a, I32(0x007fffff)), I32(0x3f800000)))), F32(1f))),
+        new("f bits", (a, b, f, g) => Bitcast(IrType.I32, f), (a, b, f, g) => (ulong)(long)BitConverter.SingleToInt32Bits(f)),
+        new("bits f", (a, b, f, g) => Bits(Add(Bitcast(IrType.F32, U(Or(And(a, I32(0x007fffff)), I32(0x3f800000)))), F32(1f))),
             (a, b, f, g) => Fb(BitConverter.Int32BitsToSingle((a & 0x007fffff) | 0x3f800000) + 1f)),
+        // Correctly rounded, as C# and PTX's div.rn/sqrt.rn (OpenCL C alone allows 2.5 and 3 ulp): bits must match.
+        new("fdiv bits", (a, b, f, g) => Bits(Div(Conv(IrType.F32, a), Add(Math(IrMathOp.Abs, f), F32(0.25f)))),
+            (a, b, f, g) => Fb((float)a / (System.Math.Abs(f) + 0.25f))),
+        new("fsqrt bits", (a, b, f, g) => Bits(Math(IrMathOp.Sqrt, Conv(IrType.F32, U(a)))), (a, b, f, g) => Fb(MathF.Sqrt((uint)a))),
         new("const", (a, b, f, g) => Add(Mul(a, I32(int.MinValue)), I32(-7)), (a, b, f, g) => (ulong)(long)unchecked(a * int.MinValue - 7)),
     ];
 
@@ -94,17 +98,17 @@ public sealed class OperatorTests(ITestOutputHelper output)
         var body = new List<IrStmt>
         {
             Set(i, GlobalX),
-            If(Not(Lt(R(i), P(count))), Return),
-            Set(a, Load(View(ints), Mul(R(i), I32(2)))),
-            Set(b, Load(View(ints), Add(Mul(R(i), I32(2)), I32(1)))),
-            Set(f, Load(View(floats), Mul(R(i), I32(2)))),
-            Set(g, Load(View(floats), Add(Mul(R(i), I32(2)), I32(1)))),
+            If(Not(Lt(Ref(i), Arg(count))), Return),
+            Set(a, Load(View(ints), Mul(Ref(i), I32(2)))),
+            Set(b, Load(View(ints), Add(Mul(Ref(i), I32(2)), I32(1)))),
+            Set(f, Load(View(floats), Mul(Ref(i), I32(2)))),
+            Set(g, Load(View(floats), Add(Mul(Ref(i), I32(2)), I32(1)))),
         };
         for (int k = 0; k < Cases.Length; k++)
         {
-            IrExpr e = Cases[k].Build(R(a), R(b), R(f), R(g));
+            IrExpr e = Cases[k].Build(Ref(a), Ref(b), Ref(f), Ref(g));
             IrExpr widened = e.Type == IrType.U64 ? e : Conv(IrType.U64, e.Type == IrType.I32 ? Conv(IrType.I64, e) : e);
-            body.Add(Store(View(outs), Add(Mul(R(i), I32(Cases.Length)), I32(k)), widened));
+            body.Add(Store(View(outs), Add(Mul(Ref(i), I32(Cases.Length)), I32(k)), widened));
         }
         KernelVariant variant = OpenCLKernelRunner.Variant(bld.Build("operators", [.. body]), output);
 

@@ -1,7 +1,7 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using Xunit.Abstractions;
-using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
@@ -19,22 +19,22 @@ public sealed class SharedReductionTests(ITestOutputHelper output)
         IrSharedAllocation sm = bld.Shared(IrType.F32, 256);
         IrSharedAllocation cnt = bld.Shared(IrType.I32, 256);
         IrLocal t = bld.Local("t", IrType.I32), gi = bld.Local("gi", IrType.I32), s = bld.Local("s", IrType.I32), v = bld.Local("v", IrType.F32);
-        IrExpr inRange = Lt(Conv(IrType.I64, R(gi)), new IrViewLength(View(xs)));
+        IrExpr inRange = Lt(Conv(IrType.I64, Ref(gi)), new IrViewLength(View(xs)));
         IrKernel kernel = bld.Build("shared_sum",
             Set(t, S(IrSpecialKind.GroupIdxX)),
             Set(gi, GlobalX),
-            Set(v, Cond(inRange, Load(View(xs), R(gi)), F32(0))),
-            Store(View(sm), R(t), R(v)),
-            Store(View(cnt), R(t), Conv(IrType.I32, Cmp(IrCompareOp.Gt, R(v), F32(0)))),
-            If(Eq(R(t), I32(0)), Store(View(flags), I32(2), U8(7))),
+            Set(v, Cond(inRange, Load(View(xs), Ref(gi)), F32(0))),
+            Store(View(sm), Ref(t), Ref(v)),
+            Store(View(cnt), Ref(t), Conv(IrType.I32, Cmp(IrCompareOp.Gt, Ref(v), F32(0)))),
+            If(Eq(Ref(t), I32(0)), Store(View(flags), I32(2), U8(7))),
             GroupBarrier,
             Set(s, Div(S(IrSpecialKind.GroupDimX), I32(2))),
-            For(Cmp(IrCompareOp.Gt, R(s), I32(0)), [Set(s, Shr(R(s), I32(1)))],
-                If(Lt(R(t), R(s)),
-                    Store(View(sm), R(t), Add(Load(View(sm), R(t)), Load(View(sm), Add(R(t), R(s))))),
-                    Store(View(cnt), R(t), Add(Load(View(cnt), R(t)), Load(View(cnt), Add(R(t), R(s)))))),
+            For(Cmp(IrCompareOp.Gt, Ref(s), I32(0)), [Set(s, Shr(Ref(s), I32(1)))],
+                If(Lt(Ref(t), Ref(s)),
+                    Store(View(sm), Ref(t), Add(Load(View(sm), Ref(t)), Load(View(sm), Add(Ref(t), Ref(s))))),
+                    Store(View(cnt), Ref(t), Add(Load(View(cnt), Ref(t)), Load(View(cnt), Add(Ref(t), Ref(s)))))),
                 GroupBarrier),
-            If(Eq(R(t), I32(0)),
+            If(Eq(Ref(t), I32(0)),
                 Store(View(sums), S(IrSpecialKind.GridIdxX), Load(View(sm), I32(0))),
                 Store(View(counts), S(IrSpecialKind.GridIdxX), Add(Load(View(cnt), I32(0)), Conv(IrType.I32, Load(View(flags), I32(2)))))));
         Assert.Equal(16, sm.ByteOffset);

@@ -2,7 +2,7 @@ using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using RectifiedSpaAttn.Numerics;
 using Xunit.Abstractions;
-using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
@@ -38,52 +38,52 @@ public sealed class TensorCoreTests(ITestOutputHelper output)
         IrLocal[] df = [.. Enumerable.Range(0, 4).Select(k => bld.Local("d" + k, IrType.F32))];
         IrExpr I(int v) => I32(v);
         // This warp's tiles, as views whose byte offset depends on the warp.
-        IrView aTile = new(aS, IrType.U16, Mul(Conv(IrType.I64, R(w)), I64(512)), I64(256));
-        IrView bTile = new(bS, IrType.U16, Mul(Conv(IrType.I64, R(w)), I64(256)), I64(128));
-        IrExpr row(int i) => Add(Shr(R(lane), I(2)), I(i >> 1 << 3));
-        IrExpr col(int i) => Add(Shl(And(R(lane), I(3)), I(1)), I(i & 1));
+        IrView aTile = new(aS, IrType.U16, Mul(Conv(IrType.I64, Ref(w)), I64(512)), I64(256));
+        IrView bTile = new(bS, IrType.U16, Mul(Conv(IrType.I64, Ref(w)), I64(256)), I64(128));
+        IrExpr row(int i) => Add(Shr(Ref(lane), I(2)), I(i >> 1 << 3));
+        IrExpr col(int i) => Add(Shl(And(Ref(lane), I(3)), I(1)), I(i & 1));
 
         var body = new List<IrStmt>
         {
             Set(lane, S(IrSpecialKind.LaneIdx)),
             Set(w, S(IrSpecialKind.WarpIdx)),
-            Set(gw, Add(Mul(S(IrSpecialKind.GridIdxX), I(WarpsPerGroup)), R(w))),
+            Set(gw, Add(Mul(S(IrSpecialKind.GridIdxX), I(WarpsPerGroup)), Ref(w))),
             Set(e, I(0)),
-            For(Lt(R(e), I(8)), [Set(e, Add(R(e), I(1)))],
-                Store(aTile, Add(Mul(R(lane), I(8)), R(e)), Load(View(a), Add(Mul(R(gw), I(256)), Add(Mul(R(lane), I(8)), R(e)))))),
+            For(Lt(Ref(e), I(8)), [Set(e, Add(Ref(e), I(1)))],
+                Store(aTile, Add(Mul(Ref(lane), I(8)), Ref(e)), Load(View(a), Add(Mul(Ref(gw), I(256)), Add(Mul(Ref(lane), I(8)), Ref(e)))))),
             Set(e, I(0)),
-            For(Lt(R(e), I(4)), [Set(e, Add(R(e), I(1)))],
-                Store(bTile, Add(Mul(R(lane), I(4)), R(e)), Load(View(b), Add(Mul(R(gw), I(128)), Add(Mul(R(lane), I(4)), R(e)))))),
+            For(Lt(Ref(e), I(4)), [Set(e, Add(Ref(e), I(1)))],
+                Store(bTile, Add(Mul(Ref(lane), I(4)), Ref(e)), Load(View(b), Add(Mul(Ref(gw), I(128)), Add(Mul(Ref(lane), I(4)), Ref(e)))))),
             GroupBarrier,
-            Set(mat, Shr(R(lane), I(3))),
-            Set(r, And(R(lane), I(7))),
+            Set(mat, Shr(Ref(lane), I(3))),
+            Set(r, And(Ref(lane), I(7))),
         };
         if (!transposedStorage)
         {
             // A row-major: matrix m covers rows 8(m&1).., columns 8(m>>1)..; B k-major [k][n]: rows are k.
-            body.Add(new IrLoadMatrix(af, false, aTile, Add(Mul(Add(R(r), Mul(And(R(mat), I(1)), I(8))), I(16)), Mul(Shr(R(mat), I(1)), I(8)))));
+            body.Add(new IrLoadMatrix(af, false, aTile, Add(Mul(Add(Ref(r), Mul(And(Ref(mat), I(1)), I(8))), I(16)), Mul(Shr(Ref(mat), I(1)), I(8)))));
             if (bAsTwoX1)
             {
-                body.Add(new IrLoadMatrix([bf[0]], true, bTile, Mul(R(r), I(8))));
-                body.Add(new IrLoadMatrix([bf[1]], true, bTile, Mul(Add(R(r), I(8)), I(8))));
+                body.Add(new IrLoadMatrix([bf[0]], true, bTile, Mul(Ref(r), I(8))));
+                body.Add(new IrLoadMatrix([bf[1]], true, bTile, Mul(Add(Ref(r), I(8)), I(8))));
             }
-            else body.Add(new IrLoadMatrix(bf, true, bTile, Mul(And(R(lane), I(15)), I(8))));
+            else body.Add(new IrLoadMatrix(bf, true, bTile, Mul(And(Ref(lane), I(15)), I(8))));
         }
         else
         {
             // A k-major [k][m]: matrix m holds k rows 8(m>>1).., m columns 8(m&1)..; B n-major [n][k].
-            body.Add(new IrLoadMatrix(af, true, aTile, Add(Mul(Add(R(r), Mul(Shr(R(mat), I(1)), I(8))), I(16)), Mul(And(R(mat), I(1)), I(8)))));
+            body.Add(new IrLoadMatrix(af, true, aTile, Add(Mul(Add(Ref(r), Mul(Shr(Ref(mat), I(1)), I(8))), I(16)), Mul(And(Ref(mat), I(1)), I(8)))));
             if (bAsTwoX1)
             {
-                body.Add(new IrLoadMatrix([bf[0]], false, bTile, Mul(R(r), I(16))));
-                body.Add(new IrLoadMatrix([bf[1]], false, bTile, Add(Mul(R(r), I(16)), I(8))));
+                body.Add(new IrLoadMatrix([bf[0]], false, bTile, Mul(Ref(r), I(16))));
+                body.Add(new IrLoadMatrix([bf[1]], false, bTile, Add(Mul(Ref(r), I(16)), I(8))));
             }
-            else body.Add(new IrLoadMatrix(bf, false, bTile, Add(Mul(R(r), I(16)), Mul(And(R(mat), I(1)), I(8)))));
+            else body.Add(new IrLoadMatrix(bf, false, bTile, Add(Mul(Ref(r), I(16)), Mul(And(Ref(mat), I(1)), I(8)))));
         }
-        IrExpr cAt(int i) => Add(Mul(R(gw), I(128)), Add(Mul(row(i), I(8)), col(i)));
-        body.Add(new IrMma(bf16 ? IrMmaKind.BF16 : IrMmaKind.F16, df, [.. af.Select(R)], [.. bf.Select(R)],
+        IrExpr cAt(int i) => Add(Mul(Ref(gw), I(128)), Add(Mul(row(i), I(8)), col(i)));
+        body.Add(new IrMma(bf16 ? IrMmaKind.BF16 : IrMmaKind.F16, df, [.. af.Select(Ref)], [.. bf.Select(Ref)],
             [.. Enumerable.Range(0, 4).Select(i => Load(View(c), cAt(i)))]));
-        for (int i = 0; i < 4; i++) body.Add(Store(View(d), cAt(i), R(df[i])));
+        for (int i = 0; i < 4; i++) body.Add(Store(View(d), cAt(i), Ref(df[i])));
         KernelVariant variant = OpenCLKernelRunner.Variant(bld.Build("mma_tile", [.. body]), output);
 
         int seed = OpenCLKernelRunner.NewSeed();

@@ -1,6 +1,6 @@
 using RectifiedSpaAttn.Generators.Backends.OpenCL;
 using RectifiedSpaAttn.Generators.Ir;
-using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
@@ -60,7 +60,7 @@ public sealed class UnsupportedReasonTests
     {
         var b = new IrBuilder();
         IrParam half = b.Scalar("half", IrType.F32), global = b.Buffer("global", IrType.F32);
-        string text = OpenCLBackend.Emit(b.Build("k", Store(View(global), I32(0), P(half))));
+        string text = OpenCLBackend.Emit(b.Build("k", Store(View(global), I32(0), Arg(half))));
         Assert.Contains("float arg_half", text);
         Assert.Contains("__global float* arg_global_base", text);
     }

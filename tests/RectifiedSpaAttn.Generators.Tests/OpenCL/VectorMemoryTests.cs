@@ -1,7 +1,7 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using Xunit.Abstractions;
-using static RectifiedSpaAttn.Generators.Tests.OpenCL.Ir;
+using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
@@ -20,7 +20,7 @@ public sealed class VectorMemoryTests(ITestOutputHelper output)
         var bld = new IrBuilder();
         IrParam src = bld.Buffer("src", IrType.F32), dst = bld.Buffer("dst", IrType.U32);
         IrSharedAllocation stage = bld.Shared(IrType.F32, Group * 4);
-        IrView dyn = bld.Dynamic(IrType.U32, 16, Group * 4); // dynamic shared, 16 bytes in
+        IrView dyn = bld.DynamicShared(IrType.U32, 16, Group * 4); // dynamic shared, 16 bytes in
         IrLocal t = bld.Local("t", IrType.I32), gi = bld.Local("gi", IrType.I32);
         IrLocal[] w = [.. Enumerable.Range(0, 4).Select(k => bld.Local("w" + k, IrType.U32))];
         // src as uint words, 32 bytes in (8 floats): element i of this view is float 8 + i.
@@ -29,20 +29,20 @@ public sealed class VectorMemoryTests(ITestOutputHelper output)
             Set(t, S(IrSpecialKind.GroupIdxX)),
             Set(gi, GlobalX),
             // 1) cp.async 16 bytes of floats into static shared.
-            new IrAsyncCopy(View(stage), Mul(R(t), I32(4)), View(src), Add(I32(8), Mul(R(gi), I32(4)))),
+            new IrAsyncCopy(View(stage), Mul(Ref(t), I32(4)), View(src), Add(I32(8), Mul(Ref(gi), I32(4)))),
             IrAsyncCommit.Instance,
             new IrAsyncWait(0),
             GroupBarrier,
             // 2) vector load from shared (the neighbour's slot, so the barrier matters), as uint words.
-            new IrVectorLoad(w, View(stage, IrType.U32, 0, Group * 4), Mul(Rem(Add(R(t), I32(1)), I32(Group)), I32(4))),
+            new IrVectorLoad(w, View(stage, IrType.U32, 0, Group * 4), Mul(Rem(Add(Ref(t), I32(1)), I32(Group)), I32(4))),
             // 3) through dynamic shared with a vector store and load.
-            new IrVectorStore(dyn, Mul(R(t), I32(4)), [Add(R(w[0]), U32(1)), R(w[1]), R(w[2]), Xor(R(w[3]), U32(0x80000000))]),
+            new IrVectorStore(dyn, Mul(Ref(t), I32(4)), [Add(Ref(w[0]), U32(1)), Ref(w[1]), Ref(w[2]), Xor(Ref(w[3]), U32(0x80000000))]),
             GroupBarrier,
-            new IrVectorLoad(w, dyn, Mul(R(t), I32(4))),
+            new IrVectorLoad(w, dyn, Mul(Ref(t), I32(4))),
             // 4) vector store to global, plus a vector load straight from the re-typed global view.
-            new IrVectorStore(View(dst), Mul(R(gi), I32(8)), [.. w.Select(R)]),
-            new IrVectorLoad(w, srcWords, Mul(R(gi), I32(4))),
-            new IrVectorStore(View(dst), Add(Mul(R(gi), I32(8)), I32(4)), [.. w.Select(R)]));
+            new IrVectorStore(View(dst), Mul(Ref(gi), I32(8)), [.. w.Select(Ref)]),
+            new IrVectorLoad(w, srcWords, Mul(Ref(gi), I32(4))),
+            new IrVectorStore(View(dst), Add(Mul(Ref(gi), I32(8)), I32(4)), [.. w.Select(Ref)]));
         Assert.True(kernel.UsesDynamicShared);
         KernelVariant variant = OpenCLKernelRunner.Variant(kernel, output);
 

@@ -10,14 +10,14 @@ public class PtxControlFlowTests(ITestOutputHelper output)
     /// <summary>y[i] = a * x[i] + y[i] when i &lt; y.Length.</summary>
     internal static IrKernel ElementwiseWithBoundsCheckKernel()
     {
-        var k = new IrKernelBuilder("saxpy");
+        var k = new IrBuilder();
         IrParam x = k.Buffer("x", IrType.F32), y = k.Buffer("y", IrType.F32), a = k.Scalar("a", IrType.F32);
         IrLocal i = k.Local("i", IrType.I32);
-        IrView xv = IrKernelBuilder.View(x), yv = IrKernelBuilder.View(y);
-        k.Assign(i, E.GlobalX);
-        k.If(E.Lt(E.Wide(E.Ref(i)), E.Len(yv)), () =>
-            k.Store(yv, E.Wide(E.Ref(i)), E.Add(E.Mul(E.Arg(a), E.Load(xv, E.Wide(E.Ref(i)))), E.Load(yv, E.Wide(E.Ref(i))))));
-        return k.Build();
+        IrView xv = X.View(x), yv = X.View(y);
+        k.Assign(i, X.GlobalX);
+        k.If(X.Lt(X.Wide(X.Ref(i)), X.Len(yv)), () =>
+            k.Store(yv, X.Wide(X.Ref(i)), X.Add(X.Mul(X.Arg(a), X.Load(xv, X.Wide(X.Ref(i)))), X.Load(yv, X.Wide(X.Ref(i))))));
+        return k.Build("saxpy");
     }
 
     [Fact]
@@ -43,24 +43,24 @@ public class PtxControlFlowTests(ITestOutputHelper output)
     /// <summary>Every scalar type's .param width per the contract, and their values reaching memory.</summary>
     internal static IrKernel ScalarParametersFollowTheContractKernel()
     {
-        var k = new IrKernelBuilder("scalars");
+        var k = new IrBuilder();
         IrParam o = k.Buffer("out", IrType.U64);
         IrType[] types = [IrType.I32, IrType.U32, IrType.I64, IrType.U64, IrType.F32, IrType.F64, IrType.Bool, IrType.U8, IrType.U16, IrType.F16, IrType.BF16];
         IrParam[] ps = types.Select(t => k.Scalar("s_" + t, t)).ToArray();
-        IrView ov = IrKernelBuilder.View(o);
+        IrView ov = X.View(o);
         for (int n = 0; n < ps.Length; n++)
         {
-            IrExpr v = E.Arg(ps[n]);
+            IrExpr v = X.Arg(ps[n]);
             IrExpr asU64 = ps[n].Type switch
             {
-                IrType.F32 => E.Conv(IrType.U64, E.Cast(IrType.U32, v)),
-                IrType.F64 => E.Cast(IrType.U64, v),
-                IrType.F16 or IrType.BF16 => E.Conv(IrType.U64, E.Cast(IrType.U32, E.Conv(IrType.F32, v))),
-                _ => E.Conv(IrType.U64, v),
+                IrType.F32 => X.Conv(IrType.U64, X.Bitcast(IrType.U32, v)),
+                IrType.F64 => X.Bitcast(IrType.U64, v),
+                IrType.F16 or IrType.BF16 => X.Conv(IrType.U64, X.Bitcast(IrType.U32, X.Conv(IrType.F32, v))),
+                _ => X.Conv(IrType.U64, v),
             };
-            k.Store(ov, E.I64(n), asU64);
+            k.Store(ov, X.I64(n), asU64);
         }
-        return k.Build();
+        return k.Build("scalars");
     }
 
     [Fact]
@@ -86,16 +86,16 @@ public class PtxControlFlowTests(ITestOutputHelper output)
     /// <summary><c>i &lt; n ? x[i] : 0</c> must not load when the condition is false; a load-free one is a select.</summary>
     internal static IrKernel ConditionalWithALoadOnOneSideBranchesKernel()
     {
-        var k = new IrKernelBuilder("guarded_load");
+        var k = new IrBuilder();
         IrParam x = k.Buffer("x", IrType.F32), o = k.Buffer("out", IrType.F32), n = k.Scalar("n", IrType.I32);
         IrLocal i = k.Local("i", IrType.I32), v = k.Local("v", IrType.F32), w = k.Local("w", IrType.F32), both = k.Local("both", IrType.Bool);
-        IrView xv = IrKernelBuilder.View(x), ov = IrKernelBuilder.View(o);
-        k.Assign(i, E.GlobalX);
-        k.Assign(v, E.Cond(E.Lt(E.Ref(i), E.Arg(n)), E.Load(xv, E.Wide(E.Ref(i))), E.F32(0)));
-        k.Assign(w, E.Cond(E.Gt(E.Ref(v), E.F32(1)), E.Ref(v), E.F32(-1)));
-        k.Assign(both, E.Cond(E.Gt(E.Ref(v), E.F32(0)), E.Lt(E.Ref(i), E.I32(7)), E.Bool(false))); // v > 0 && i < 7
-        k.If(E.Ref(both), () => k.Store(ov, E.Wide(E.Ref(i)), E.Ref(w)));
-        return k.Build();
+        IrView xv = X.View(x), ov = X.View(o);
+        k.Assign(i, X.GlobalX);
+        k.Assign(v, X.Cond(X.Lt(X.Ref(i), X.Arg(n)), X.Load(xv, X.Wide(X.Ref(i))), X.F32(0)));
+        k.Assign(w, X.Cond(X.Gt(X.Ref(v), X.F32(1)), X.Ref(v), X.F32(-1)));
+        k.Assign(both, X.Cond(X.Gt(X.Ref(v), X.F32(0)), X.Lt(X.Ref(i), X.I32(7)), X.Bool(false))); // v > 0 && i < 7
+        k.If(X.Ref(both), () => k.Store(ov, X.Wide(X.Ref(i)), X.Ref(w)));
+        return k.Build("guarded_load");
     }
 
     [Fact]
@@ -113,27 +113,27 @@ public class PtxControlFlowTests(ITestOutputHelper output)
     /// <summary>for (j = 0; j &lt; 100; j++) { if (j % 3 == 1) continue; if (acc &gt; limit) break; acc += j; } with an early return.</summary>
     internal static IrKernel BreakContinueAndReturnKernel()
     {
-        var k = new IrKernelBuilder("loops");
+        var k = new IrBuilder();
         IrParam o = k.Buffer("out", IrType.I32), n = k.Scalar("n", IrType.I32), limit = k.Scalar("limit", IrType.I32);
         IrLocal i = k.Local("i", IrType.I32), j = k.Local("j", IrType.I32), acc = k.Local("acc", IrType.I32);
-        IrView ov = IrKernelBuilder.View(o);
-        k.Assign(i, E.GlobalX);
-        k.If(E.Ge(E.Ref(i), E.Arg(n)), () => k.Emit(IrReturn.Instance));
-        k.Assign(acc, E.I32(0));
-        k.For(j, E.I32(0), E.I32(100), 1, () =>
+        IrView ov = X.View(o);
+        k.Assign(i, X.GlobalX);
+        k.If(X.Ge(X.Ref(i), X.Arg(n)), () => k.Add(IrReturn.Instance));
+        k.Assign(acc, X.I32(0));
+        k.For(j, X.I32(0), X.I32(100), 1, () =>
         {
-            k.If(E.Eq(E.Rem(E.Ref(j), E.I32(3)), E.I32(1)), () => k.Emit(IrContinue.Instance));
-            k.If(E.Gt(E.Ref(acc), E.Arg(limit)), () => k.Emit(IrBreak.Instance));
-            k.Assign(acc, E.Add(E.Ref(acc), E.Ref(j)));
+            k.If(X.Eq(X.Rem(X.Ref(j), X.I32(3)), X.I32(1)), () => k.Add(IrContinue.Instance));
+            k.If(X.Gt(X.Ref(acc), X.Arg(limit)), () => k.Add(IrBreak.Instance));
+            k.Assign(acc, X.Add(X.Ref(acc), X.Ref(j)));
         });
         // while (true) { acc >>= 1; if (acc < 10) break; }
         k.Loop(null, () =>
         {
-            k.Assign(acc, E.Shr(E.Ref(acc), E.I32(1)));
-            k.If(E.Lt(E.Ref(acc), E.I32(10)), () => k.Emit(IrBreak.Instance));
+            k.Assign(acc, X.Shr(X.Ref(acc), X.I32(1)));
+            k.If(X.Lt(X.Ref(acc), X.I32(10)), () => k.Add(IrBreak.Instance));
         });
-        k.Store(ov, E.Wide(E.Ref(i)), E.Ref(acc));
-        return k.Build();
+        k.Store(ov, X.Wide(X.Ref(i)), X.Ref(acc));
+        return k.Build("loops");
     }
 
     [Fact]
@@ -153,13 +153,13 @@ public class PtxControlFlowTests(ITestOutputHelper output)
 
     internal static IrKernel SpecialRegistersKernel()
     {
-        var k = new IrKernelBuilder("specials");
+        var k = new IrBuilder();
         IrParam o = k.Buffer("out", IrType.I32);
-        IrView ov = IrKernelBuilder.View(o);
+        IrView ov = X.View(o);
         IrSpecialKind[] kinds = Enum.GetValues<IrSpecialKind>();
         for (int n = 0; n < kinds.Length; n++)
-            k.Store(ov, E.Add(E.Mul(E.Wide(E.Sp(IrSpecialKind.GroupLinearIdx)), E.I64(kinds.Length)), E.I64(n)), E.Sp(kinds[n]));
-        return k.Build();
+            k.Store(ov, X.Add(X.Mul(X.Wide(X.S(IrSpecialKind.GroupLinearIdx)), X.I64(kinds.Length)), X.I64(n)), X.S(kinds[n]));
+        return k.Build("specials");
     }
 
     [Fact]

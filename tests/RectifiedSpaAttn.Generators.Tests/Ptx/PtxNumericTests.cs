@@ -11,27 +11,27 @@ public class PtxNumericTests(ITestOutputHelper output)
     /// <summary>bf16/f16 loads widened to f32, f32 results rounded back, and packing/unpacking of pairs.</summary>
     internal static IrKernel Bf16AndF16LoadConvertStoreKernel()
     {
-        var k = new IrKernelBuilder("halves");
+        var k = new IrBuilder();
         IrParam xb = k.Buffer("xb", IrType.BF16), xh = k.Buffer("xh", IrType.F16), ob = k.Buffer("ob", IrType.BF16),
             oh = k.Buffer("oh", IrType.F16), packed = k.Buffer("packed", IrType.U32), of = k.Buffer("of", IrType.F32);
         IrParam lo = k.Scalar("lo", IrType.F32), hi = k.Scalar("hi", IrType.F32);
         IrLocal i = k.Local("i", IrType.I32), f = k.Local("f", IrType.F32), g = k.Local("g", IrType.F32), pb = k.Local("pb", IrType.U32), ph = k.Local("ph", IrType.U32);
-        IrView xbv = IrKernelBuilder.View(xb), xhv = IrKernelBuilder.View(xh), obv = IrKernelBuilder.View(ob), ohv = IrKernelBuilder.View(oh),
-            pv = IrKernelBuilder.View(packed), ofv = IrKernelBuilder.View(of);
-        k.Assign(i, E.GlobalX);
-        k.Assign(f, E.Conv(IrType.F32, E.Load(xbv, E.Wide(E.Ref(i)))));
-        k.Assign(g, E.Conv(IrType.F32, E.Load(xhv, E.Wide(E.Ref(i)))));
-        k.Store(obv, E.Wide(E.Ref(i)), E.Conv(IrType.BF16, E.Mul(E.Ref(f), E.F32(2))));
-        k.Store(ohv, E.Wide(E.Ref(i)), E.Conv(IrType.F16, E.Add(E.Ref(g), E.F32(1))));
-        k.Assign(pb, E.Math(IrMathOp.PackBF16, IrType.U32, E.Arg(lo), E.Arg(hi)));
-        k.Assign(ph, E.Math(IrMathOp.PackF16, IrType.U32, E.Arg(lo), E.Arg(hi)));
-        k.Store(pv, E.I64(0), E.Ref(pb));
-        k.Store(pv, E.I64(1), E.Ref(ph));
-        k.Store(ofv, E.I64(0), E.Math(IrMathOp.UnpackBF16, IrType.F32, E.Ref(pb), E.Bool(false)));
-        k.Store(ofv, E.I64(1), E.Math(IrMathOp.UnpackBF16, IrType.F32, E.Ref(pb), E.Bool(true)));
-        k.Store(ofv, E.I64(2), E.Math(IrMathOp.UnpackF16, IrType.F32, E.Ref(ph), E.Bool(false)));
-        k.Store(ofv, E.I64(3), E.Math(IrMathOp.UnpackF16, IrType.F32, E.Ref(ph), E.Bool(true)));
-        return k.Build();
+        IrView xbv = X.View(xb), xhv = X.View(xh), obv = X.View(ob), ohv = X.View(oh),
+            pv = X.View(packed), ofv = X.View(of);
+        k.Assign(i, X.GlobalX);
+        k.Assign(f, X.Conv(IrType.F32, X.Load(xbv, X.Wide(X.Ref(i)))));
+        k.Assign(g, X.Conv(IrType.F32, X.Load(xhv, X.Wide(X.Ref(i)))));
+        k.Store(obv, X.Wide(X.Ref(i)), X.Conv(IrType.BF16, X.Mul(X.Ref(f), X.F32(2))));
+        k.Store(ohv, X.Wide(X.Ref(i)), X.Conv(IrType.F16, X.Add(X.Ref(g), X.F32(1))));
+        k.Assign(pb, X.Math(IrMathOp.PackBF16, IrType.U32, X.Arg(lo), X.Arg(hi)));
+        k.Assign(ph, X.Math(IrMathOp.PackF16, IrType.U32, X.Arg(lo), X.Arg(hi)));
+        k.Store(pv, X.I64(0), X.Ref(pb));
+        k.Store(pv, X.I64(1), X.Ref(ph));
+        k.Store(ofv, X.I64(0), X.Math(IrMathOp.UnpackBF16, IrType.F32, X.Ref(pb), X.Bool(false)));
+        k.Store(ofv, X.I64(1), X.Math(IrMathOp.UnpackBF16, IrType.F32, X.Ref(pb), X.Bool(true)));
+        k.Store(ofv, X.I64(2), X.Math(IrMathOp.UnpackF16, IrType.F32, X.Ref(ph), X.Bool(false)));
+        k.Store(ofv, X.I64(3), X.Math(IrMathOp.UnpackF16, IrType.F32, X.Ref(ph), X.Bool(true)));
+        return k.Build("halves");
     }
 
     [Fact]
@@ -60,58 +60,58 @@ public class PtxNumericTests(ITestOutputHelper output)
     /// <summary>Integer arithmetic, shifts, compares and conversions of every type, with C# semantics.</summary>
     internal static IrKernel IntegerAndFloatOperationsFollowCSharpKernel()
     {
-        var k = new IrKernelBuilder("ops");
+        var k = new IrBuilder();
         IrParam oi = k.Buffer("oi", IrType.I32), ou = k.Buffer("ou", IrType.U32), ol = k.Buffer("ol", IrType.I64), oul = k.Buffer("oul", IrType.U64),
             of = k.Buffer("of", IrType.F32), od = k.Buffer("od", IrType.F64), ob = k.Buffer("ob", IrType.Bool), o8 = k.Buffer("o8", IrType.U8), o16 = k.Buffer("o16", IrType.U16);
         IrParam a = k.Scalar("a", IrType.I32), b = k.Scalar("b", IrType.I32), ua = k.Scalar("ua", IrType.U32), la = k.Scalar("la", IrType.I64),
             ula = k.Scalar("ula", IrType.U64), fa = k.Scalar("fa", IrType.F32), fb = k.Scalar("fb", IrType.F32), da = k.Scalar("da", IrType.F64),
             ba = k.Scalar("ba", IrType.U8), ha = k.Scalar("ha", IrType.U16), flag = k.Scalar("flag", IrType.Bool);
-        IrView vi = IrKernelBuilder.View(oi), vu = IrKernelBuilder.View(ou), vl = IrKernelBuilder.View(ol), vul = IrKernelBuilder.View(oul),
-            vf = IrKernelBuilder.View(of), vd = IrKernelBuilder.View(od), vb = IrKernelBuilder.View(ob), v8 = IrKernelBuilder.View(o8), v16 = IrKernelBuilder.View(o16);
-        IrExpr A = E.Arg(a), B = E.Arg(b), UA = E.Arg(ua), LA = E.Arg(la), ULA = E.Arg(ula), FA = E.Arg(fa), FB = E.Arg(fb), DA = E.Arg(da), BA = E.Arg(ba), HA = E.Arg(ha);
+        IrView vi = X.View(oi), vu = X.View(ou), vl = X.View(ol), vul = X.View(oul),
+            vf = X.View(of), vd = X.View(od), vb = X.View(ob), v8 = X.View(o8), v16 = X.View(o16);
+        IrExpr A = X.Arg(a), B = X.Arg(b), UA = X.Arg(ua), LA = X.Arg(la), ULA = X.Arg(ula), FA = X.Arg(fa), FB = X.Arg(fb), DA = X.Arg(da), BA = X.Arg(ba), HA = X.Arg(ha);
         int n = 0;
-        void I(IrExpr e) => k.Store(vi, E.I64(n++), e);
-        I(E.Div(A, B)); I(E.Rem(A, B)); I(E.Shl(A, B)); I(E.Shr(A, B)); I(E.Shr(A, E.I32(33))); I(E.Neg(A)); I(E.BitNot(A));
-        I(E.Xor(E.And(A, B), E.Or(A, E.I32(-8)))); I(E.Sub(E.I32(5), A)); I(E.Math(IrMathOp.Abs, A)); I(E.Math(IrMathOp.Min, A, B)); I(E.Math(IrMathOp.Max, A, B));
-        I(E.Conv(IrType.I32, FA)); I(E.Conv(IrType.I32, DA)); I(E.Conv(IrType.I32, LA)); I(E.Conv(IrType.I32, BA)); I(E.Conv(IrType.I32, E.Arg(flag)));
-        I(E.Cast(IrType.I32, FA));
-        k.Store(vu, E.I64(0), E.Div(UA, E.Conv(IrType.U32, B)));
-        k.Store(vu, E.I64(1), E.Rem(UA, E.U32(7)));
-        k.Store(vu, E.I64(2), E.Shr(UA, E.Conv(IrType.U32, B)));
-        k.Store(vu, E.I64(3), E.Conv(IrType.U32, FA));
-        k.Store(vu, E.I64(4), E.Math(IrMathOp.Min, UA, E.U32(9)));
-        k.Store(vl, E.I64(0), E.Conv(IrType.I64, A));
-        k.Store(vl, E.I64(1), E.Conv(IrType.I64, UA));
-        k.Store(vl, E.I64(2), E.Shl(LA, LA));
-        k.Store(vl, E.I64(3), E.Div(LA, E.Conv(IrType.I64, B)));
-        k.Store(vl, E.I64(4), E.Conv(IrType.I64, FA));
-        k.Store(vul, E.I64(0), E.Conv(IrType.U64, A));
-        k.Store(vul, E.I64(1), E.Shr(ULA, IrConst.Int(IrType.U64, 3)));
-        k.Store(vul, E.I64(2), E.Add(ULA, IrConst.Int(IrType.U64, -1)));
-        k.Store(vul, E.I64(3), E.Cast(IrType.U64, DA));
-        k.Store(vf, E.I64(0), E.Div(FA, FB));
-        k.Store(vf, E.I64(1), E.Sub(E.Mul(FA, FB), E.Neg(FA)));
-        k.Store(vf, E.I64(2), E.Conv(IrType.F32, A));
-        k.Store(vf, E.I64(3), E.Conv(IrType.F32, UA));
-        k.Store(vf, E.I64(4), E.Conv(IrType.F32, DA));
-        k.Store(vf, E.I64(5), E.Conv(IrType.F32, BA));
-        k.Store(vf, E.I64(6), E.Cast(IrType.F32, UA));
-        k.Store(vd, E.I64(0), E.Div(DA, E.Conv(IrType.F64, FA)));
-        k.Store(vd, E.I64(1), E.Conv(IrType.F64, LA));
-        k.Store(vd, E.I64(2), E.Math(IrMathOp.Fma, DA, DA, E.F64(0.25)));
-        k.Store(vb, E.I64(0), E.Ne(FA, FB));
-        k.Store(vb, E.I64(1), E.Lt(FA, FB));
-        k.Store(vb, E.I64(2), E.Ge(DA, E.F64(1)));
-        k.Store(vb, E.I64(3), E.Lt(UA, E.U32(3)));
-        k.Store(vb, E.I64(4), E.Eq(E.Arg(flag), E.Lt(A, B)));
-        k.Store(vb, E.I64(5), E.Not(E.Load(vb, E.I64(0))));
-        k.Store(v8, E.I64(0), E.Add(BA, IrConst.Int(IrType.U8, 200)));
-        k.Store(v8, E.I64(1), E.Conv(IrType.U8, A));
-        k.Store(v8, E.I64(2), E.Conv(IrType.U8, FA));
-        k.Store(v16, E.I64(0), E.Mul(HA, HA));
-        k.Store(v16, E.I64(1), E.Conv(IrType.U16, LA));
-        k.Store(v16, E.I64(2), E.Conv(IrType.U16, BA));
-        return k.Build();
+        void I(IrExpr e) => k.Store(vi, X.I64(n++), e);
+        I(X.Div(A, B)); I(X.Rem(A, B)); I(X.Shl(A, B)); I(X.Shr(A, B)); I(X.Shr(A, X.I32(33))); I(X.Neg(A)); I(X.BitNot(A));
+        I(X.Xor(X.And(A, B), X.Or(A, X.I32(-8)))); I(X.Sub(X.I32(5), A)); I(X.Math(IrMathOp.Abs, A)); I(X.Math(IrMathOp.Min, A, B)); I(X.Math(IrMathOp.Max, A, B));
+        I(X.Conv(IrType.I32, FA)); I(X.Conv(IrType.I32, DA)); I(X.Conv(IrType.I32, LA)); I(X.Conv(IrType.I32, BA)); I(X.Conv(IrType.I32, X.Arg(flag)));
+        I(X.Bitcast(IrType.I32, FA));
+        k.Store(vu, X.I64(0), X.Div(UA, X.Conv(IrType.U32, B)));
+        k.Store(vu, X.I64(1), X.Rem(UA, X.U32(7)));
+        k.Store(vu, X.I64(2), X.Shr(UA, X.Conv(IrType.U32, B)));
+        k.Store(vu, X.I64(3), X.Conv(IrType.U32, FA));
+        k.Store(vu, X.I64(4), X.Math(IrMathOp.Min, UA, X.U32(9)));
+        k.Store(vl, X.I64(0), X.Conv(IrType.I64, A));
+        k.Store(vl, X.I64(1), X.Conv(IrType.I64, UA));
+        k.Store(vl, X.I64(2), X.Shl(LA, LA));
+        k.Store(vl, X.I64(3), X.Div(LA, X.Conv(IrType.I64, B)));
+        k.Store(vl, X.I64(4), X.Conv(IrType.I64, FA));
+        k.Store(vul, X.I64(0), X.Conv(IrType.U64, A));
+        k.Store(vul, X.I64(1), X.Shr(ULA, IrConst.Int(IrType.U64, 3)));
+        k.Store(vul, X.I64(2), X.Add(ULA, IrConst.Int(IrType.U64, -1)));
+        k.Store(vul, X.I64(3), X.Bitcast(IrType.U64, DA));
+        k.Store(vf, X.I64(0), X.Div(FA, FB));
+        k.Store(vf, X.I64(1), X.Sub(X.Mul(FA, FB), X.Neg(FA)));
+        k.Store(vf, X.I64(2), X.Conv(IrType.F32, A));
+        k.Store(vf, X.I64(3), X.Conv(IrType.F32, UA));
+        k.Store(vf, X.I64(4), X.Conv(IrType.F32, DA));
+        k.Store(vf, X.I64(5), X.Conv(IrType.F32, BA));
+        k.Store(vf, X.I64(6), X.Bitcast(IrType.F32, UA));
+        k.Store(vd, X.I64(0), X.Div(DA, X.Conv(IrType.F64, FA)));
+        k.Store(vd, X.I64(1), X.Conv(IrType.F64, LA));
+        k.Store(vd, X.I64(2), X.Math(IrMathOp.Fma, DA, DA, X.F64(0.25)));
+        k.Store(vb, X.I64(0), X.Ne(FA, FB));
+        k.Store(vb, X.I64(1), X.Lt(FA, FB));
+        k.Store(vb, X.I64(2), X.Ge(DA, X.F64(1)));
+        k.Store(vb, X.I64(3), X.Lt(UA, X.U32(3)));
+        k.Store(vb, X.I64(4), X.Eq(X.Arg(flag), X.Lt(A, B)));
+        k.Store(vb, X.I64(5), X.Not(X.Load(vb, X.I64(0))));
+        k.Store(v8, X.I64(0), X.Add(BA, IrConst.Int(IrType.U8, 200)));
+        k.Store(v8, X.I64(1), X.Conv(IrType.U8, A));
+        k.Store(v8, X.I64(2), X.Conv(IrType.U8, FA));
+        k.Store(v16, X.I64(0), X.Mul(HA, HA));
+        k.Store(v16, X.I64(1), X.Conv(IrType.U16, LA));
+        k.Store(v16, X.I64(2), X.Conv(IrType.U16, BA));
+        return k.Build("ops");
     }
 
     [Fact]
@@ -159,23 +159,23 @@ public class PtxNumericTests(ITestOutputHelper output)
 
     internal static IrKernel MathIntrinsicsKernel()
     {
-        var k = new IrKernelBuilder("math");
+        var k = new IrBuilder();
         IrParam of = k.Buffer("of", IrType.F32), od = k.Buffer("od", IrType.F64), x = k.Scalar("x", IrType.F32), y = k.Scalar("y", IrType.F32), d = k.Scalar("d", IrType.F64);
-        IrView vf = IrKernelBuilder.View(of), vd = IrKernelBuilder.View(od);
-        IrExpr X = E.Arg(x), Y = E.Arg(y), D = E.Arg(d);
+        IrView vf = X.View(of), vd = X.View(od);
+        IrExpr fx = X.Arg(x), fy = X.Arg(y), fd = X.Arg(d);
         int n = 0;
         foreach (IrMathOp op in new[] { IrMathOp.Abs, IrMathOp.Sqrt, IrMathOp.Exp, IrMathOp.Exp2, IrMathOp.Log, IrMathOp.Log2, IrMathOp.Floor, IrMathOp.Ceil,
                      IrMathOp.Sin, IrMathOp.Cos, IrMathOp.Tanh, IrMathOp.Rsqrt, IrMathOp.Exp2Fast, IrMathOp.RcpFast })
-            k.Store(vf, E.I64(n++), E.Math(op, X));
-        k.Store(vf, E.I64(n++), E.Math(IrMathOp.Min, X, Y));
-        k.Store(vf, E.I64(n++), E.Math(IrMathOp.Max, X, Y));
-        k.Store(vf, E.I64(n++), E.Math(IrMathOp.Fma, X, Y, E.F32(1)));
+            k.Store(vf, X.I64(n++), X.Math(op, fx));
+        k.Store(vf, X.I64(n++), X.Math(IrMathOp.Min, fx, fy));
+        k.Store(vf, X.I64(n++), X.Math(IrMathOp.Max, fx, fy));
+        k.Store(vf, X.I64(n++), X.Math(IrMathOp.Fma, fx, fy, X.F32(1)));
         n = 0;
         foreach (IrMathOp op in new[] { IrMathOp.Abs, IrMathOp.Sqrt, IrMathOp.Floor, IrMathOp.Ceil })
-            k.Store(vd, E.I64(n++), E.Math(op, D));
-        k.Store(vd, E.I64(n++), E.Math(IrMathOp.Min, D, E.F64(2)));
-        k.Store(vd, E.I64(n++), E.Math(IrMathOp.Max, D, E.F64(2)));
-        return k.Build();
+            k.Store(vd, X.I64(n++), X.Math(op, fd));
+        k.Store(vd, X.I64(n++), X.Math(IrMathOp.Min, fd, X.F64(2)));
+        k.Store(vd, X.I64(n++), X.Math(IrMathOp.Max, fd, X.F64(2)));
+        return k.Build("math");
     }
 
     [Fact]
@@ -209,10 +209,10 @@ public class PtxNumericTests(ITestOutputHelper output)
     [InlineData(IrMathOp.Sin)]
     public void DoubleTranscendentalsAreRefusedWithAClearMessage(IrMathOp op)
     {
-        var k = new IrKernelBuilder("bad");
+        var k = new IrBuilder();
         IrParam od = k.Buffer("od", IrType.F64), d = k.Scalar("d", IrType.F64);
-        k.Store(IrKernelBuilder.View(od), E.I64(0), E.Math(op, E.Arg(d)));
-        var ex = Assert.Throws<NotSupportedException>(() => PtxBackend.Emit(k.Build()));
+        k.Store(X.View(od), X.I64(0), X.Math(op, X.Arg(d)));
+        var ex = Assert.Throws<NotSupportedException>(() => PtxBackend.Emit(k.Build("bad")));
         Assert.Contains(op.ToString(), ex.Message);
         Assert.Contains("double", ex.Message);
     }

@@ -10,23 +10,23 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
     /// <summary>Tree reduction of 256 floats per group in static shared memory.</summary>
     internal static IrKernel SharedMemoryReductionWithBarrierAndLoopKernel()
     {
-        var k = new IrKernelBuilder("block_sum");
+        var k = new IrBuilder();
         IrParam x = k.Buffer("x", IrType.F32), o = k.Buffer("out", IrType.F32);
         IrSharedAllocation tile = k.Shared(IrType.F32, 256);
         IrLocal t = k.Local("t", IrType.I32), s = k.Local("s", IrType.I32);
-        IrView xv = IrKernelBuilder.View(x), ov = IrKernelBuilder.View(o), sv = IrKernelBuilder.View(tile);
-        k.Assign(t, E.Sp(IrSpecialKind.GroupIdxX));
-        k.Store(sv, E.Ref(t), E.Load(xv, E.Wide(E.GlobalX)));
-        k.Emit(IrBarrier.Instance);
-        k.Assign(s, E.I32(128));
-        k.Loop(E.Gt(E.Ref(s), E.I32(0)), () =>
+        IrView xv = X.View(x), ov = X.View(o), sv = X.View(tile);
+        k.Assign(t, X.S(IrSpecialKind.GroupIdxX));
+        k.Store(sv, X.Ref(t), X.Load(xv, X.Wide(X.GlobalX)));
+        k.Add(IrBarrier.Instance);
+        k.Assign(s, X.I32(128));
+        k.Loop(X.Gt(X.Ref(s), X.I32(0)), () =>
         {
-            k.If(E.Lt(E.Ref(t), E.Ref(s)), () =>
-                k.Store(sv, E.Ref(t), E.Add(E.Load(sv, E.Ref(t)), E.Load(sv, E.Add(E.Ref(t), E.Ref(s))))));
-            k.Emit(IrBarrier.Instance);
-        }, () => k.Assign(s, E.Shr(E.Ref(s), E.I32(1))));
-        k.If(E.Eq(E.Ref(t), E.I32(0)), () => k.Store(ov, E.Wide(E.Sp(IrSpecialKind.GridIdxX)), E.Load(sv, E.I32(0))));
-        return k.Build();
+            k.If(X.Lt(X.Ref(t), X.Ref(s)), () =>
+                k.Store(sv, X.Ref(t), X.Add(X.Load(sv, X.Ref(t)), X.Load(sv, X.Add(X.Ref(t), X.Ref(s))))));
+            k.Add(IrBarrier.Instance);
+        }, () => k.Assign(s, X.Shr(X.Ref(s), X.I32(1))));
+        k.If(X.Eq(X.Ref(t), X.I32(0)), () => k.Store(ov, X.Wide(X.S(IrSpecialKind.GridIdxX)), X.Load(sv, X.I32(0))));
+        return k.Build("block_sum");
     }
 
     [Fact]
@@ -44,17 +44,17 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
 
     internal static IrKernel ConstantIndexPartsKernel()
     {
-        var k = new IrKernelBuilder("stencil");
+        var k = new IrBuilder();
         IrParam x = k.Buffer("x", IrType.F32), o = k.Buffer("out", IrType.F32);
         IrSharedAllocation sh = k.Shared(IrType.F32, 64);
         IrLocal i = k.Local("i", IrType.I32), t = k.Local("t", IrType.I32);
-        IrView xv = IrKernelBuilder.View(x), ov = IrKernelBuilder.View(o), sv = IrKernelBuilder.View(sh);
-        k.Assign(i, E.Add(E.GlobalX, E.I32(2)));
-        k.Assign(t, E.Sp(IrSpecialKind.GroupIdxX));
-        k.Store(sv, E.Add(E.Ref(t), E.I32(3)), E.Add(E.Load(xv, E.Wide(E.Add(E.Ref(i), E.I32(1)))), E.Load(xv, E.Wide(E.Sub(E.Ref(i), E.I32(2))))));
-        k.Emit(IrBarrier.Instance);
-        k.Store(ov, E.Add(E.Wide(E.Ref(i)), E.I64(-2)), E.Load(sv, E.Add(E.I32(4), E.Ref(t))));
-        return k.Build();
+        IrView xv = X.View(x), ov = X.View(o), sv = X.View(sh);
+        k.Assign(i, X.Add(X.GlobalX, X.I32(2)));
+        k.Assign(t, X.S(IrSpecialKind.GroupIdxX));
+        k.Store(sv, X.Add(X.Ref(t), X.I32(3)), X.Add(X.Load(xv, X.Wide(X.Add(X.Ref(i), X.I32(1)))), X.Load(xv, X.Wide(X.Sub(X.Ref(i), X.I32(2))))));
+        k.Add(IrBarrier.Instance);
+        k.Store(ov, X.Add(X.Wide(X.Ref(i)), X.I64(-2)), X.Load(sv, X.Add(X.I32(4), X.Ref(t))));
+        return k.Build("stencil");
     }
 
     /// <summary>x[i+1], x[i-2], sm[t+3], sm[4+t]: the constant parts of an index go into the [reg+imm] address.</summary>
@@ -73,23 +73,23 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
     /// <summary>Butterfly sum over the warp, plus down and indexed shuffles, then one atomic per warp.</summary>
     internal static IrKernel ShuffleReductionKernel()
     {
-        var k = new IrKernelBuilder("warp_sum");
+        var k = new IrBuilder();
         IrParam x = k.Buffer("x", IrType.F32), o = k.Buffer("out", IrType.F32), ints = k.Buffer("ints", IrType.I32);
         IrLocal v = k.Local("v", IrType.F32), tmp = k.Local("tmp", IrType.F32), down = k.Local("down", IrType.I32), lane0 = k.Local("lane0", IrType.U32);
-        IrView xv = IrKernelBuilder.View(x), ov = IrKernelBuilder.View(o), iv = IrKernelBuilder.View(ints);
-        k.Assign(v, E.Load(xv, E.Wide(E.GlobalX)));
+        IrView xv = X.View(x), ov = X.View(o), iv = X.View(ints);
+        k.Assign(v, X.Load(xv, X.Wide(X.GlobalX)));
         for (int mask = 16; mask >= 1; mask /= 2)
         {
-            k.Emit(new IrShuffle(IrShuffleKind.Xor, tmp, E.Ref(v), E.I32(mask)));
-            k.Assign(v, E.Add(E.Ref(v), E.Ref(tmp)));
+            k.Add(new IrShuffle(IrShuffleKind.Xor, tmp, X.Ref(v), X.I32(mask)));
+            k.Assign(v, X.Add(X.Ref(v), X.Ref(tmp)));
         }
-        k.Emit(new IrShuffle(IrShuffleKind.Down, down, E.Sp(IrSpecialKind.LaneIdx), E.I32(1)));
-        k.Emit(new IrShuffle(IrShuffleKind.Idx, lane0, E.Conv(IrType.U32, E.Ref(down)), E.Sp(IrSpecialKind.WarpIdx)));
-        k.Emit(IrWarpBarrier.Instance);
-        k.Store(iv, E.Wide(E.GlobalX), E.Add(E.Ref(down), E.Conv(IrType.I32, E.Ref(lane0))));
-        k.If(E.Eq(E.Sp(IrSpecialKind.LaneIdx), E.I32(0)), () =>
-            k.Emit(new IrAtomic(IrAtomicOp.Add, null, ov, E.Wide(E.Sp(IrSpecialKind.WarpIdx)), E.Ref(v), null)));
-        return k.Build();
+        k.Add(new IrShuffle(IrShuffleKind.Down, down, X.S(IrSpecialKind.LaneIdx), X.I32(1)));
+        k.Add(new IrShuffle(IrShuffleKind.Idx, lane0, X.Conv(IrType.U32, X.Ref(down)), X.S(IrSpecialKind.WarpIdx)));
+        k.Add(IrWarpBarrier.Instance);
+        k.Store(iv, X.Wide(X.GlobalX), X.Add(X.Ref(down), X.Conv(IrType.I32, X.Ref(lane0))));
+        k.If(X.Eq(X.S(IrSpecialKind.LaneIdx), X.I32(0)), () =>
+            k.Add(new IrAtomic(IrAtomicOp.Add, null, ov, X.Wide(X.S(IrSpecialKind.WarpIdx)), X.Ref(v), null)));
+        return k.Build("warp_sum");
     }
 
     [Fact]
@@ -107,21 +107,21 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
 
     internal static IrKernel AtomicsKernel()
     {
-        var k = new IrKernelBuilder("atomics");
+        var k = new IrBuilder();
         IrParam counts = k.Buffer("counts", IrType.I32), sum = k.Buffer("sum", IrType.F32), o = k.Buffer("out", IrType.I32), u = k.Buffer("u", IrType.U32);
         IrSharedAllocation sh = k.Shared(IrType.U32, 4);
         IrLocal old = k.Local("old", IrType.I32), prev = k.Local("prev", IrType.I32), mx = k.Local("mx", IrType.I32), su = k.Local("su", IrType.U32);
-        IrView cv = IrKernelBuilder.View(counts), sv = IrKernelBuilder.View(sum), ov = IrKernelBuilder.View(o), uv = IrKernelBuilder.View(u), shv = IrKernelBuilder.View(sh);
-        k.Emit(new IrAtomic(IrAtomicOp.Add, old, cv, E.I64(0), E.I32(1), null));
-        k.Emit(new IrAtomic(IrAtomicOp.Add, null, sv, E.I64(0), E.F32(0.5f), null));
-        k.Emit(new IrAtomic(IrAtomicOp.Max, mx, cv, E.I64(1), E.Sp(IrSpecialKind.GroupIdxX), null));
-        k.Emit(new IrAtomic(IrAtomicOp.Max, null, cv, E.I64(2), E.Ref(old), null));
-        k.Emit(new IrAtomic(IrAtomicOp.CompareExchange, prev, cv, E.I64(3), E.I32(7), E.I32(0)));
-        k.Emit(new IrAtomic(IrAtomicOp.Add, su, shv, E.I32(1), E.U32(3), null));
-        k.Emit(new IrAtomic(IrAtomicOp.Add, null, shv, E.I32(2), E.U32(3), null));
-        k.Emit(new IrAtomic(IrAtomicOp.Add, null, uv, E.I64(0), E.Ref(su), null));
-        k.Store(ov, E.Wide(E.GlobalX), E.Add(E.Add(E.Ref(old), E.Ref(prev)), E.Ref(mx)));
-        return k.Build();
+        IrView cv = X.View(counts), sv = X.View(sum), ov = X.View(o), uv = X.View(u), shv = X.View(sh);
+        k.Add(new IrAtomic(IrAtomicOp.Add, old, cv, X.I64(0), X.I32(1), null));
+        k.Add(new IrAtomic(IrAtomicOp.Add, null, sv, X.I64(0), X.F32(0.5f), null));
+        k.Add(new IrAtomic(IrAtomicOp.Max, mx, cv, X.I64(1), X.S(IrSpecialKind.GroupIdxX), null));
+        k.Add(new IrAtomic(IrAtomicOp.Max, null, cv, X.I64(2), X.Ref(old), null));
+        k.Add(new IrAtomic(IrAtomicOp.CompareExchange, prev, cv, X.I64(3), X.I32(7), X.I32(0)));
+        k.Add(new IrAtomic(IrAtomicOp.Add, su, shv, X.I32(1), X.U32(3), null));
+        k.Add(new IrAtomic(IrAtomicOp.Add, null, shv, X.I32(2), X.U32(3), null));
+        k.Add(new IrAtomic(IrAtomicOp.Add, null, uv, X.I64(0), X.Ref(su), null));
+        k.Store(ov, X.Wide(X.GlobalX), X.Add(X.Add(X.Ref(old), X.Ref(prev)), X.Ref(mx)));
+        return k.Build("atomics");
     }
 
     [Fact]
@@ -145,19 +145,19 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
     /// <summary>16 bytes global -> shared -> global through 128-bit accesses.</summary>
     internal static IrKernel VectorLoadsAndStoresKernel()
     {
-        var k = new IrKernelBuilder("copy16");
+        var k = new IrBuilder();
         IrParam src = k.Buffer("src", IrType.U16), dst = k.Buffer("dst", IrType.U16);
         IrSharedAllocation sh = k.Shared(IrType.U16, 8 * 128);
         IrLocal[] w = Enumerable.Range(0, 4).Select(n => k.Local("w" + n, IrType.U32)).ToArray();
         IrLocal[] z = Enumerable.Range(0, 4).Select(n => k.Local("z" + n, IrType.U32)).ToArray();
-        IrView sv = IrKernelBuilder.View(src), dv = IrKernelBuilder.View(dst), shv = IrKernelBuilder.View(sh);
-        IrExpr t = E.Sp(IrSpecialKind.GroupIdxX);
-        k.Emit(new IrVectorLoad(w, sv, E.Wide(E.Mul(E.GlobalX, E.I32(8)))));
-        k.Emit(new IrVectorStore(shv, E.Mul(t, E.I32(8)), w.Select(l => (IrExpr)E.Ref(l)).ToArray()));
-        k.Emit(IrBarrier.Instance);
-        k.Emit(new IrVectorLoad(z, shv, E.Mul(E.Xor(t, E.I32(1)), E.I32(8))));
-        k.Emit(new IrVectorStore(dv, E.Wide(E.Mul(E.GlobalX, E.I32(8))), z.Select(l => (IrExpr)E.Ref(l)).ToArray()));
-        return k.Build();
+        IrView sv = X.View(src), dv = X.View(dst), shv = X.View(sh);
+        IrExpr t = X.S(IrSpecialKind.GroupIdxX);
+        k.Add(new IrVectorLoad(w, sv, X.Wide(X.Mul(X.GlobalX, X.I32(8)))));
+        k.Add(new IrVectorStore(shv, X.Mul(t, X.I32(8)), w.Select(l => (IrExpr)X.Ref(l)).ToArray()));
+        k.Add(IrBarrier.Instance);
+        k.Add(new IrVectorLoad(z, shv, X.Mul(X.Xor(t, X.I32(1)), X.I32(8))));
+        k.Add(new IrVectorStore(dv, X.Wide(X.Mul(X.GlobalX, X.I32(8))), z.Select(l => (IrExpr)X.Ref(l)).ToArray()));
+        return k.Build("copy16");
     }
 
     [Fact]

@@ -15,9 +15,9 @@ public class PtxTensorCoreTests(ITestOutputHelper output)
     internal static IrKernel MmaTileWithLdmatrixAndAsyncCopyKernel(IrMmaKind kind)
     {
         IrType elem = kind == IrMmaKind.BF16 ? IrType.BF16 : IrType.F16;
-        var k = new IrKernelBuilder("mma_tile_" + kind.ToString().ToLowerInvariant());
+        var k = new IrBuilder();
         IrParam a = k.Buffer("a", elem), b = k.Buffer("b", elem), d = k.Buffer("d", IrType.F32), extra = k.Buffer("extra", IrType.U32);
-        IrView av = IrKernelBuilder.View(a), bv = IrKernelBuilder.View(b), dv = IrKernelBuilder.View(d), xv = IrKernelBuilder.View(extra);
+        IrView av = X.View(a), bv = X.View(b), dv = X.View(d), xv = X.View(extra);
         IrView sa = k.DynamicShared(elem, 0, 256), sb = k.DynamicShared(elem, 512, 128);
         IrLocal lane = k.Local("lane", IrType.I32);
         IrLocal[] fa = Enumerable.Range(0, 4).Select(n => k.Local("a" + n, IrType.U32)).ToArray();
@@ -25,32 +25,32 @@ public class PtxTensorCoreTests(ITestOutputHelper output)
         IrLocal[] acc = Enumerable.Range(0, 4).Select(n => k.Local("c" + n, IrType.F32)).ToArray();
         IrLocal x1 = k.Local("x1", IrType.U32);
 
-        k.Assign(lane, E.Sp(IrSpecialKind.LaneIdx));
+        k.Assign(lane, X.S(IrSpecialKind.LaneIdx));
         // 32 lanes x 16 bytes = A; lanes 0-15 x 16 bytes = B.
-        k.Emit(new IrAsyncCopy(sa, E.Mul(E.Ref(lane), E.I32(8)), av, E.Wide(E.Mul(E.Ref(lane), E.I32(8)))));
-        k.If(E.Lt(E.Ref(lane), E.I32(16)), () =>
-            k.Emit(new IrAsyncCopy(sb, E.Mul(E.Ref(lane), E.I32(8)), bv, E.Wide(E.Mul(E.Ref(lane), E.I32(8))))));
-        k.Emit(IrAsyncCommit.Instance);
-        k.Emit(new IrAsyncWait(0));
-        k.Emit(IrBarrier.Instance);
+        k.Add(new IrAsyncCopy(sa, X.Mul(X.Ref(lane), X.I32(8)), av, X.Wide(X.Mul(X.Ref(lane), X.I32(8)))));
+        k.If(X.Lt(X.Ref(lane), X.I32(16)), () =>
+            k.Add(new IrAsyncCopy(sb, X.Mul(X.Ref(lane), X.I32(8)), bv, X.Wide(X.Mul(X.Ref(lane), X.I32(8))))));
+        k.Add(IrAsyncCommit.Instance);
+        k.Add(new IrAsyncWait(0));
+        k.Add(IrBarrier.Instance);
 
-        IrExpr aRow = E.Add(E.Mul(E.Rem(E.Ref(lane), E.I32(16)), E.I32(16)), E.Mul(E.Div(E.Ref(lane), E.I32(16)), E.I32(8)));
-        k.Emit(new IrLoadMatrix(fa, false, sa, aRow));
-        k.Emit(new IrLoadMatrix(fb, true, sb, E.Mul(E.Rem(E.Ref(lane), E.I32(16)), E.I32(8))));
-        k.Emit(new IrLoadMatrix([x1], false, sa, E.Mul(E.Rem(E.Ref(lane), E.I32(8)), E.I32(16))));
-        foreach (IrLocal c in acc) k.Assign(c, E.F32(0));
-        k.Emit(new IrMma(kind, acc, fa.Select(l => (IrExpr)E.Ref(l)).ToArray(), fb.Select(l => (IrExpr)E.Ref(l)).ToArray(),
-            acc.Select(l => (IrExpr)E.Ref(l)).ToArray()));
+        IrExpr aRow = X.Add(X.Mul(X.Rem(X.Ref(lane), X.I32(16)), X.I32(16)), X.Mul(X.Div(X.Ref(lane), X.I32(16)), X.I32(8)));
+        k.Add(new IrLoadMatrix(fa, false, sa, aRow));
+        k.Add(new IrLoadMatrix(fb, true, sb, X.Mul(X.Rem(X.Ref(lane), X.I32(16)), X.I32(8))));
+        k.Add(new IrLoadMatrix([x1], false, sa, X.Mul(X.Rem(X.Ref(lane), X.I32(8)), X.I32(16))));
+        foreach (IrLocal c in acc) k.Assign(c, X.F32(0));
+        k.Add(new IrMma(kind, acc, fa.Select(l => (IrExpr)X.Ref(l)).ToArray(), fb.Select(l => (IrExpr)X.Ref(l)).ToArray(),
+            acc.Select(l => (IrExpr)X.Ref(l)).ToArray()));
 
         // d0,d1 -> row lane/4, cols 2*(lane%4) + {0,1}; d2,d3 -> row lane/4 + 8.
-        IrExpr row = E.Div(E.Ref(lane), E.I32(4)), col = E.Mul(E.Rem(E.Ref(lane), E.I32(4)), E.I32(2));
-        IrExpr at(IrExpr r, int dc) => E.Wide(E.Add(E.Mul(r, E.I32(8)), E.Add(col, E.I32(dc))));
-        k.Store(dv, at(row, 0), E.Ref(acc[0]));
-        k.Store(dv, at(row, 1), E.Ref(acc[1]));
-        k.Store(dv, at(E.Add(row, E.I32(8)), 0), E.Ref(acc[2]));
-        k.Store(dv, at(E.Add(row, E.I32(8)), 1), E.Ref(acc[3]));
-        k.Store(xv, E.Wide(E.Ref(lane)), E.Ref(x1));
-        return k.Build();
+        IrExpr row = X.Div(X.Ref(lane), X.I32(4)), col = X.Mul(X.Rem(X.Ref(lane), X.I32(4)), X.I32(2));
+        IrExpr at(IrExpr r, int dc) => X.Wide(X.Add(X.Mul(r, X.I32(8)), X.Add(col, X.I32(dc))));
+        k.Store(dv, at(row, 0), X.Ref(acc[0]));
+        k.Store(dv, at(row, 1), X.Ref(acc[1]));
+        k.Store(dv, at(X.Add(row, X.I32(8)), 0), X.Ref(acc[2]));
+        k.Store(dv, at(X.Add(row, X.I32(8)), 1), X.Ref(acc[3]));
+        k.Store(xv, X.Wide(X.Ref(lane)), X.Ref(x1));
+        return k.Build("mma_tile_" + kind.ToString().ToLowerInvariant());
     }
 
     [Theory]

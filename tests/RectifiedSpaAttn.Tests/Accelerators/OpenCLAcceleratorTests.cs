@@ -82,4 +82,21 @@ public sealed class OpenCLAcceleratorTests(ITestOutputHelper output)
         // z is the axis with the smallest limit on most devices (64 on NVIDIA); past the total it fails either way.
         Assert.Throws<ArgumentException>(() => cl.Launch(TestKernels.Saxpy, new LaunchDimensions(1, new Dim3(1, 1, cl.MaxGroupSize + 1)), [xs, xs, KernelArgument.From(1f)]));
     }
+
+    [Fact]
+    public void ProgramsAskForCorrectlyRoundedDivisionWhereTheDeviceHasIt()
+    {
+        OpenCLAccelerator? cl = OpenCLTestDevice.RequireOrSkipOutsideCI(output);
+        if (cl is null) return;
+        ulong config = OpenCLQuery.Device<ulong>(cl.Info.DeviceHandle, OpenCLApi.CL_DEVICE_SINGLE_FP_CONFIG);
+        bool capable = (config & OpenCLApi.CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+        output.WriteLine($"{cl.Name}: build options '{cl.BuildOptions}', correctly rounded divide/sqrt {(capable ? "supported" : "not supported")}");
+        Assert.StartsWith("-cl-std=CL1.2", cl.BuildOptions);
+        Assert.Equal(capable, cl.BuildOptions.Contains("-cl-fp32-correctly-rounded-divide-sqrt"));
+        // A program built with these options runs.
+        using DeviceBuffer<float> x = cl.Allocate<float>(4);
+        x.Fill(1f);
+        cl.Launch(TestKernels.Saxpy, new LaunchDimensions(1, 4), [KernelArgument.Buffer(x.View, ScalarType.Float32), KernelArgument.Buffer(x.View, ScalarType.Float32), KernelArgument.From(1f)]);
+        Assert.All(x.ToArray(), v => Assert.Equal(2f, v));
+    }
 }

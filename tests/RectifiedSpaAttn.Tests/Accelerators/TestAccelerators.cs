@@ -8,8 +8,11 @@ internal static class TestAccelerators
 {
     private static readonly Lazy<CpuAccelerator> s_cpu = new(() => new CpuAccelerator());
 
+    /// <summary>Every backend, in the order tests run them.</summary>
+    public static readonly AcceleratorKind[] Every = [AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda];
+
     /// <summary>Backends for [Theory] tests.</summary>
-    public static TheoryData<AcceleratorKind> AllKinds => new() { AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda };
+    public static TheoryData<AcceleratorKind> AllKinds => new(Every);
 
     /// <summary>A shared accelerator of <paramref name="kind"/> (never dispose it), or null when the backend is absent here.</summary>
     public static Accelerator? Shared(AcceleratorKind kind, ITestOutputHelper output) => kind switch

@@ -9,10 +9,8 @@ namespace RectifiedSpaAttn.Tests.Compiler;
 /// <summary>The one-thread-per-element corpus kernels on every backend present, against host references.</summary>
 public sealed class CorpusElementwiseTests(ITestOutputHelper output)
 {
-    public static TheoryData<AcceleratorKind> Backends => Kinds;
-
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
     public void SaxpyMatchesTheHostAndStopsAtTheLength(AcceleratorKind kind)
     {
         if (Accelerator(kind, ElementwiseKernels.SaxpyKernel.GetVariant(), output) is not { } acc) return;
@@ -32,13 +30,7 @@ public sealed class CorpusElementwiseTests(ITestOutputHelper output)
         AssertClose(expected, [.. result[..n].Select(v => (double)v)], 1e-6, $"seed {seed}: saxpy n={n}", output);
     }
 
-    public static TheoryData<AcceleratorKind, string> BackendsAndTypes()
-    {
-        var data = new TheoryData<AcceleratorKind, string>();
-        foreach (AcceleratorKind kind in new[] { AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda })
-            foreach (string type in new[] { "float", "half", "bfloat16" }) data.Add(kind, type);
-        return data;
-    }
+    public static TheoryData<AcceleratorKind, string> BackendsAndTypes() => PerKind(FloatTypes);
 
     [Theory]
     [MemberData(nameof(BackendsAndTypes))]
@@ -73,7 +65,7 @@ public sealed class CorpusElementwiseTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
     public void PackPairsRoundsToNearestEvenAndPutsTheFirstElementLow(AcceleratorKind kind)
     {
         if (Accelerator(kind, ElementwiseKernels.PackPairsKernel.GetVariant(), output) is not { } acc) return;
@@ -103,7 +95,7 @@ public sealed class CorpusElementwiseTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
+    [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
     public void VectorDoubleMovesSixteenBytesInLaneOrder(AcceleratorKind kind)
     {
         if (Accelerator(kind, ElementwiseKernels.VectorDoubleKernel.GetVariant(), output) is not { } acc) return;

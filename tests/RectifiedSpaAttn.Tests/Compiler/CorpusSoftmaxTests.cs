@@ -9,16 +9,7 @@ namespace RectifiedSpaAttn.Tests.Compiler;
 /// <summary>Row softmax in float, fp16 and bf16 against an fp64 host softmax of the same (rounded) inputs.</summary>
 public sealed class CorpusSoftmaxTests(ITestOutputHelper output)
 {
-    public static TheoryData<AcceleratorKind, string> Cases()
-    {
-        var data = new TheoryData<AcceleratorKind, string>();
-        // KNOWN BUG, not a pass: on pocl the OpenCL form of this kernel does not finish (seen 2026-11-24; other
-        // shuffle kernels run there). Until it is found, OpenCL is left out here rather than hanging the suite;
-        // the OpenCL emulation of its Warp.Max/Warp.Sum is what to investigate first.
-        foreach (AcceleratorKind kind in new[] { AcceleratorKind.Cpu, AcceleratorKind.Cuda })
-            foreach (string type in new[] { "float", "half", "bfloat16" }) data.Add(kind, type);
-        return data;
-    }
+    public static TheoryData<AcceleratorKind, string> Cases() => PerKind(FloatTypes);
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -34,9 +25,10 @@ public sealed class CorpusSoftmaxTests(ITestOutputHelper output)
 
     private void Softmax<T>(AcceleratorKind kind) where T : unmanaged
     {
-        if (Accelerator(kind, SoftmaxKernels.RowSoftmaxKernel.GetVariant(typeof(T)), output) is not { } acc) return;
+        KernelVariant variant = SoftmaxKernels.RowSoftmaxKernel.GetVariant(typeof(T));
+        if (Accelerator(kind, variant, output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
-        int rows = rng.Next(1, 40), cols = rng.Next(1, 700), group = 32 * rng.Next(1, 9);
+        int rows = rng.Next(1, 40), cols = rng.Next(1, 700), group = 32 * rng.Next(1, Math.Min(8, acc.MaxGroupSizeFor(variant) / 32) + 1);
         // Logits up to +-60 (with a large shared offset on some rows): exp overflows float without the max subtraction.
         float[] logits = Uniform(rng, rows * cols, -60, 60);
         for (int r = 0; r < rows; r += 3)

@@ -14,6 +14,28 @@ internal static class CorpusSupport
     /// <summary>Every backend; each test returns early where its accelerator is absent (see <see cref="TestAccelerators"/>).</summary>
     public static TheoryData<AcceleratorKind> Kinds => TestAccelerators.AllKinds;
 
+    /// <summary>Every backend with every one of <paramref name="values"/> (element types, tile sizes...).</summary>
+    public static TheoryData<AcceleratorKind, T> PerKind<T>(params T[] values)
+    {
+        var data = new TheoryData<AcceleratorKind, T>();
+        foreach (AcceleratorKind kind in TestAccelerators.Every)
+            foreach (T value in values) data.Add(kind, value);
+        return data;
+    }
+
+    /// <summary>Every backend with every pair of <paramref name="first"/> and <paramref name="second"/>.</summary>
+    public static TheoryData<AcceleratorKind, T1, T2> PerKind<T1, T2>(T1[] first, T2[] second)
+    {
+        var data = new TheoryData<AcceleratorKind, T1, T2>();
+        foreach (AcceleratorKind kind in TestAccelerators.Every)
+            foreach (T1 a in first)
+                foreach (T2 b in second) data.Add(kind, a, b);
+        return data;
+    }
+
+    /// <summary>The names of the float element types the corpus kernels are specialised for.</summary>
+    public static readonly string[] FloatTypes = ["float", "half", "bfloat16"];
+
     /// <summary>
     /// The shared accelerator of <paramref name="kind"/>, or null when the test must not run: the backend is absent
     /// here, or <paramref name="variant"/> says OpenCL cannot run it (the corpus expectations for that are checked

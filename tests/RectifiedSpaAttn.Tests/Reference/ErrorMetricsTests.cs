@@ -68,19 +68,27 @@ public class ErrorMetricsTests
             double[] diff = [.. c.A.Zip(c.E, (x, y) => x - y)];
             double normE = Math.Sqrt(c.E.Sum(x => x * x)), normA = Math.Sqrt(c.A.Sum(x => x * x));
             double rel = ErrorMetrics.RelativeL2(c.A, c.E);
-            if (normE > 0) Assert.Equal(Math.Sqrt(diff.Sum(x => x * x)) / normE, rel, 12);
-            Assert.Equal(diff.Select(Math.Abs).Max(), ErrorMetrics.MaxAbsoluteError(c.A, c.E), 12);
+            if (normE > 0) Near(Math.Sqrt(diff.Sum(x => x * x)) / normE, rel, 1e-12);
+            Near(diff.Select(Math.Abs).Max(), ErrorMetrics.MaxAbsoluteError(c.A, c.E), 1e-12);
             double cos = ErrorMetrics.CosineSimilarity(c.A, c.E);
-            if (normA > 0 && normE > 0) Assert.Equal(c.A.Zip(c.E, (x, y) => x * y).Sum() / (normA * normE), cos, 12);
+            if (normA > 0 && normE > 0) Near(c.A.Zip(c.E, (x, y) => x * y).Sum() / (normA * normE), cos, 1e-12);
             Assert.InRange(cos, -1, 1);
             Assert.Equal(0.0, ErrorMetrics.RelativeL2(c.E, c.E));
             // Scaling both by a positive factor changes neither the relative error nor the cosine.
             double[] sa = [.. c.A.Select(x => x * c.Scale)], se = [.. c.E.Select(x => x * c.Scale)];
-            Assert.Equal(rel, ErrorMetrics.RelativeL2(sa, se), 10);
-            Assert.Equal(cos, ErrorMetrics.CosineSimilarity(sa, se), 10);
+            Near(rel, ErrorMetrics.RelativeL2(sa, se), 1e-10);
+            Near(cos, ErrorMetrics.CosineSimilarity(sa, se), 1e-10);
             // The float overloads accumulate in double: same results on float-representable data.
             float[] fa = [.. c.A.Select(x => (float)x)], fe = [.. c.E.Select(x => (float)x)];
-            Assert.Equal(ErrorMetrics.RelativeL2([.. fa.Select(x => (double)x)], [.. fe.Select(x => (double)x)]), ErrorMetrics.RelativeL2(fa, fe), 14);
+            Near(ErrorMetrics.RelativeL2([.. fa.Select(x => (double)x)], [.. fe.Select(x => (double)x)]), ErrorMetrics.RelativeL2(fa, fe), 1e-14);
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(100).WithQuietOnSuccess(true));
     }
+
+    /// <summary>
+    /// Equal to within <paramref name="relative"/> of the larger magnitude (at least 1): rounding to a number of decimal
+    /// places would call two doubles one ulp apart different whenever they straddle a rounding boundary.
+    /// </summary>
+    private static void Near(double expected, double actual, double relative) =>
+        Assert.True(Math.Abs(expected - actual) <= relative * Math.Max(1, Math.Max(Math.Abs(expected), Math.Abs(actual))),
+            $"expected {expected:R}, got {actual:R} (relative tolerance {relative:E0})");
 }

@@ -18,8 +18,9 @@ namespace RectifiedSpaAttn.Generators.Backends.OpenCL;
 /// Warp collectives (shuffle, mma.m16n8k16, ldmatrix, warp barrier) have no OpenCL 1.2 equivalent and are emulated
 /// through <see cref="OpenCLPrelude.ExchangeBytes"/> bytes of <c>__local</c> scratch and group barriers, with lane =
 /// linear local id &amp; 31 and warp = id &gt;&gt; 5. The emulation therefore needs every collective to be reached by
-/// the WHOLE GROUP in group-uniform control flow (warp-uniform is not enough); warps are staged in rounds, so there
-/// is no cap on the group size beyond the device's.
+/// the WHOLE GROUP in group-uniform control flow (warp-uniform is not enough). Groups are capped at
+/// <see cref="OpenCLPrelude.MaxGroupSize"/> work items (CUDA's limit), which lets shuffles and ldmatrix run
+/// straight-line with one scratch word per work item.
 /// </para>
 /// </summary>
 public static class OpenCLBackend
@@ -75,7 +76,7 @@ public static class OpenCLBackend
         {
             sb.Append(" * Warp collectives are emulated through __local scratch and group barriers (lane = linear id & 31,\n");
             sb.Append(" * warp = linear id >> 5): every shuffle, mma, ldmatrix and warp barrier must be reached by the WHOLE group\n");
-            sb.Append(" * in group-uniform control flow. Warps are staged in rounds, so any group size works.\n");
+            sb.Append($" * in group-uniform control flow. Groups have at most {OpenCLPrelude.MaxGroupSize} work items.\n");
         }
         sb.Append(" */\n");
     }

@@ -25,7 +25,7 @@ internal sealed class OpenCLKernelFacts
         foreach (IrStmt s in IrWalker.Statements(kernel.Body))
         {
             facts.Inspect(s);
-            foreach (IrExpr root in DirectExpressions(s))
+            foreach (IrExpr root in IrWalker.DirectExpressions(s))
                 foreach (IrExpr e in IrWalker.Expressions(root))
                 {
                     if (e.Type == IrType.F64) facts.UsesF64 = true;
@@ -80,33 +80,4 @@ internal sealed class OpenCLKernelFacts
         }
     }
 
-    /// <summary>The expressions a statement holds directly (views' offsets and lengths included), not those of nested statements.</summary>
-    public static IEnumerable<IrExpr> DirectExpressions(IrStmt s)
-    {
-        switch (s)
-        {
-            case IrAssign a: yield return a.Value; break;
-            case IrStore st: foreach (IrExpr e in View(st.View)) yield return e; yield return st.Index; yield return st.Value; break;
-            case IrIf i: yield return i.Condition; break;
-            case IrLoop l: if (l.Condition != null) yield return l.Condition; break;
-            case IrShuffle sh: yield return sh.Value; yield return sh.Lane; break;
-            case IrMma m: foreach (IrExpr e in m.A.Concat(m.B).Concat(m.C)) yield return e; break;
-            case IrLoadMatrix lm: foreach (IrExpr e in View(lm.View)) yield return e; yield return lm.RowIndex; break;
-            case IrAtomic at:
-                foreach (IrExpr e in View(at.View)) yield return e;
-                yield return at.Index; yield return at.Value;
-                if (at.Comparand != null) yield return at.Comparand;
-                break;
-            case IrVectorLoad vl: foreach (IrExpr e in View(vl.View)) yield return e; yield return vl.Index; break;
-            case IrVectorStore vs: foreach (IrExpr e in View(vs.View)) yield return e; yield return vs.Index; foreach (IrExpr e in vs.Values) yield return e; break;
-            case IrAsyncCopy c:
-                foreach (IrExpr e in View(c.Destination)) yield return e;
-                yield return c.DestinationIndex;
-                foreach (IrExpr e in View(c.Source)) yield return e;
-                yield return c.SourceIndex;
-                break;
-        }
-    }
-
-    private static IEnumerable<IrExpr> View(IrView v) { yield return v.ByteOffset; yield return v.Length; }
 }

@@ -12,8 +12,11 @@ internal static class OpenCLPrelude
     /// <summary>Bytes of that scratch.</summary>
     public const int ExchangeBytes = ExchangeWords * 4;
 
-    /// <summary>Warps staged per round by one-word collectives (shuffle, ldmatrix): all 1024 lanes at once.</summary>
-    public const int OneWordWarpsPerRound = ExchangeWords / 32;
+    /// <summary>
+    /// Most work items per group on OpenCL, as on CUDA: the one-word collectives give each work item one scratch word,
+    /// so <see cref="ExchangeWords"/> must cover the largest group.
+    /// </summary>
+    public const int MaxGroupSize = ExchangeWords;
 
     /// <summary>Words one lane stages for mma: A (4) and B (2); C stays in the lane because D has C's layout.</summary>
     public const int MmaWordsPerLane = 6;
@@ -60,59 +63,48 @@ internal static class OpenCLPrelude
         """;
 
     /// <summary>
-    /// Warp collectives emulated through __local scratch and group barriers. Every helper stages the warps in rounds
-    /// (as many as fit the scratch), so any group size works; each round costs two barriers, which is why every
-    /// thread of the group must call the helper (group-uniform control flow). Lane = linear id &amp; 31, warp = id &gt;&gt; 5.
+    /// Warp collectives emulated through __local scratch and group barriers, so every thread of the group must call
+    /// them (group-uniform control flow). Lane = linear id &amp; 31, warp = id &gt;&gt; 5. Groups have at most
+    /// <see cref="MaxGroupSize"/> work items, so the one-word collectives (shuffle, ldmatrix) give every work item its
+    /// own scratch word and run straight-line: stage, barrier, read, barrier. A loop around those barriers (staging
+    /// warps in rounds) made pocl's work-group function generation take minutes once a kernel had a dozen shuffles
+    /// inside a loop; mma stages 6 words per lane and still goes in rounds of <see cref="MmaWarpsPerRound"/> warps.
     /// </summary>
     public const string Warp = """
-        /* shfl.sync: every lane publishes its value, then reads the source lane's. */
-        uint rsa_shuffle(__local uint* x, uint value, int src, int lin, int warps)
+        /* shfl.sync: every lane publishes its value, then reads the source lane's word of its own warp. */
+        uint rsa_shuffle(__local uint* x, uint value, int src, int lin)
         {
-            uint result = value;
-            for (int r = 0; r < warps; r += 32)
-            {
-                const int w = (lin >> 5) - r;
-                const bool staged = w >= 0 && w < 32;
-                if (staged) x[(w << 5) | (lin & 31)] = value;
-                barrier(CLK_LOCAL_MEM_FENCE);
-                if (staged) result = x[(w << 5) | (src & 31)];
-                barrier(CLK_LOCAL_MEM_FENCE);
-            }
+            x[lin] = value;
+            barrier(CLK_LOCAL_MEM_FENCE);
+            const uint result = x[(lin & ~31) | (src & 31)];
+            barrier(CLK_LOCAL_MEM_FENCE);
             return result;
         }
 
         /* ldmatrix.m8n8.b16: every lane publishes the byte offset (from root) of its row; lanes 8m..8m+7 give matrix m.
            Lane l receives row l/4, columns 2(l%4) and 2(l%4)+1; with trans, column l/4, rows 2(l%4) and 2(l%4)+1. */
-        void rsa_ldmatrix(__local uint* x, __local const uchar* root, uint row_offset, int count, int trans, uint* out, int lin, int warps)
+        void rsa_ldmatrix(__local uint* x, __local const uchar* root, uint row_offset, int count, int trans, uint* out, int lin)
         {
             const int lane = lin & 31;
-            for (int r = 0; r < warps; r += 32)
+            x[lin] = row_offset;
+            barrier(CLK_LOCAL_MEM_FENCE);
+            __local const uint* rows = x + (lin & ~31);
+            for (int m = 0; m < count; m++)
             {
-                const int w = (lin >> 5) - r;
-                const bool staged = w >= 0 && w < 32;
-                if (staged) x[(w << 5) | lane] = row_offset;
-                barrier(CLK_LOCAL_MEM_FENCE);
-                if (staged)
+                uint lo_at, hi_at;
+                if (trans)
                 {
-                    __local const uint* rows = x + (w << 5);
-                    for (int m = 0; m < count; m++)
-                    {
-                        uint lo_at, hi_at;
-                        if (trans)
-                        {
-                            lo_at = rows[(m << 3) + ((lane & 3) << 1)] + ((uint)(lane >> 2) << 1);
-                            hi_at = rows[(m << 3) + ((lane & 3) << 1) + 1] + ((uint)(lane >> 2) << 1);
-                        }
-                        else
-                        {
-                            lo_at = rows[(m << 3) + (lane >> 2)] + ((uint)(lane & 3) << 2);
-                            hi_at = lo_at + 2u;
-                        }
-                        out[m] = (uint)*(__local const ushort*)(root + lo_at) | ((uint)*(__local const ushort*)(root + hi_at) << 16);
-                    }
+                    lo_at = rows[(m << 3) + ((lane & 3) << 1)] + ((uint)(lane >> 2) << 1);
+                    hi_at = rows[(m << 3) + ((lane & 3) << 1) + 1] + ((uint)(lane >> 2) << 1);
                 }
-                barrier(CLK_LOCAL_MEM_FENCE);
+                else
+                {
+                    lo_at = rows[(m << 3) + (lane >> 2)] + ((uint)(lane & 3) << 2);
+                    hi_at = lo_at + 2u;
+                }
+                out[m] = (uint)*(__local const ushort*)(root + lo_at) | ((uint)*(__local const ushort*)(root + hi_at) << 16);
             }
+            barrier(CLK_LOCAL_MEM_FENCE);
         }
 
         /* The 16-bit element half (0 low, 1 high) of a staged word, widened to float. */

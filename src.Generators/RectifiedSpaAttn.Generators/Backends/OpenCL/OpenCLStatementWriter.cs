@@ -189,7 +189,7 @@ internal sealed class OpenCLStatementWriter
             // Past lane 31 a lane keeps its own value.
             _ => $"(((rsa_lin & 31) + {lane}) > 31 ? (rsa_lin & 31) : ((rsa_lin & 31) + {lane}))",
         };
-        string call = $"rsa_shuffle(rsa_xchg, {bits}, {src}, rsa_lin, rsa_warps)";
+        string call = $"rsa_shuffle(rsa_xchg, {bits}, {src}, rsa_lin)";
         string back = t == IrType.F32 ? $"as_float({call})" : $"({OpenCLNames.Type(t)}){call}";
         Line($"{OpenCLNames.Local(sh.Target)} = {back}; /* shfl.{sh.Kind.ToString().ToLowerInvariant()}, emulated */");
     }
@@ -211,7 +211,7 @@ internal sealed class OpenCLStatementWriter
         Line($"{{ /* ldmatrix.x{count}{(lm.Transposed ? ".trans" : "")}, emulated */");
         _indent++;
         Line("uint rsa_m[4];");
-        Line($"rsa_ldmatrix(rsa_xchg, {OpenCLAddressing.RootBytes(lm.View.Root)}, (uint){OpenCLAddressing.ByteOffset(lm.View, E(lm.RowIndex), E)}, {count}, {(lm.Transposed ? 1 : 0)}, rsa_m, rsa_lin, rsa_warps);");
+        Line($"rsa_ldmatrix(rsa_xchg, {OpenCLAddressing.RootBytes(lm.View.Root)}, (uint){OpenCLAddressing.ByteOffset(lm.View, E(lm.RowIndex), E)}, {count}, {(lm.Transposed ? 1 : 0)}, rsa_m, rsa_lin);");
         for (int i = 0; i < count; i++) Line($"{OpenCLNames.Local(lm.Targets[i])} = rsa_m[{i}];");
         _indent--;
         Line("}");

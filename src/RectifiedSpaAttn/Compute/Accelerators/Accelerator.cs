@@ -81,6 +81,22 @@ public abstract class Accelerator : IKernelLauncher, IDisposable
         => DefaultStream.Launch(variant, dims, arguments);
 
     /// <summary>
+    /// The most threads per group <paramref name="variant"/> can be launched with here: the device's
+    /// <see cref="MaxGroupSize"/>, lowered where the compiled kernel needs more per thread (registers on CUDA,
+    /// <c>CL_KERNEL_WORK_GROUP_SIZE</c> on OpenCL, often 256 on NVIDIA's OpenCL). Loads or builds the variant's
+    /// program on first use, as a launch would. Size groups from this rather than from <see cref="MaxGroupSize"/>.
+    /// </summary>
+    /// <param name="variant">The compiled kernel variant.</param>
+    /// <exception cref="NotSupportedException">The variant cannot run on this backend.</exception>
+    /// <exception cref="AcceleratorException">The driver could not load or build the variant.</exception>
+    public int MaxGroupSizeFor(KernelVariant variant)
+    {
+        ArgumentNullException.ThrowIfNull(variant);
+        ThrowIfDisposed();
+        return Math.Min(MaxGroupSize, MaxGroupSizeForCore(variant));
+    }
+
+    /// <summary>
     /// Creates an additional stream (a CUDA stream, an OpenCL command queue) for work that may overlap with the
     /// default stream's. Dispose it when done; the accelerator disposes any left over.
     /// </summary>
@@ -191,6 +207,9 @@ public abstract class Accelerator : IKernelLauncher, IDisposable
 
     /// <summary>Backend-specific checks (support for the variant, per-axis limits), run after the common ones.</summary>
     private protected virtual void ValidateLaunch(KernelVariant variant, LaunchDimensions dims) { }
+
+    /// <summary>The per-kernel group limit behind <see cref="MaxGroupSizeFor"/> (the device's unless the backend knows better).</summary>
+    private protected virtual int MaxGroupSizeForCore(KernelVariant variant) => MaxGroupSize;
 
     /// <summary>Launches an already validated variant on <paramref name="stream"/>.</summary>
     private protected abstract void LaunchCore(AcceleratorStream stream, KernelVariant variant, LaunchDimensions dims, ReadOnlySpan<KernelArgument> arguments);

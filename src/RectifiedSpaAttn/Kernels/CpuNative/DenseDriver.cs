@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using RectifiedSpaAttn.Kernels.Attention;
 
 namespace RectifiedSpaAttn.Kernels.CpuNative;
@@ -19,33 +20,36 @@ internal static unsafe class DenseDriver
     public static void Run<T, TOps, TVec>(AttentionShape shape, T* q, T* k, T* v, T* output, int queryStart, int queryCount)
         where T : unmanaged where TOps : struct, ISimd<TVec> where TVec : unmanaged
     {
-        int dim = shape.HeadDim, paddedDim = (dim + TOps.Width - 1) / TOps.Width * TOps.Width;
+        int dim = shape.HeadDim;
         long headLength = (long)shape.SequenceLength * dim;
         int end = queryStart + queryCount, validEnd = Math.Min(end, shape.ValidKeys);
         int validRows = Math.Max(0, validEnd - queryStart);
         int tiles = (validRows + QueryTile - 1) / QueryTile;
-        int validKeys = shape.ValidKeys;
 
         if (tiles > 0)
-        {
-            Parallel.For(0, shape.HeadCount * tiles, item =>
-            {
-                int head = item / tiles, tile = item % tiles;
-                int rowStart = queryStart + tile * QueryTile, rowCount = Math.Min(QueryTile, validEnd - rowStart);
-                FlashScratch scratch = FlashScratch.For(QueryTile, dim, paddedDim, 2);
-                scratch.Ranges[0] = 0;
-                scratch.Ranges[1] = validKeys;
-                long offset = head * headLength;
-                FlashTile.Attend<T, TOps, TVec>(scratch, q + offset, k + offset, v + offset, dim, paddedDim, rowStart, rowCount, scratch.Ranges.AsSpan(0, 2));
-                T* o = output + offset + (long)rowStart * dim;
-                for (int r = 0; r < rowCount; r++) ElementRows.Store(scratch.Output + r * paddedDim, o + (long)r * dim, dim);
-            });
-        }
+            Parallel.For(0, shape.HeadCount * tiles, item => Item<T, TOps, TVec>(shape, q, k, v, output, queryStart, validEnd, tiles, item));
 
         // Invalid text slots: zero rows, as the reference leaves them.
         int zeroStart = Math.Max(queryStart, validEnd);
         if (zeroStart < end)
             for (int head = 0; head < shape.HeadCount; head++)
                 new Span<T>(output + head * headLength + (long)zeroStart * dim, (end - zeroStart) * dim).Clear();
+    }
+
+    /// <summary>One work item: query tile <c>item % tiles</c> of head <c>item / tiles</c>, attending to every valid key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Item<T, TOps, TVec>(AttentionShape shape, T* q, T* k, T* v, T* output, int queryStart, int validEnd, int tiles, int item)
+        where T : unmanaged where TOps : struct, ISimd<TVec> where TVec : unmanaged
+    {
+        int dim = shape.HeadDim, paddedDim = (dim + TOps.Width - 1) / TOps.Width * TOps.Width;
+        int head = item / tiles, tile = item % tiles;
+        int rowStart = queryStart + tile * QueryTile, rowCount = Math.Min(QueryTile, validEnd - rowStart);
+        FlashScratch scratch = FlashScratch.For(FlashTile.PaddedRows(QueryTile, TOps.Width), dim, paddedDim, 2);
+        scratch.Ranges[0] = 0;
+        scratch.Ranges[1] = shape.ValidKeys;
+        long offset = head * (long)shape.SequenceLength * dim;
+        FlashTile.Attend<T, TOps, TVec>(scratch, q + offset, k + offset, v + offset, dim, paddedDim, rowStart, rowCount, scratch.Ranges.AsSpan(0, 2));
+        T* o = output + offset + (long)rowStart * dim;
+        for (int r = 0; r < rowCount; r++) ElementRows.Store(scratch.Output + r * paddedDim, o + (long)r * dim, dim);
     }
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using RectifiedSpaAttn.Numerics;
@@ -23,7 +22,7 @@ internal static unsafe class ElementRows
         if (typeof(T) == typeof(float))
             Buffer.MemoryCopy(source, destination, count * sizeof(float), count * sizeof(float));
         else if (typeof(T) == typeof(Half))
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(source, count), new Span<float>(destination, count));
+            LoadHalf((ushort*)source, destination, count);
         else
             LoadBFloat16((ushort*)source, destination, count);
     }
@@ -35,7 +34,11 @@ internal static unsafe class ElementRows
         if (typeof(T) == typeof(float))
             Buffer.MemoryCopy(source, destination, count * sizeof(float), count * sizeof(float));
         else if (typeof(T) == typeof(Half))
-            TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(source, count), new Span<Half>(destination, count));
+        {
+            // Once per output row: the runtime's scalar conversion (round to nearest even) is precompiled and plenty.
+            Half* halves = (Half*)destination;
+            for (int i = 0; i < count; i++) halves[i] = (Half)source[i];
+        }
         else
         {
             ushort* bits = (ushort*)destination;
@@ -43,10 +46,56 @@ internal static unsafe class ElementRows
         }
     }
 
-    /// <summary>bfloat16 is the top half of a float: widen each 16-bit pattern and shift it up; eight at a time.</summary>
+    /// <summary>
+    /// IEEE half to single, 16 at a time, exactly: shift sign and exponent-mantissa into place and rebias the exponent;
+    /// Inf/NaN get the all-ones exponent; zeros and subnormals go through <c>float(2^-14 (1 + m/1024)) - 2^-14</c>,
+    /// which is exact and never does arithmetic on subnormal floats. (TensorPrimitives has this too, but its generic
+    /// internals start as tier-0 code, which this hot per-key-run call cannot afford.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LoadHalf(ushort* source, float* destination, int count)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= count; i += 16)
+            {
+                (Vector256<uint> lower, Vector256<uint> upper) = Vector256.Widen(Vector256.Load(source + i));
+                WidenHalf(lower).Store(destination + i);
+                WidenHalf(upper).Store(destination + i + 8);
+            }
+        }
+        for (; i < count; i++) destination[i] = (float)BitConverter.UInt16BitsToHalf(source[i]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> WidenHalf(Vector256<uint> half)
+    {
+        Vector256<uint> sign = Vector256.ShiftLeft(half & Vector256.Create(0x8000u), 16);
+        Vector256<uint> bits = Vector256.ShiftLeft(half & Vector256.Create(0x7FFFu), 13);
+        Vector256<uint> exponent = bits & Vector256.Create(0x0F80_0000u);
+        bits += Vector256.Create(0x3800_0000u); // rebias 15 -> 127
+        bits += Vector256.Create(0x3800_0000u) & Vector256.Equals(exponent, Vector256.Create(0x0F80_0000u)); // Inf/NaN -> 255
+        Vector256<float> small = (bits + Vector256.Create(0x0080_0000u)).AsSingle() - Vector256.Create(0x3880_0000u).AsSingle();
+        Vector256<float> value = Vector256.ConditionalSelect(Vector256.Equals(exponent, Vector256<uint>.Zero).AsSingle(), small, bits.AsSingle());
+        return (value.AsUInt32() | sign).AsSingle();
+    }
+
+    /// <summary>bfloat16 is the top half of a float: widen each 16-bit pattern and shift it up; 16 or 8 at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LoadBFloat16(ushort* source, float* destination, int count)
     {
         int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= count; i += 16)
+            {
+                Vector256<ushort> bits = Vector256.Load(source + i);
+                (Vector256<uint> lower, Vector256<uint> upper) = Vector256.Widen(bits);
+                Vector256.ShiftLeft(lower, 16).AsSingle().Store(destination + i);
+                Vector256.ShiftLeft(upper, 16).AsSingle().Store(destination + i + 8);
+            }
+        }
         if (Vector128.IsHardwareAccelerated)
         {
             for (; i + 8 <= count; i += 8)

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace RectifiedSpaAttn.Kernels.CpuNative;
 
 /// <summary>
-/// One thread's working memory for flash tiles: the fp32 query, transposed-key, value, score and accumulator tiles plus
+/// One thread's working memory for flash tiles: the fp32 transposed-query, key, value, score and accumulator tiles plus
 /// per-row softmax state. Kept per thread (<see cref="ThreadStaticAttribute"/>) and grown, never shrunk, so steady-state
 /// calls allocate nothing; the backing array lives on the pinned object heap so its address is stable without
 /// <c>fixed</c>, and every region starts on a 64-byte boundary so full-width vector accesses never split a cache line.
@@ -19,15 +19,20 @@ internal sealed unsafe class FlashScratch
     private float[] _floats = [];
     private float* _base;
     private int[] _ranges = [];
+    private readonly nint[] _pointers = GC.AllocateArray<nint>(2 * FlashTile.KeyTile, pinned: true);
 
-    /// <summary>Query rows, <c>[Rows, D]</c>, scaled by <c>1/sqrt(D)</c>; rows past the tile's real rows are zero.</summary>
-    public float* Query;
-    /// <summary>Key tile transposed, <c>[D, KeyTile]</c>.</summary>
-    public float* KeyT;
-    /// <summary>Value tile, <c>[KeyTile, PaddedDim]</c>, padding columns zero.</summary>
-    public float* Value;
-    /// <summary>Scores, then probabilities, <c>[Rows, KeyTile]</c>.</summary>
+    /// <summary>Query tile transposed, <c>[D, Rows]</c>, scaled by <c>1/sqrt(D)</c>; padding rows are zero.</summary>
+    public float* QueryT;
+    /// <summary>Widened key rows of the tile for 16-bit inputs, <c>[KeyTile, D]</c>.</summary>
+    public float* Keys;
+    /// <summary>Widened or padded value rows of the tile, <c>[KeyTile, PaddedDim]</c>, padding columns zero.</summary>
+    public float* Values;
+    /// <summary>Transposed scores, then probabilities, <c>[KeyTile, Rows]</c>.</summary>
     public float* Scores;
+    /// <summary>Where each key row of the tile lies (the input itself for fp32, else <see cref="Keys"/>).</summary>
+    public float** KeyRows;
+    /// <summary>Where each value row of the tile lies (the input itself for fp32 when D fills whole registers, else <see cref="Values"/>).</summary>
+    public float** ValueRows;
     /// <summary>Output accumulators, <c>[Rows, PaddedDim]</c>; normalised in place when the tile finishes.</summary>
     public float* Output;
     /// <summary>Running row maxima of the scaled logits.</summary>
@@ -43,7 +48,7 @@ internal sealed unsafe class FlashScratch
     public int[] Ranges => _ranges;
 
     /// <summary>
-    /// This thread's scratch, sized for tiles of up to <paramref name="rows"/> query rows (a multiple of 4) and head dim
+    /// This thread's scratch, sized for tiles of up to <paramref name="rows"/> padded query rows (<see cref="FlashTile.PaddedRows"/>) and head dim
     /// <paramref name="dim"/> padded to <paramref name="paddedDim"/>, with room for <paramref name="rangeInts"/> ints of key ranges.
     /// </summary>
     public static FlashScratch For(int rows, int dim, int paddedDim, int rangeInts)
@@ -55,10 +60,10 @@ internal sealed unsafe class FlashScratch
 
     private void Prepare(int rows, int dim, int paddedDim, int rangeInts)
     {
-        long query = Round((long)rows * dim), keyT = Round((long)dim * FlashTile.KeyTile), value = Round((long)FlashTile.KeyTile * paddedDim);
+        long query = Round((long)rows * dim), keys = Round((long)dim * FlashTile.KeyTile), value = Round((long)FlashTile.KeyTile * paddedDim);
         long scores = Round((long)rows * FlashTile.KeyTile), output = Round((long)rows * paddedDim), perRow = Round(rows);
         long row = Round(Math.Max(dim, paddedDim));
-        long total = query + keyT + value + scores + output + 3 * perRow + row + AlignFloats;
+        long total = query + keys + value + scores + output + 3 * perRow + row + AlignFloats;
         if (total > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(dim), $"A flash tile of {rows} rows and head dim {dim} needs more scratch than one array holds.");
         if (_floats.Length < total)
         {
@@ -70,15 +75,17 @@ internal sealed unsafe class FlashScratch
         if (_ranges.Length < rangeInts) _ranges = new int[Math.Max(rangeInts, 2 * _ranges.Length)];
 
         float* p = _base;
-        Query = p; p += query;
-        KeyT = p; p += keyT;
-        Value = p; p += value;
+        QueryT = p; p += query;
+        Keys = p; p += keys;
+        Values = p; p += value;
         Scores = p; p += scores;
         Output = p; p += output;
         RowMax = p; p += perRow;
         RowSum = p; p += perRow;
         Alpha = p; p += perRow;
         Row = p;
+        KeyRows = (float**)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_pointers));
+        ValueRows = KeyRows + FlashTile.KeyTile;
     }
 
     private static long Round(long floats) => (floats + AlignFloats - 1) / AlignFloats * AlignFloats;

@@ -16,7 +16,24 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> x) => Vector512.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        // See FastExp: clamp, split x = n ln2 + r, degree-6 polynomial in r, scale by 2^n through the exponent bits.
+        x = Vector512.Min(Vector512.Max(x, Vector512.Create(FastExp.Low)), Vector512.Create(FastExp.High));
+        Vector512<float> n = Vector512.Round(x * Vector512.Create(FastExp.Log2E));
+        Vector512<float> r = Vector512.MultiplyAddEstimate(n, Vector512.Create(-FastExp.Ln2High), x);
+        r = Vector512.MultiplyAddEstimate(n, Vector512.Create(-FastExp.Ln2Low), r);
+        Vector512<float> p = Vector512.Create(FastExp.C6);
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(FastExp.C5));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(FastExp.C4));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(FastExp.C3));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(FastExp.C2));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512<float>.One);
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512<float>.One);
+        Vector512<int> bits = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23);
+        return p * bits.AsSingle();
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector512<float> v) => Simd256.MaxAcross(Vector256.Max(v.GetLower(), v.GetUpper()));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float SumAcross(Vector512<float> v) => Vector512.Sum(v);
 }
@@ -34,7 +51,24 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> x) => Vector256.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> x)
+    {
+        // See FastExp: clamp, split x = n ln2 + r, degree-6 polynomial in r, scale by 2^n through the exponent bits.
+        x = Vector256.Min(Vector256.Max(x, Vector256.Create(FastExp.Low)), Vector256.Create(FastExp.High));
+        Vector256<float> n = Vector256.Round(x * Vector256.Create(FastExp.Log2E));
+        Vector256<float> r = Vector256.MultiplyAddEstimate(n, Vector256.Create(-FastExp.Ln2High), x);
+        r = Vector256.MultiplyAddEstimate(n, Vector256.Create(-FastExp.Ln2Low), r);
+        Vector256<float> p = Vector256.Create(FastExp.C6);
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(FastExp.C5));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(FastExp.C4));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(FastExp.C3));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(FastExp.C2));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256<float>.One);
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256<float>.One);
+        Vector256<int> bits = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23);
+        return p * bits.AsSingle();
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector256<float> v) => Simd128.MaxAcross(Vector128.Max(v.GetLower(), v.GetUpper()));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float SumAcross(Vector256<float> v) => Vector256.Sum(v);
 }
@@ -52,7 +86,24 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Exp(Vector128<float> x) => Vector128.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Exp(Vector128<float> x)
+    {
+        // See FastExp: clamp, split x = n ln2 + r, degree-6 polynomial in r, scale by 2^n through the exponent bits.
+        x = Vector128.Min(Vector128.Max(x, Vector128.Create(FastExp.Low)), Vector128.Create(FastExp.High));
+        Vector128<float> n = Vector128.Round(x * Vector128.Create(FastExp.Log2E));
+        Vector128<float> r = Vector128.MultiplyAddEstimate(n, Vector128.Create(-FastExp.Ln2High), x);
+        r = Vector128.MultiplyAddEstimate(n, Vector128.Create(-FastExp.Ln2Low), r);
+        Vector128<float> p = Vector128.Create(FastExp.C6);
+        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(FastExp.C5));
+        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(FastExp.C4));
+        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(FastExp.C3));
+        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(FastExp.C2));
+        p = Vector128.MultiplyAddEstimate(p, r, Vector128<float>.One);
+        p = Vector128.MultiplyAddEstimate(p, r, Vector128<float>.One);
+        Vector128<int> bits = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23);
+        return p * bits.AsSingle();
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector128<float> v) => MathF.Max(MathF.Max(v.GetElement(0), v.GetElement(1)), MathF.Max(v.GetElement(2), v.GetElement(3)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float SumAcross(Vector128<float> v) => Vector128.Sum(v);
 }

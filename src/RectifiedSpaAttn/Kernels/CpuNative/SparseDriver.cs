@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using RectifiedSpaAttn.Kernels.Attention;
 
 namespace RectifiedSpaAttn.Kernels.CpuNative;
@@ -15,42 +15,51 @@ internal static unsafe class SparseDriver
     public static void Run<T, TOps, TVec>(AttentionShape shape, T* q, T* k, T* v, int* counts, int* lists, float* rectification, float* compensation, bool rectify, T* output)
         where T : unmanaged where TOps : struct, ISimd<TVec> where TVec : unmanaged
     {
+        int nQ = shape.QueryBlocks, m = shape.QueryBlockSize;
+        int parts = (m + DenseDriver.QueryTile - 1) / DenseDriver.QueryTile;
+        int partRows = (m + parts - 1) / parts;
+        if (nQ == 0) return;
+
+        Parallel.For(0, shape.HeadCount * nQ * parts,
+            item => Item<T, TOps, TVec>(shape, q, k, v, counts, lists, rectification, compensation, rectify, output, parts, partRows, item));
+    }
+
+    /// <summary>One work item: part <c>item % parts</c> of query block row <c>item / parts</c> (a (head, i) pair).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Item<T, TOps, TVec>(AttentionShape shape, T* q, T* k, T* v, int* counts, int* lists, float* rectification, float* compensation,
+        bool rectify, T* output, int parts, int partRows, int item)
+        where T : unmanaged where TOps : struct, ISimd<TVec> where TVec : unmanaged
+    {
         int dim = shape.HeadDim, paddedDim = (dim + TOps.Width - 1) / TOps.Width * TOps.Width;
         long headLength = (long)shape.SequenceLength * dim;
         int nQ = shape.QueryBlocks, nK = shape.KeyBlocks, m = shape.QueryBlockSize, n = shape.KeyBlockSize;
         int visual = shape.VisualTokens, validText = shape.ValidTextTokens;
-        int parts = (m + DenseDriver.QueryTile - 1) / DenseDriver.QueryTile;
-        int partRows = (m + parts - 1) / parts;
         int rangeInts = 2 * (nK + 1);
-        if (nQ == 0) return;
+        int part = item % parts, blockRow = item / parts, head = blockRow / nQ, i = blockRow % nQ;
+        int blockEnd = Math.Min((i + 1) * m, visual);
+        int rowStart = i * m + part * partRows, rowCount = Math.Min(partRows, blockEnd - rowStart);
+        if (rowCount <= 0) return;
 
-        Parallel.For(0, shape.HeadCount * nQ * parts, item =>
+        FlashScratch scratch = FlashScratch.For(FlashTile.PaddedRows(partRows, TOps.Width), dim, paddedDim, rangeInts);
+        int used = KeyRanges(scratch.Ranges, lists + (long)blockRow * nK, counts[blockRow], n, visual, validText);
+        long offset = head * headLength;
+        FlashTile.Attend<T, TOps, TVec>(scratch, q + offset, k + offset, v + offset, dim, paddedDim, rowStart, rowCount, scratch.Ranges.AsSpan(0, used));
+
+        T* o = output + offset + (long)rowStart * dim;
+        float r = rectify ? rectification[blockRow] : 1f;
+        float* c = compensation + (long)blockRow * dim;
+        for (int row = 0; row < rowCount; row++)
         {
-            int part = item % parts, blockRow = item / parts, head = blockRow / nQ, i = blockRow % nQ;
-            int blockEnd = Math.Min((i + 1) * m, visual);
-            int rowStart = i * m + part * partRows, rowCount = Math.Min(partRows, blockEnd - rowStart);
-            if (rowCount <= 0) return;
-
-            FlashScratch scratch = FlashScratch.For((partRows + 3) & ~3, dim, paddedDim, rangeInts);
-            int used = KeyRanges(scratch.Ranges, lists + (long)blockRow * nK, counts[blockRow], n, visual, validText);
-            long offset = head * headLength;
-            FlashTile.Attend<T, TOps, TVec>(scratch, q + offset, k + offset, v + offset, dim, paddedDim, rowStart, rowCount, scratch.Ranges.AsSpan(0, used));
-
-            T* o = output + offset + (long)rowStart * dim;
-            float r = rectify ? rectification[blockRow] : 1f;
-            var c = new ReadOnlySpan<float>(compensation + (long)blockRow * dim, rectify ? dim : 0);
-            for (int row = 0; row < rowCount; row++)
+            float* os = scratch.Output + row * paddedDim;
+            if (rectify)
             {
-                float* os = scratch.Output + row * paddedDim;
-                if (rectify)
-                {
-                    // O = R * Os + C, the epilogue of step 8, on the fp32 row before the one rounding to T.
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(os, dim), r, c, new Span<float>(scratch.Row, dim));
-                    os = scratch.Row;
-                }
-                ElementRows.Store(os, o + (long)row * dim, dim);
+                // O = R * Os + C, the epilogue of step 8, on the fp32 row before the one rounding to T.
+                // A plain loop (see FlashTile.Attend on tier-0 TensorPrimitives instantiations).
+                for (int d = 0; d < dim; d++) scratch.Row[d] = r * os[d] + c[d];
+                os = scratch.Row;
             }
-        });
+            ElementRows.Store(os, o + (long)row * dim, dim);
+        }
     }
 
     /// <summary>

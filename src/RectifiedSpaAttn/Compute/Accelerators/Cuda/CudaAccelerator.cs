@@ -111,6 +111,14 @@ public sealed unsafe class CudaAccelerator : Accelerator
             throw new ArgumentException($"The grid {n} exceeds {Name}'s limits per axis {_maxGrid}.", nameof(dims));
     }
 
+    private protected override int MaxGroupSizeForCore(KernelVariant variant)
+    {
+        if (string.IsNullOrEmpty(variant.Ptx))
+            throw new NotSupportedException($"{variant.DisplayName} has no PTX, so it cannot run on CUDA.");
+        MakeCurrent();
+        return _modules.Get(variant).MaxThreadsPerGroup;
+    }
+
     private protected override void LaunchCore(AcceleratorStream stream, KernelVariant variant, LaunchDimensions dims, ReadOnlySpan<KernelArgument> arguments)
     {
         MakeCurrent();

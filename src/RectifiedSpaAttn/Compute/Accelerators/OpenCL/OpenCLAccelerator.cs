@@ -40,6 +40,9 @@ public sealed unsafe class OpenCLAccelerator : Accelerator
     /// <summary>The device's OpenCL version string (e.g. <c>OpenCL 3.0 PoCL ...</c>).</summary>
     public string OpenCLVersion => Info.OpenCLVersion ?? "";
 
+    /// <summary>The options this accelerator builds programs with.</summary>
+    internal string BuildOptions => _programs.BuildOptions;
+
     /// <summary>The name of the device's platform.</summary>
     public string PlatformName => Info.PlatformName ?? "";
 
@@ -93,12 +96,17 @@ public sealed unsafe class OpenCLAccelerator : Accelerator
 
     private protected override AcceleratorStream CreateStreamCore() => new OpenCLStream(this, CreateQueue(), isDefault: false);
 
-    private protected override void ValidateLaunch(KernelVariant variant, LaunchDimensions dims)
+    private static void ThrowIfUnsupported(KernelVariant variant)
     {
         if (variant.OpenCLUnsupportedReason is { } reason)
             throw new NotSupportedException($"{variant.DisplayName} does not run on OpenCL: {reason}");
         if (string.IsNullOrEmpty(variant.OpenCL))
             throw new NotSupportedException($"{variant.DisplayName} has no OpenCL C, so it cannot run on OpenCL.");
+    }
+
+    private protected override void ValidateLaunch(KernelVariant variant, LaunchDimensions dims)
+    {
+        ThrowIfUnsupported(variant);
         int[] group = [dims.Group.X, dims.Group.Y, dims.Group.Z];
         for (int axis = 0; axis < 3; axis++)
         {
@@ -106,6 +114,12 @@ public sealed unsafe class OpenCLAccelerator : Accelerator
             if (group[axis] > limit)
                 throw new ArgumentException($"The group {dims.Group} exceeds {Name}'s limit of {limit} work items along axis {"xyz"[axis]}.", nameof(dims));
         }
+    }
+
+    private protected override int MaxGroupSizeForCore(KernelVariant variant)
+    {
+        ThrowIfUnsupported(variant);
+        return _programs.Get(variant).MaxGroupSize;
     }
 
     private protected override void LaunchCore(AcceleratorStream stream, KernelVariant variant, LaunchDimensions dims, ReadOnlySpan<KernelArgument> arguments)

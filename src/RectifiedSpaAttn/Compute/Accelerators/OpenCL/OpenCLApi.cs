@@ -28,6 +28,8 @@ internal static unsafe partial class OpenCLApi
     public const uint CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS = 0x1003;
     public const uint CL_DEVICE_MAX_WORK_GROUP_SIZE = 0x1004;
     public const uint CL_DEVICE_MAX_WORK_ITEM_SIZES = 0x1005;
+    public const uint CL_DEVICE_SINGLE_FP_CONFIG = 0x101B;
+    public const ulong CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT = 1 << 7;
     public const uint CL_DEVICE_GLOBAL_MEM_SIZE = 0x101F;
     public const uint CL_DEVICE_LOCAL_MEM_SIZE = 0x1023;
     public const uint CL_DEVICE_AVAILABLE = 0x1027;

@@ -7,6 +7,9 @@ internal static unsafe class OpenCLDriver
 {
     private static readonly Lazy<BackendStatus> s_status = new(Probe);
 
+    /// <summary>Most work items per group on any OpenCL device (the generated programs' warp emulation is sized for it).</summary>
+    public const int MaxGroupSize = 1024;
+
     /// <summary>The loader's availability and devices (probed on first use; never throws).</summary>
     public static BackendStatus Status => s_status.Value;
 
@@ -81,7 +84,9 @@ internal static unsafe class OpenCLDriver
             (long)OpenCLQuery.Device<ulong>(device, CL_DEVICE_GLOBAL_MEM_SIZE),
             warpSize: WarpSize(device, extensions),
             maxSharedMemoryPerGroup: (int)Math.Min(OpenCLQuery.Device<ulong>(device, CL_DEVICE_LOCAL_MEM_SIZE), int.MaxValue),
-            maxGroupSize: (int)Math.Min(OpenCLQuery.Device<nuint>(device, CL_DEVICE_MAX_WORK_GROUP_SIZE), int.MaxValue),
+            // Kernels are written for CUDA's 1024 threads per block, and the OpenCL warp emulation gives each work item
+            // of a group one word of its 1024-word scratch: larger groups (pocl offers 4096) are refused at launch.
+            maxGroupSize: (int)Math.Min(OpenCLQuery.Device<nuint>(device, CL_DEVICE_MAX_WORK_GROUP_SIZE), MaxGroupSize),
             multiprocessorCount: (int)OpenCLQuery.Device<uint>(device, CL_DEVICE_MAX_COMPUTE_UNITS),
             openCLVersion: OpenCLQuery.DeviceString(device, CL_DEVICE_VERSION),
             platformName: platformName,

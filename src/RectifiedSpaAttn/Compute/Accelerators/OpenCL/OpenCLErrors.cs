@@ -17,8 +17,23 @@ internal static class OpenCLErrors
         string name = Name(result);
         string message = $"{name} ({result}) in {call}";
         if (!string.IsNullOrWhiteSpace(detail)) message += ": " + detail;
+        if (Hint(result) is { } hint) message += ". " + hint;
         return new AcceleratorException(message, name, result, call);
     }
+
+    /// <summary>
+    /// What an error usually means where the specification's name misleads. NVIDIA's OpenCL reports a kernel that
+    /// faulted (an access out of bounds, say) as CL_OUT_OF_RESOURCES at the next blocking call, which may belong to a
+    /// later launch or copy, and the context is then unusable: every later call fails with CL_INVALID_COMMAND_QUEUE.
+    /// </summary>
+    private static string? Hint(int result) => result switch
+    {
+        -5 => "At a launch this can mean the group is too large for the kernel's registers or local memory; at a blocking call " +
+              "(copy, fill, finish) NVIDIA's OpenCL also reports a fault of an EARLIER kernel this way, and the context is then lost",
+        -36 => "On NVIDIA's OpenCL this follows a kernel fault reported earlier (often as CL_OUT_OF_RESOURCES): the context is lost; " +
+               "find the first error",
+        _ => null,
+    };
 
     /// <summary>The specification's name for an error code (from <c>cl.h</c> and <c>cl_ext.h</c>).</summary>
     public static string Name(int result) => result switch

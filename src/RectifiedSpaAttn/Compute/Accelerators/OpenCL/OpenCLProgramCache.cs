@@ -9,8 +9,18 @@ namespace RectifiedSpaAttn.Compute;
 /// </summary>
 internal sealed unsafe class OpenCLProgramCache(nint context, nint device)
 {
-    /// <summary>The contract targets OpenCL C 1.2, which pocl and NVIDIA's OpenCL both compile.</summary>
-    private const string BuildOptions = "-cl-std=CL1.2";
+    /// <summary>
+    /// The options every program is built with. The contract targets OpenCL C 1.2, which pocl and NVIDIA's OpenCL both
+    /// compile. OpenCL C allows float division 2.5 ulp of error and sqrt 3 ulp, where C#, the CPU backend and PTX
+    /// (<c>div.rn</c>, <c>sqrt.rn</c>) round correctly; where the device can, it is asked to round them correctly too.
+    /// </summary>
+    public string BuildOptions { get; } = OptionsFor(device);
+
+    internal static string OptionsFor(nint device)
+    {
+        ulong config = OpenCLQuery.Device<ulong>(device, CL_DEVICE_SINGLE_FP_CONFIG);
+        return (config & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0 ? "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt" : "-cl-std=CL1.2";
+    }
 
     private readonly Dictionary<KernelVariant, OpenCLKernel> _kernels = new(ReferenceEqualityComparer.Instance);
 
