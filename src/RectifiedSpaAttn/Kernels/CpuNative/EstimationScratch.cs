@@ -62,6 +62,7 @@ internal sealed unsafe class TransposedColumns : IDisposable
     public float* Head(int head) => _data + (long)head * Dim * Stride;
 
     /// <summary>Writes <paramref name="count"/> rows of <see cref="Dim"/> floats as columns <c>[first, first + count)</c> of a head.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scatter(float* rows, int count, int dim, float* head, int stride, int first)
     {
         for (int c = 0; c < count; c++)

@@ -23,16 +23,17 @@ internal static unsafe class HostCriticalBlocks
     /// <summary>Writes each row's count and ascending list of critical blocks, -1 past the count.</summary>
     public static void Compact(int rows, int nK, byte* mask, int* counts, int* lists)
     {
-        Parallel.For(0, rows, row =>
-        {
-            byte* flags = mask + (long)row * nK;
-            int* list = lists + (long)row * nK;
-            int count = 0;
-            for (int j = 0; j < nK; j++)
-                if (flags[j] != 0) list[count++] = j;
-            new Span<int>(list + count, nK - count).Fill(-1);
-            counts[row] = count;
-        });
+        Parallel.For(0, rows, row => counts[row] = CompactRow(mask + (long)row * nK, nK, lists + (long)row * nK));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int CompactRow(byte* flags, int nK, int* list)
+    {
+        int count = 0;
+        for (int j = 0; j < nK; j++)
+            if (flags[j] != 0) list[count++] = j;
+        for (int j = count; j < nK; j++) list[j] = -1;
+        return count;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using RectifiedSpaAttn.Kernels.Attention;
 
@@ -62,7 +61,8 @@ internal static unsafe class HostPooledMasses
         }
         float visualTotal = KernelOrder.TreeSum(visualParts), textTotal = KernelOrder.TreeSum(textParts);
         float inverse = 1f / (visualTotal + textTotal);
-        TensorPrimitives.Multiply(new ReadOnlySpan<float>(logits, nK), inverse, new Span<float>(blockMass, nK));
+        // A plain loop, not TensorPrimitives: its generic instantiations start as slow tier-0 code (docs/cpu-attention.md).
+        for (int c = 0; c < nK; c++) blockMass[c] = logits[c] * inverse;
         *textMass = textTotal * inverse;
     }
 
