@@ -71,9 +71,19 @@ public static class AttentionOperations
         where T : unmanaged
         => AttentionPipeline.Run(q, k, v, options, AttentionMethod.Rectified, diagnostics);
 
-    /// <summary>Runs <paramref name="method"/>: <see cref="Dense{T}"/>, <see cref="BlockSparse{T}"/> or <see cref="Rectified{T}"/>.</summary>
-    /// <inheritdoc cref="Rectified{T}"/>
+    /// <summary>
+    /// Runs <paramref name="method"/>: <see cref="Dense{T}"/>, <see cref="BlockSparse{T}"/> or <see cref="Rectified{T}"/>
+    /// (for dense attention the result's density is 1 and no diagnostics are produced).
+    /// </summary>
     /// <param name="method">What to compute.</param>
+    /// <param name="q">Queries <c>[B, H, S, D]</c>.</param>
+    /// <param name="k">Keys, same shape and accelerator.</param>
+    /// <param name="v">Values, same shape and accelerator.</param>
+    /// <param name="options">Block sizes, selection rule, text and video layout.</param>
+    /// <param name="diagnostics">Which intermediates to copy back into the result.</param>
+    /// <returns>The output on the same accelerator, the density and the requested diagnostics; dispose it to free the output.</returns>
+    /// <exception cref="ArgumentException">Shapes, element types or accelerators do not match, or the options are invalid for this input.</exception>
+    /// <exception cref="NotSupportedException">No kernel is built for this element type, head dim and block sizes (the message lists the built ones).</exception>
     public static AttentionResult<T> Run<T>(
         AttentionMethod method, DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions options,
         AttentionDiagnostics diagnostics = AttentionDiagnostics.None)

@@ -19,19 +19,7 @@ namespace RectifiedSpaAttn.Tests.Attention;
 /// </summary>
 public class AttentionFidelityTests(ITestOutputHelper output)
 {
-    private static readonly Lazy<SafeTensorsFile> Case = new(() => SafeTensorsFile.Read(SharedData.Path("fidelity", "wan_d64_ff0.safetensors")));
-
     public static TheoryData<string> Routes => new() { AttentionRoutes.Cpu, AttentionRoutes.OpenCL, AttentionRoutes.Cuda };
-
-    private static RectifiedSpaAttnOptions Options(HostTensor<bool>? mask = null) => new()
-    {
-        QueryBlockSize = int.Parse(Case.Value.Metadata["block_size"]),
-        KeyBlockSize = int.Parse(Case.Value.Metadata["block_size"]),
-        MinCriticalBlocks = int.Parse(Case.Value.Metadata["top_k"]),
-        Tau = double.Parse(Case.Value.Metadata["p"], System.Globalization.CultureInfo.InvariantCulture),
-        FirstFrameBlocks = int.Parse(Case.Value.Metadata["ff"]),
-        CriticalMask = mask,
-    };
 
     [Theory]
     [MemberData(nameof(Routes))]
@@ -39,7 +27,7 @@ public class AttentionFidelityTests(ITestOutputHelper output)
     {
         Accelerator? accelerator = AttentionRoutes.Open(route, output);
         if (accelerator is null) return;
-        SafeTensorsFile f = Case.Value;
+        SafeTensorsFile f = FidelityCase.File;
         var theirMask = f.Get<bool>("mask");
         using var q = DeviceTensor<BFloat16>.Upload(accelerator, f.Get<BFloat16>("q"));
         using var k = DeviceTensor<BFloat16>.Upload(accelerator, f.Get<BFloat16>("k"));
@@ -53,11 +41,11 @@ public class AttentionFidelityTests(ITestOutputHelper output)
             return error;
         }
 
-        Assert.True(Error(AttentionMethod.Dense, Options(), "dense") < 0.006);
-        Assert.True(Error(AttentionMethod.BlockSparse, Options(theirMask), "sparse_plain") < 0.006);
-        Assert.True(Error(AttentionMethod.Rectified, Options(theirMask), "out_rectified") < 0.006);
+        Assert.True(Error(AttentionMethod.Dense, FidelityCase.Options(), "dense") < 0.006);
+        Assert.True(Error(AttentionMethod.BlockSparse, FidelityCase.Options(theirMask), "sparse_plain") < 0.006);
+        Assert.True(Error(AttentionMethod.Rectified, FidelityCase.Options(theirMask), "out_rectified") < 0.006);
 
-        using AttentionResult<BFloat16> own = AttentionRoutes.Run(route, AttentionMethod.Rectified, q, k, v, Options());
+        using AttentionResult<BFloat16> own = AttentionRoutes.Run(route, AttentionMethod.Rectified, q, k, v, FidelityCase.Options());
         int differing = own.Mask!.Span.ToArray().Zip(theirMask.Span.ToArray(), (a, b) => a != b).Count(d => d);
         double share = (double)differing / theirMask.Length;
         output.WriteLine($"{route}: {differing} of {theirMask.Length} mask entries differ from the pipeline's ({share:P2})");

@@ -15,22 +15,10 @@ namespace RectifiedSpaAttn.Tests.Fidelity;
 /// </summary>
 public class AuthorsPipelineFidelityTests(ITestOutputHelper output)
 {
-    private static readonly Lazy<SafeTensorsFile> Case = new(() => SafeTensorsFile.Read(SharedData.Path("fidelity", "wan_d64_ff0.safetensors")));
-
-    private static RectifiedSpaAttnOptions Options(HostTensor<bool>? mask = null) => new()
-    {
-        QueryBlockSize = int.Parse(Case.Value.Metadata["block_size"]),
-        KeyBlockSize = int.Parse(Case.Value.Metadata["block_size"]),
-        MinCriticalBlocks = int.Parse(Case.Value.Metadata["top_k"]),
-        Tau = double.Parse(Case.Value.Metadata["p"], System.Globalization.CultureInfo.InvariantCulture),
-        FirstFrameBlocks = int.Parse(Case.Value.Metadata["ff"]),
-        CriticalMask = mask,
-    };
-
     [Fact]
     public void WithTheirMaskTheOutputsMatchTheAuthorsPipeline()
     {
-        SafeTensorsFile f = Case.Value;
+        SafeTensorsFile f = FidelityCase.File;
         HostTensor q = f["q"], k = f["k"], v = f["v"];
         var theirMask = f.Get<bool>("mask");
 
@@ -38,9 +26,9 @@ public class AuthorsPipelineFidelityTests(ITestOutputHelper output)
         HostTensor<double> dense = ExactReference.DenseAttention(q, k, v);
         output.WriteLine($"dense {clock.ElapsedMilliseconds} ms");
         clock.Restart();
-        ReferenceResult rectified = ExactReference.Rectified(q, k, v, Options(theirMask));
+        ReferenceResult rectified = ExactReference.Rectified(q, k, v, FidelityCase.Options(theirMask));
         output.WriteLine($"rectified {clock.ElapsedMilliseconds} ms");
-        ReferenceResult sparse = ExactReference.BlockSparse(q, k, v, Options(theirMask));
+        ReferenceResult sparse = ExactReference.BlockSparse(q, k, v, FidelityCase.Options(theirMask));
 
         double denseError = ErrorMetrics.RelativeL2(dense.Span, f["dense"].ToDouble().Span);
         double rectifiedError = ErrorMetrics.RelativeL2(rectified.Output.Span, f["out_rectified"].ToDouble().Span);
@@ -56,9 +44,9 @@ public class AuthorsPipelineFidelityTests(ITestOutputHelper output)
     [Fact]
     public void OwnSelectionDiffersFromTheAuthorsInFewEntries()
     {
-        SafeTensorsFile f = Case.Value;
+        SafeTensorsFile f = FidelityCase.File;
         var theirMask = f.Get<bool>("mask");
-        ReferenceResult ours = ExactReference.BlockSparse(f["q"], f["k"], f["v"], Options());
+        ReferenceResult ours = ExactReference.BlockSparse(f["q"], f["k"], f["v"], FidelityCase.Options());
 
         int differing = ours.Mask.Span.ToArray().Zip(theirMask.Span.ToArray(), (a, b) => a != b).Count(d => d);
         double share = (double)differing / theirMask.Length;

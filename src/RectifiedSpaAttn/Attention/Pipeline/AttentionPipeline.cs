@@ -14,6 +14,13 @@ namespace RectifiedSpaAttn.Attention.Pipeline;
 /// </summary>
 internal static class AttentionPipeline
 {
+    /// <summary>Validates the inputs, runs <paramref name="method"/>'s steps and returns the output with the requested diagnostics.</summary>
+    /// <param name="q">Queries <c>[B, H, S, D]</c>.</param>
+    /// <param name="k">Keys.</param>
+    /// <param name="v">Values.</param>
+    /// <param name="options">Block sizes, selection, text and video layout.</param>
+    /// <param name="method">What to compute.</param>
+    /// <param name="diagnostics">Which intermediates to download.</param>
     /// <param name="forceKernels">Run every generated kernel (flash and estimation) even on the CPU accelerator (tests of the kernels use this).</param>
     public static AttentionResult<T> Run<T>(
         DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions options, AttentionMethod method,

@@ -89,7 +89,7 @@ public sealed class CpuEstimationAgreementTests(ITestOutputHelper output)
                 FirstFrameBlocks = firstFrame, NeighborMask = hasNeighbors ? Flags(neighbors, nQ, nK) : null,
             };
             HostTensor<bool> reference = ReferenceSteps.SelectCriticalBlocks(Tensor(masses, shape.Batch, shape.Heads, nQ, nK), Tensor(text, shape.Batch, shape.Heads, nQ),
-                EstimationSupport.Layout(shape), options);
+                LayoutOf(shape), options);
             for (int row = 0; row < rows; row++)
             {
                 bool[] flags = [.. got.AsSpan(row * nK, nK).ToArray().Select(x => x != 0)];

@@ -45,7 +45,7 @@ public sealed class CpuEstimationChainTests(ITestOutputHelper output)
         if (round == 0) shape = shape with { SequenceLength = shape.VisualTokens + 12, TextTokens = 12, ValidTextTokens = rng.Next(1, 12) };
         if (round == 1) shape = shape with { SequenceLength = shape.VisualTokens, TextTokens = 0, ValidTextTokens = 0 };
         if (round == 2) shape = PooledMassesTests.Wide(rng, shape);
-        BlockLayout layout = EstimationSupport.Layout(shape);
+        BlockLayout layout = LayoutOf(shape);
         int b = shape.Batch, h = shape.Heads, nQ = shape.QueryBlocks, nK = shape.KeyBlocks, dim = shape.HeadDim;
         float tau = round == 3 ? 1f : 0.1f + 0.7f * rng.NextSingle();
         int minCritical = rng.Next(0, nK / 2 + 1), firstFrame = round == 2 ? rng.Next(1, Math.Min(nQ, nK) + 1) : rng.Next(0, 3);

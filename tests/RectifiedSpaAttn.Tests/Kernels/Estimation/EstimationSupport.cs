@@ -53,7 +53,7 @@ internal static class EstimationSupport
     }
 
     /// <summary>The reference's layout for <paramref name="shape"/>.</summary>
-    public static BlockLayout Layout(AttentionShape shape) =>
+    public static BlockLayout LayoutOf(AttentionShape shape) =>
         new(shape.SequenceLength, shape.TextTokens, shape.ValidTextTokens, shape.QueryBlockSize, shape.KeyBlockSize);
 
     /// <summary>Uniform floats in [lo, hi), nudged away from zero so no input is exactly 0.</summary>
