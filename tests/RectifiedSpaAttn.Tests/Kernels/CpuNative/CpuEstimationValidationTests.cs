@@ -3,13 +3,14 @@ using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.Attention.Estimation;
 using RectifiedSpaAttn.Kernels.CpuNative;
 using RectifiedSpaAttn.Tests.Accelerators;
+using RectifiedSpaAttn.Tests.Kernels.Estimation;
 using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Kernels.CpuNative;
 
 /// <summary>
 /// <see cref="CpuEstimation"/> refuses what <see cref="EstimationSteps"/> refuses, with the same exception type and
-/// parameter name, and writes nothing for shapes without visual tokens.
+/// parameter name, and writes nothing for shapes without visual tokens; unlike the kernels it takes rows of any width.
 /// </summary>
 public sealed class CpuEstimationValidationTests(ITestOutputHelper output)
 {
@@ -63,6 +64,25 @@ public sealed class CpuEstimationValidationTests(ITestOutputHelper output)
             Assert.True(expected.GetType() == actual.GetType(), $"{name}: host threw {actual.GetType().Name}, the kernel step {expected.GetType().Name}");
             Assert.Equal(((ArgumentException)expected).ParamName, ((ArgumentException)actual).ParamName);
         }
+    }
+
+    /// <summary>The host has no shared-memory limit: a row the selection kernel refuses (7000 entries) follows the rule.</summary>
+    [Fact]
+    public void RowsTooWideForTheKernelsAreSelectedByTheRule()
+    {
+        var shape = new AttentionShape(1, 1, 7000, 1, 0, 0, 7000, 1);
+        var rng = EstimationSupport.NewRandom(output, out _);
+        float[] raw = EstimationSupport.NonZero(rng, 7000, 0.001f, 1f);
+        float total = raw.Sum();
+        float[] masses = [.. raw.Select(m => m / total)];
+        using var p = EstimationSupport.Upload(_cpu, masses);
+        using var mask = EstimationSupport.PoisonedBytes(_cpu, 7000);
+        Assert.Throws<ArgumentException>(() => EstimationSteps.SelectCriticalBlocks(_cpu, shape, p.View, p.View, 0.3f, 0, 0, mask.View, false, mask.SubView(0, 7000)));
+        CpuEstimation.SelectCriticalBlocks(shape, p.View, p.View, 0.3f, 0, 0, mask.View, false, mask.SubView(0, 7000));
+        bool[] got = [.. EstimationSupport.ReadMask(mask, 7000, "wide row").Select(b => b != 0)];
+        string? why = MaskComparison.SelectionRowMismatch(got, [.. masses.Select(m => (double)m)], null, 0.3, 0, new bool[7000]);
+        Assert.True(why is null, why);
+        output.WriteLine($"{got.Count(x => x)} of 7000 blocks kept");
     }
 
     [Fact]
