@@ -1,0 +1,244 @@
+using RectifiedSpaAttn.Compute;
+// This namespace is itself named TensorCore, which would hide the intrinsics class.
+using Tc = RectifiedSpaAttn.Compute.TensorCore;
+
+namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
+
+/// <summary>The per-tile steps the tensor-core flash kernels share (inlined into each kernel by the compiler).</summary>
+internal static partial class TensorCoreFlashKernels
+{
+    /// <summary>
+    /// Element offset of 16-byte chunk <paramref name="chunk"/> of row <paramref name="row"/> in a row-major shared tile of
+    /// <paramref name="headDim"/> columns. The 8 rows one ldmatrix phase reads sit at the same chunk of 8 consecutive rows,
+    /// i.e. on the same banks; XOR-ing the chunk with <c>row % 8</c> moves each to a different 16-byte slot of its
+    /// 128-byte line, so every phase is conflict-free without padding.
+    /// </summary>
+    private static int Swizzle(int row, int chunk, int headDim) => row * headDim + ((chunk ^ (row & 7)) << 3);
+
+    /// <summary>
+    /// Issues the cp.async copies of <paramref name="rows"/> token rows starting at token <paramref name="first"/> into the
+    /// swizzled tile at <paramref name="tileBase"/>. Tokens past <paramref name="last"/> copy row <paramref name="last"/>
+    /// instead: never out of bounds, and the copies hold finite values (the caller masks their scores to -inf and
+    /// their P to 0; stale or uninitialised shared memory could hold NaN bit patterns, and 0 * NaN is NaN).
+    /// </summary>
+    private static void CopyRows<T>(ArrayView<T> shared, int tileBase, ArrayView<T> source, long headBase, int first, int last,
+        int tid, int rows, int headDim, int groupSize) where T : unmanaged
+    {
+        int chunks = headDim / 8;
+        // A while loop: the trip count depends on the group size, a launch value (the query tile is 64 or 128 rows).
+        int c = tid;
+        while (c < rows * chunks)
+        {
+            int r = c / chunks;
+            int chunk = c - r * chunks;
+            int token = Math.Min(first + r, last);
+            AsyncCopy.Copy16(shared, tileBase + Swizzle(r, chunk, headDim), source, headBase + (long)token * headDim + chunk * 8);
+            c += groupSize;
+        }
+    }
+
+    /// <summary>
+    /// Loads the warp's 16 query rows of the staged Q tile as mma A fragments, 4 registers per 16 head dims. The x4
+    /// matrices are (rows 0-7, dims 0-7), (rows 8-15, dims 0-7), (rows 0-7, dims 8-15), (rows 8-15, dims 8-15): exactly
+    /// a0a1, a2a3, a4a5, a6a7. Lane l names row l % 16 and dim half l / 16.
+    /// </summary>
+    private static void LoadQueryFragments<T>(ArrayView<T> shared, int warp, int lane, int headDim, Span<uint> qf) where T : unmanaged
+    {
+        for (int ks = 0; ks < headDim / 16; ks++)
+        {
+            UInt4 f = Tc.LoadMatrixX4(shared, Swizzle(warp * 16 + (lane & 15), ks * 2 + (lane >> 4), headDim));
+            qf[ks * 4] = f.X;
+            qf[ks * 4 + 1] = f.Y;
+            qf[ks * 4 + 2] = f.Z;
+            qf[ks * 4 + 3] = f.W;
+        }
+    }
+
+    /// <summary><c>acc[at..at+4] += A * B</c> with the mma of <typeparamref name="T"/> (fp16 or bf16 inputs, fp32 accumulation).</summary>
+    private static void Mma<T>(Span<float> acc, int at, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1) where T : unmanaged
+    {
+        var a = new MmaFragmentA(a0, a1, a2, a3);
+        var b = new MmaFragmentB(b0, b1);
+        var c = new MmaAccumulator(acc[at], acc[at + 1], acc[at + 2], acc[at + 3]);
+        MmaAccumulator d = typeof(T) == typeof(Half) ? Tc.MmaHalf(a, b, c) : Tc.MmaBFloat16(a, b, c);
+        acc[at] = d.C0;
+        acc[at + 1] = d.C1;
+        acc[at + 2] = d.C2;
+        acc[at + 3] = d.C3;
+    }
+
+    /// <summary>Rounds two probabilities to <typeparamref name="T"/> and packs them (lower key in the low half).</summary>
+    private static uint Pack<T>(float lo, float hi) where T : unmanaged =>
+        typeof(T) == typeof(Half) ? Packed.PackHalf(lo, hi) : Packed.PackBFloat16(lo, hi);
+
+    /// <summary>
+    /// Folds keys <c>[start, end)</c> into the online softmax of the warp's rows, <see cref="KeyTile"/> keys at a time.
+    /// Every thread of the group must call it with the same range (it stages tiles behind barriers).
+    /// </summary>
+    private static void AttendRange<T>(ArrayView<T> shared, ArrayView<T> k, ArrayView<T> v, long headBase, int start, int end,
+        int tid, int lane, float scaleLog2, int headDim, int groupSize, Span<uint> qf, Span<float> o,
+        ref float max0, ref float max1, ref float sum0, ref float sum1) where T : unmanaged
+    {
+        // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul (non-constant bound).
+        int k0 = start;
+        while (k0 < end)
+        {
+            AttendTile<T>(shared, k, v, headBase, k0, Math.Min(k0 + KeyTile, end), tid, lane, scaleLog2, headDim, groupSize, qf, o,
+                ref max0, ref max1, ref sum0, ref sum1);
+            k0 += KeyTile;
+        }
+    }
+
+    /// <summary>
+    /// One key tile <c>[start, end)</c> (at most <see cref="KeyTile"/> keys): stage K and V (V's copy overlaps S = Q K^T and
+    /// the softmax), S on tensor cores, the online-softmax update on the accumulator fragments, then O += P V.
+    /// Lane l holds rows g = l / 4 and g + 8 of the warp's 16 and, in n-tile j, keys 8j + 2(l % 4) and the next.
+    /// <paramref name="sum0"/>/<paramref name="sum1"/> are this lane's partial row sums (its own columns only): the rescale
+    /// factor is equal across the quad, so the quad sum is taken once at the end.
+    /// </summary>
+    private static void AttendTile<T>(ArrayView<T> shared, ArrayView<T> k, ArrayView<T> v, long headBase, int start, int end,
+        int tid, int lane, float scaleLog2, int headDim, int groupSize, Span<uint> qf, Span<float> o,
+        ref float max0, ref float max1, ref float sum0, ref float sum1) where T : unmanaged
+    {
+        int vBase = KeyTile * headDim;
+        // Every warp is done with the previous tile's K and V (and the Q staging) before they are overwritten.
+        Group.Barrier();
+        CopyRows(shared, 0, k, headBase, start, end - 1, tid, KeyTile, headDim, groupSize);
+        AsyncCopy.CommitGroup();
+        CopyRows(shared, vBase, v, headBase, start, end - 1, tid, KeyTile, headDim, groupSize);
+        AsyncCopy.CommitGroup();
+        AsyncCopy.WaitGroup(1);
+        Group.Barrier();
+
+        // S = Q K^T. K row-major [key][dim] is the col-major B operand, so ldmatrix without .trans: x4 matrices are
+        // (keys 0-7, dims lo), (keys 0-7, dims hi), (keys 8-15, dims lo), (keys 8-15, dims hi) = b0b1 of two n-tiles.
+        Span<float> s = stackalloc float[KeyTile / 2];
+        for (int i = 0; i < KeyTile / 2; i++) s[i] = 0f;
+        for (int ks = 0; ks < headDim / 16; ks++)
+        {
+            for (int np = 0; np < KeyTile / 16; np++)
+            {
+                int key = np * 16 + (lane & 7) + ((lane >> 4) << 3);
+                UInt4 f = Tc.LoadMatrixX4(shared, Swizzle(key, ks * 2 + ((lane >> 3) & 1), headDim));
+                Mma<T>(s, np * 8, qf[ks * 4], qf[ks * 4 + 1], qf[ks * 4 + 2], qf[ks * 4 + 3], f.X, f.Y);
+                Mma<T>(s, np * 8 + 4, qf[ks * 4], qf[ks * 4 + 1], qf[ks * 4 + 2], qf[ks * 4 + 3], f.Z, f.W);
+            }
+        }
+
+        // Scale into log2 units and mask keys past the range end (a partial block or the text tail) to -inf.
+        float m0 = max0, m1 = max1;
+        int column = start + (lane & 3) * 2;
+        for (int j = 0; j < KeyTile / 8; j++)
+        {
+            bool in0 = column + j * 8 < end, in1 = column + j * 8 + 1 < end;
+            s[j * 4] = in0 ? s[j * 4] * scaleLog2 : float.NegativeInfinity;
+            s[j * 4 + 1] = in1 ? s[j * 4 + 1] * scaleLog2 : float.NegativeInfinity;
+            s[j * 4 + 2] = in0 ? s[j * 4 + 2] * scaleLog2 : float.NegativeInfinity;
+            s[j * 4 + 3] = in1 ? s[j * 4 + 3] * scaleLog2 : float.NegativeInfinity;
+            m0 = MathF.Max(m0, MathF.Max(s[j * 4], s[j * 4 + 1]));
+            m1 = MathF.Max(m1, MathF.Max(s[j * 4 + 2], s[j * 4 + 3]));
+        }
+        // The 4 lanes of a quad hold the same two rows.
+        m0 = MathF.Max(m0, Warp.ShuffleXor(m0, 1));
+        m0 = MathF.Max(m0, Warp.ShuffleXor(m0, 2));
+        m1 = MathF.Max(m1, Warp.ShuffleXor(m1, 1));
+        m1 = MathF.Max(m1, Warp.ShuffleXor(m1, 2));
+        // The maxima start at -1e30, not -inf, so alpha is exp2(finite) and a masked score gives exp2(-inf) = 0, never NaN.
+        float alpha0 = XMath.Exp2Fast(max0 - m0), alpha1 = XMath.Exp2Fast(max1 - m1);
+        max0 = m0;
+        max1 = m1;
+        float rs0 = 0f, rs1 = 0f;
+        for (int j = 0; j < KeyTile / 8; j++)
+        {
+            s[j * 4] = XMath.Exp2Fast(s[j * 4] - m0);
+            s[j * 4 + 1] = XMath.Exp2Fast(s[j * 4 + 1] - m0);
+            s[j * 4 + 2] = XMath.Exp2Fast(s[j * 4 + 2] - m1);
+            s[j * 4 + 3] = XMath.Exp2Fast(s[j * 4 + 3] - m1);
+            rs0 += s[j * 4] + s[j * 4 + 1];
+            rs1 += s[j * 4 + 2] + s[j * 4 + 3];
+        }
+        sum0 = MathF.FusedMultiplyAdd(sum0, alpha0, rs0);
+        sum1 = MathF.FusedMultiplyAdd(sum1, alpha1, rs1);
+        for (int n = 0; n < headDim / 8; n++)
+        {
+            o[n * 4] *= alpha0;
+            o[n * 4 + 1] *= alpha0;
+            o[n * 4 + 2] *= alpha1;
+            o[n * 4 + 3] *= alpha1;
+        }
+
+        AsyncCopy.WaitGroup(0);
+        Group.Barrier();
+
+        // O += P V. P's accumulator layout is the A fragment's: for keys 16kk..16kk+15, a0a1/a2a3 are n-tile 2kk's rows
+        // g/g+8 and a4a5/a6a7 n-tile 2kk+1's. V row-major [key][dim] is a row-major B, hence ldmatrix .trans: x4 matrices
+        // (keys 0-7, dims lo), (keys 8-15, dims lo), (keys 0-7, dims hi), (keys 8-15, dims hi) = b0b1 of two dim n-tiles.
+        for (int kk = 0; kk < KeyTile / 16; kk++)
+        {
+            uint p0 = Pack<T>(s[kk * 8], s[kk * 8 + 1]);
+            uint p1 = Pack<T>(s[kk * 8 + 2], s[kk * 8 + 3]);
+            uint p2 = Pack<T>(s[kk * 8 + 4], s[kk * 8 + 5]);
+            uint p3 = Pack<T>(s[kk * 8 + 6], s[kk * 8 + 7]);
+            for (int dp = 0; dp < headDim / 16; dp++)
+            {
+                int key = kk * 16 + (lane & 7) + (((lane >> 3) & 1) << 3);
+                UInt4 f = Tc.LoadMatrixX4Transposed(shared, vBase + Swizzle(key, dp * 2 + (lane >> 4), headDim));
+                Mma<T>(o, dp * 8, p0, p1, p2, p3, f.X, f.Y);
+                Mma<T>(o, dp * 8 + 4, p0, p1, p2, p3, f.Z, f.W);
+            }
+        }
+    }
+
+    /// <summary>1 / rowSum, or 0 for a row that attended nothing (its accumulator is 0 too, so the output is 0, not NaN).</summary>
+    private static float Normaliser(float rowSum) => rowSum > 0f ? 1f / rowSum : 0f;
+
+    /// <summary>
+    /// Writes the warp's rows <c>firstRow + g</c> and <c>firstRow + g + 8</c> (each only where its flag says so) as
+    /// <c>o * scale</c>, rounded once to <typeparamref name="T"/>.
+    /// </summary>
+    private static void StoreRows<T>(ArrayView<T> output, long headBase, int firstRow, int lane, bool write0, bool write1,
+        float scale0, float scale1, int headDim, Span<float> o) where T : unmanaged
+    {
+        long row0 = headBase + (long)(firstRow + (lane >> 2)) * headDim;
+        long row1 = row0 + 8L * headDim;
+        for (int n = 0; n < headDim / 8; n++)
+        {
+            int d = n * 8 + (lane & 3) * 2;
+            if (write0)
+            {
+                output[row0 + d] = Element.FromFloat<T>(o[n * 4] * scale0);
+                output[row0 + d + 1] = Element.FromFloat<T>(o[n * 4 + 1] * scale0);
+            }
+            if (write1)
+            {
+                output[row1 + d] = Element.FromFloat<T>(o[n * 4 + 2] * scale1);
+                output[row1 + d + 1] = Element.FromFloat<T>(o[n * 4 + 3] * scale1);
+            }
+        }
+    }
+
+    /// <summary>As <see cref="StoreRows{T}"/>, fused with the rectification: <c>r * (o * scale) + compensation[d]</c>.</summary>
+    private static void StoreRectifiedRows<T>(ArrayView<T> output, long headBase, int firstRow, int lane, bool write0, bool write1,
+        float scale0, float scale1, float r, ArrayView<float> compensation, long compensationBase, int headDim, Span<float> o)
+        where T : unmanaged
+    {
+        long row0 = headBase + (long)(firstRow + (lane >> 2)) * headDim;
+        long row1 = row0 + 8L * headDim;
+        for (int n = 0; n < headDim / 8; n++)
+        {
+            int d = n * 8 + (lane & 3) * 2;
+            float c0 = compensation[compensationBase + d];
+            float c1 = compensation[compensationBase + d + 1];
+            if (write0)
+            {
+                output[row0 + d] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(r, o[n * 4] * scale0, c0));
+                output[row0 + d + 1] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(r, o[n * 4 + 1] * scale0, c1));
+            }
+            if (write1)
+            {
+                output[row1 + d] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(r, o[n * 4 + 2] * scale1, c0));
+                output[row1 + d + 1] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(r, o[n * 4 + 3] * scale1, c1));
+            }
+        }
+    }
+}
