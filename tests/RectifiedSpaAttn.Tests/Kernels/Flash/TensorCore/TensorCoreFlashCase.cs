@@ -1,0 +1,89 @@
+using RectifiedSpaAttn.Kernels.Attention;
+using RectifiedSpaAttn.Reference;
+using RectifiedSpaAttn.Tensors;
+
+namespace RectifiedSpaAttn.Tests.Kernels.Flash.TensorCore;
+
+/// <summary>How a sparse case's critical mask is drawn.</summary>
+internal enum MaskKind
+{
+    /// <summary>Per row: empty, full or random density (shuffled list order).</summary>
+    Random,
+    /// <summary>No key block at all: only the text keys are attended.</summary>
+    Empty,
+    /// <summary>Every key block.</summary>
+    Full,
+}
+
+/// <summary>
+/// One tensor-core flash-attention problem: shape, layout, 16-bit element type, the dense query range, the sparse mask
+/// kind and whether the sparse epilogue rectifies. Shapes stay small (the CPU accelerator emulates every mma), yet
+/// cover both head dims, both block sizes, partial last blocks and text keys that end mid-tile.
+/// </summary>
+internal sealed record TensorCoreFlashCase(
+    int B, int H, int S, int D, int M, int N, int Text, int ValidText, ElementType Type, int QueryStart, int QueryCount,
+    bool Rectify, MaskKind Mask)
+{
+    public AttentionShape Shape => new(B, H, S, D, Text, ValidText, M, N);
+
+    public BlockLayout Layout => new(S, Text, ValidText, M, N);
+
+    /// <summary>The relative L2 bound: P and the output are rounded to 16 bits (expected ~2e-3).</summary>
+    public const double Tolerance = 1e-2;
+
+    public override string ToString() =>
+        $"[{B},{H},{S},{D}] {Type}, M {M}, N {N}, text {ValidText}/{Text}, rows [{QueryStart}, +{QueryCount}), mask {Mask}, rectify {Rectify}";
+
+    /// <summary>Dense cases: both head dims and block sizes, partial tiles, invalid text rows, a query range mid-sequence.</summary>
+    public static readonly TensorCoreFlashCase[] Dense =
+    [
+        new(1, 2, 200, 64, 64, 64, 0, 0, ElementType.Float16, 0, 200, false, MaskKind.Full),
+        new(1, 1, 190, 128, 128, 128, 30, 13, ElementType.BFloat16, 0, 190, false, MaskKind.Full),
+        new(2, 1, 150, 64, 128, 64, 20, 20, ElementType.BFloat16, 37, 100, false, MaskKind.Full),
+        new(1, 1, 130, 128, 64, 128, 9, 4, ElementType.Float16, 0, 130, false, MaskKind.Full),
+        new(1, 1, 100, 64, 64, 64, 36, 0, ElementType.Float16, 50, 50, false, MaskKind.Full),
+    ];
+
+    /// <summary>Sparse cases: random, empty and full masks, rectification on and off, M &lt; N and M &gt; N.</summary>
+    public static readonly TensorCoreFlashCase[] Sparse =
+    [
+        new(1, 2, 200, 64, 64, 64, 0, 0, ElementType.Float16, 0, 0, true, MaskKind.Random),
+        new(1, 1, 190, 128, 128, 128, 30, 13, ElementType.BFloat16, 0, 0, false, MaskKind.Random),
+        new(1, 1, 150, 64, 128, 64, 20, 7, ElementType.Float16, 0, 0, true, MaskKind.Empty),
+        new(1, 1, 150, 64, 128, 64, 0, 0, ElementType.BFloat16, 0, 0, true, MaskKind.Empty),
+        new(1, 1, 130, 128, 64, 128, 9, 4, ElementType.Float16, 0, 0, true, MaskKind.Full),
+        new(2, 1, 200, 64, 64, 128, 0, 0, ElementType.BFloat16, 0, 0, false, MaskKind.Random),
+    ];
+
+    /// <summary>
+    /// The mask <see cref="Mask"/> asks for and the same mask as the kernel's counts and lists: each row's blocks in
+    /// shuffled order (the kernel must not rely on order), the unused tail -1.
+    /// </summary>
+    public (HostTensor<bool> Mask, int[] Counts, int[] Lists) DrawMask(Random random)
+    {
+        int nQ = Layout.QueryBlocks, nK = Layout.KeyBlocks, rows = B * H * nQ;
+        var mask = new HostTensor<bool>(B, H, nQ, nK);
+        var counts = new int[rows];
+        var lists = new int[rows * nK];
+        Array.Fill(lists, -1);
+        for (int row = 0; row < rows; row++)
+        {
+            double kind = random.NextDouble();
+            double density = Mask switch
+            {
+                MaskKind.Empty => 0,
+                MaskKind.Full => 1,
+                _ => kind < 0.15 ? 0 : kind < 0.3 ? 1 : random.NextDouble(),
+            };
+            Span<bool> maskRow = mask.Span.Slice(row * nK, nK);
+            var chosen = new List<int>();
+            for (int j = 0; j < nK; j++)
+                if (density == 1 || random.NextDouble() < density) { maskRow[j] = true; chosen.Add(j); }
+            int[] order = [.. chosen];
+            random.Shuffle(order);
+            counts[row] = order.Length;
+            order.CopyTo(lists, row * nK);
+        }
+        return (mask, counts, lists);
+    }
+}

@@ -1,0 +1,42 @@
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Attention;
+using RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
+using RectifiedSpaAttn.Numerics;
+
+namespace RectifiedSpaAttn.Tests.Kernels.Flash.TensorCore;
+
+/// <summary>What <see cref="TensorCoreFlashSteps"/> claims to support, and that it refuses the rest before launching.</summary>
+public sealed class TensorCoreFlashStepsTests
+{
+    [Theory]
+    [InlineData(typeof(Half), 64, 64, 64, true)]
+    [InlineData(typeof(BFloat16), 128, 128, 64, true)]
+    [InlineData(typeof(Half), 128, 64, 128, true)]
+    [InlineData(typeof(float), 64, 64, 64, false)]
+    [InlineData(typeof(Half), 96, 64, 64, false)]
+    [InlineData(typeof(Half), 64, 32, 64, false)]
+    [InlineData(typeof(BFloat16), 64, 64, 100, false)]
+    public void SupportsSixteenBitTypesHeadDims64And128AndBlocks64And128(Type type, int d, int m, int n, bool expected) =>
+        Assert.Equal(expected, TensorCoreFlashSteps.IsSupported(type, d, m, n));
+
+    [Fact]
+    public void DescribesWhatIsBuilt()
+    {
+        string text = TensorCoreFlashSteps.DescribeSupported();
+        Assert.Contains("Half", text);
+        Assert.Contains("BFloat16", text);
+        Assert.Contains("128", text);
+    }
+
+    [Fact]
+    public void RefusesAnUnsupportedShapeAndTooSmallBuffers()
+    {
+        using var cpu = new CpuAccelerator();
+        using DeviceBuffer<Half> x = cpu.Allocate<Half>(64 * 64);
+        var odd = new AttentionShape(1, 1, 64, 64, 0, 0, 32, 64);
+        var error = Assert.Throws<NotSupportedException>(() => TensorCoreFlashSteps.DenseAttention(cpu, odd, x.View, x.View, x.View, x.View, 0, 64));
+        Assert.Contains("M = 32", error.Message);
+        var big = new AttentionShape(1, 1, 128, 64, 0, 0, 64, 64);
+        Assert.Throws<ArgumentException>(() => TensorCoreFlashSteps.DenseAttention(cpu, big, x.View, x.View, x.View, x.View, 0, 128));
+    }
+}
