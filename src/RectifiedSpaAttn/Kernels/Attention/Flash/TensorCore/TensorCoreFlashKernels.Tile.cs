@@ -72,47 +72,55 @@ internal static partial class TensorCoreFlashKernels
         typeof(T) == typeof(Half) ? Packed.PackHalf(lo, hi) : Packed.PackBFloat16(lo, hi);
 
     /// <summary>
-    /// Folds keys <c>[start, end)</c> into the online softmax of the warp's rows, <see cref="KeyTile"/> keys at a time.
-    /// Every thread of the group must call it with the same range (it stages tiles behind barriers).
+    /// Moves the sparse tile cursor to a range with keys left: the listed key blocks (entry by entry; every thread reads
+    /// the same int, so it stays group-uniform), then the text keys <c>[visualTokens, validKeys)</c>. Out-of-range list
+    /// entries become empty ranges. Afterwards the next tile is <c>[pos, min(pos + KeyTile, rangeEnd))</c>, or there is
+    /// none when <c>pos &gt;= rangeEnd</c>.
     /// </summary>
-    private static void AttendRange<T>(ArrayView<T> shared, ArrayView<T> k, ArrayView<T> v, long headBase, int start, int end,
-        int tid, int lane, float scaleLog2, int headDim, int groupSize, Span<uint> qf, Span<float> o,
-        ref float max0, ref float max1, ref float sum0, ref float sum1) where T : unmanaged
+    private static void Seek(ArrayView<int> lists, long listBase, int count, int keyBlocks, int keyBlockSize, int visualTokens,
+        int validKeys, ref int entry, ref int phase, ref int pos, ref int rangeEnd)
     {
-        // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul (non-constant bound).
-        int k0 = start;
-        while (k0 < end)
+        while (pos >= rangeEnd && phase < 2)
         {
-            AttendTile<T>(shared, k, v, headBase, k0, Math.Min(k0 + KeyTile, end), tid, lane, scaleLog2, headDim, groupSize, qf, o,
-                ref max0, ref max1, ref sum0, ref sum1);
-            k0 += KeyTile;
+            if (entry < count)
+            {
+                int j = lists[listBase + entry];
+                bool inRange = j >= 0 && j < keyBlocks;
+                pos = inRange ? j * keyBlockSize : 0;
+                rangeEnd = inRange ? Math.Min(pos + keyBlockSize, visualTokens) : 0;
+                entry++;
+            }
+            else if (phase == 0)
+            {
+                pos = visualTokens;
+                rangeEnd = validKeys;
+                phase = 1;
+            }
+            else phase = 2;
         }
     }
 
     /// <summary>
-    /// One key tile <c>[start, end)</c> (at most <see cref="KeyTile"/> keys): stage K and V (V's copy overlaps S = Q K^T and
-    /// the softmax), S on tensor cores, the online-softmax update on the accumulator fragments, then O += P V.
-    /// Lane l holds rows g = l / 4 and g + 8 of the warp's 16 and, in n-tile j, keys 8j + 2(l % 4) and the next.
-    /// <paramref name="sum0"/>/<paramref name="sum1"/> are this lane's partial row sums (its own columns only): the rescale
-    /// factor is equal across the quad, so the quad sum is taken once at the end.
+    /// The first half of a key tile <c>[start, end)</c> (at most <see cref="KeyTile"/> keys) whose K copy was committed
+    /// earlier as the only outstanding cp.async group: waits for it, starts V's copy (it overlaps S = Q K^T and the
+    /// softmax), computes S on tensor cores and runs the online-softmax update on the accumulator fragments, leaving the
+    /// probabilities in <paramref name="s"/>. Lane l holds rows g = l / 4 and g + 8 of the warp's 16 and, in n-tile j,
+    /// keys 8j + 2(l % 4) and the next. <paramref name="sum0"/>/<paramref name="sum1"/> are this lane's partial row sums
+    /// (its own columns only): the rescale factor is equal across the quad, so the quad sum is taken once at the end.
     /// </summary>
-    private static void AttendTile<T>(ArrayView<T> shared, ArrayView<T> k, ArrayView<T> v, long headBase, int start, int end,
-        int tid, int lane, float scaleLog2, int headDim, int groupSize, Span<uint> qf, Span<float> o,
+    private static void ScoreTile<T>(ArrayView<T> shared, ArrayView<T> v, long headBase, int start, int end,
+        int tid, int lane, float scaleLog2, int headDim, int groupSize, Span<uint> qf, Span<float> o, Span<float> s,
         ref float max0, ref float max1, ref float sum0, ref float sum1) where T : unmanaged
     {
-        int vBase = KeyTile * headDim;
-        // Every warp is done with the previous tile's K and V (and the Q staging) before they are overwritten.
+        // K has landed for this thread; the barrier makes it everyone's and also guarantees every warp is done with the
+        // previous tile's V (read by its P V), which the copy below overwrites.
+        AsyncCopy.WaitGroup(0);
         Group.Barrier();
-        CopyRows(shared, 0, k, headBase, start, end - 1, tid, KeyTile, headDim, groupSize);
+        CopyRows(shared, KeyTile * headDim, v, headBase, start, end - 1, tid, KeyTile, headDim, groupSize);
         AsyncCopy.CommitGroup();
-        CopyRows(shared, vBase, v, headBase, start, end - 1, tid, KeyTile, headDim, groupSize);
-        AsyncCopy.CommitGroup();
-        AsyncCopy.WaitGroup(1);
-        Group.Barrier();
 
         // S = Q K^T. K row-major [key][dim] is the col-major B operand, so ldmatrix without .trans: x4 matrices are
         // (keys 0-7, dims lo), (keys 0-7, dims hi), (keys 8-15, dims lo), (keys 8-15, dims hi) = b0b1 of two n-tiles.
-        Span<float> s = stackalloc float[KeyTile / 2];
         for (int i = 0; i < KeyTile / 2; i++) s[i] = 0f;
         for (int ks = 0; ks < headDim / 16; ks++)
         {
@@ -166,13 +174,27 @@ internal static partial class TensorCoreFlashKernels
             o[n * 4 + 2] *= alpha1;
             o[n * 4 + 3] *= alpha1;
         }
+    }
 
+    /// <summary>
+    /// Waits for the V copy <see cref="ScoreTile{T}"/> started; the barrier after it also guarantees every warp is done
+    /// with K, so the caller may then start the next tile's K copy (it overlaps <see cref="AccumulateTile{T}"/>).
+    /// </summary>
+    private static void AwaitValues()
+    {
         AsyncCopy.WaitGroup(0);
         Group.Barrier();
+    }
 
-        // O += P V. P's accumulator layout is the A fragment's: for keys 16kk..16kk+15, a0a1/a2a3 are n-tile 2kk's rows
-        // g/g+8 and a4a5/a6a7 n-tile 2kk+1's. V row-major [key][dim] is a row-major B, hence ldmatrix .trans: x4 matrices
-        // (keys 0-7, dims lo), (keys 8-15, dims lo), (keys 0-7, dims hi), (keys 8-15, dims hi) = b0b1 of two dim n-tiles.
+    /// <summary>
+    /// O += P V for the staged V tile. P's accumulator layout is the A fragment's: for keys 16kk..16kk+15, a0a1/a2a3 are
+    /// n-tile 2kk's rows g/g+8 and a4a5/a6a7 n-tile 2kk+1's. V row-major [key][dim] is a row-major B, hence ldmatrix
+    /// .trans: x4 matrices (keys 0-7, dims lo), (keys 8-15, dims lo), (keys 0-7, dims hi), (keys 8-15, dims hi) = b0b1 of
+    /// two dim n-tiles.
+    /// </summary>
+    private static void AccumulateTile<T>(ArrayView<T> shared, int lane, int headDim, Span<float> s, Span<float> o) where T : unmanaged
+    {
+        int vBase = KeyTile * headDim;
         for (int kk = 0; kk < KeyTile / 16; kk++)
         {
             uint p0 = Pack<T>(s[kk * 8], s[kk * 8 + 1]);

@@ -7,7 +7,8 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 /// FlashAttention-2-style attention on tensor cores (<c>mma.sync.m16n8k16</c>, fp32 accumulation) for 16-bit inputs:
 /// one group per (b, h, tile of <c>tileRows</c> query rows), one warp per 16 rows. The warp's Q rows are loaded once as
 /// mma A fragments (ldmatrix.x4 from a swizzled staging tile); K and V stream through shared memory
-/// <see cref="KeyTile"/> keys at a time by cp.async (V's copy overlaps S = Q K^T and the softmax); the online softmax
+/// <see cref="KeyTile"/> keys at a time by cp.async in a two-stage software pipeline (V's copy overlaps S = Q K^T and
+/// the softmax, the next tile's K copy overlaps P V: two barriers per tile); the online softmax
 /// runs in base 2 on the S accumulator fragments (row statistics across the 4 lanes of a quad), and P goes back into
 /// the tensor cores as A fragments straight from registers. Shared memory: one K and one V tile,
 /// <c>2 * KeyTile * headDim</c> elements (16 KiB at D = 64, 32 KiB at D = 128), which also stages Q before the first tile.
@@ -51,11 +52,33 @@ internal static partial class TensorCoreFlashKernels
         Group.Barrier();
         LoadQueryFragments(shared, warp, lane, headDim, qf);
 
+        // Every warp holds its Q fragments before the first K copy overwrites the staging.
+        Group.Barrier();
+
         float max0 = -1e30f, max1 = -1e30f, sum0 = 0f, sum1 = 0f;
+        Span<float> s = stackalloc float[KeyTile / 2];
         // A tile made only of invalid text slots has nothing to compute (the condition is the same for the whole group).
-        if (tileStart < validKeys)
-            AttendRange(shared, k, v, headBase, 0, validKeys, tid, lane, scaleLog2, headDim, groupSize, qf, o,
+        int keysEnd = tileStart < validKeys ? validKeys : 0;
+        int k0 = 0;
+        if (k0 < keysEnd) CopyRows(shared, 0, k, headBase, k0, Math.Min(k0 + KeyTile, keysEnd) - 1, tid, KeyTile, headDim, groupSize);
+        AsyncCopy.CommitGroup();
+        // Software pipeline over the key tiles: V's copy overlaps S and the softmax, the next K's copy overlaps P V.
+        // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul (non-constant bound).
+        while (k0 < keysEnd)
+        {
+            int end = Math.Min(k0 + KeyTile, keysEnd);
+            ScoreTile(shared, v, headBase, k0, end, tid, lane, scaleLog2, headDim, groupSize, qf, o, s,
                 ref max0, ref max1, ref sum0, ref sum1);
+            AwaitValues();
+            int next = k0 + KeyTile;
+            if (next < keysEnd)
+            {
+                CopyRows(shared, 0, k, headBase, next, Math.Min(next + KeyTile, keysEnd) - 1, tid, KeyTile, headDim, groupSize);
+                AsyncCopy.CommitGroup();
+            }
+            AccumulateTile<T>(shared, lane, headDim, s, o);
+            k0 = next;
+        }
         sum0 += Warp.ShuffleXor(sum0, 1);
         sum0 += Warp.ShuffleXor(sum0, 2);
         sum1 += Warp.ShuffleXor(sum1, 1);
@@ -104,38 +127,35 @@ internal static partial class TensorCoreFlashKernels
             AsyncCopy.WaitGroup(0);
             Group.Barrier();
             LoadQueryFragments(shared, warp, lane, headDim, qf);
+            // Every warp holds its Q fragments before the first K copy overwrites the staging.
+            Group.Barrier();
             float max0 = -1e30f, max1 = -1e30f, sum0 = 0f, sum1 = 0f;
+            Span<float> s = stackalloc float[KeyTile / 2];
 
-            // One loop over every key tile the row-block attends: the listed blocks (entry by entry: every thread reads
-            // the same int, so the loop stays group-uniform), then the valid text keys. A single AttendTile site keeps
-            // the unrolled tile body in the PTX once. [k0, kEnd) is the range being walked.
+            // One software-pipelined loop over every key tile the row-block attends (the listed blocks, then the valid
+            // text keys), so the unrolled tile body appears in the PTX once. V's copy overlaps S and the softmax; the
+            // next tile's K copy overlaps P V. [pos, rangeEnd) is what is left of the range being walked.
             int count = Math.Min(Math.Max(counts[rowBlock], 0), keyBlocks);
             long listBase = (long)rowBlock * keyBlocks;
-            int entry = 0, phase = 0, k0 = 0, kEnd = 0;
-            while (phase < 2)
+            int entry = 0, phase = 0, pos = 0, rangeEnd = 0;
+            Seek(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+            if (pos < rangeEnd) CopyRows(shared, 0, k, headBase, pos, Math.Min(pos + KeyTile, rangeEnd) - 1, tid, KeyTile, headDim, groupSize);
+            AsyncCopy.CommitGroup();
+            while (pos < rangeEnd)
             {
-                if (k0 < kEnd)
+                int start = pos;
+                int end = Math.Min(pos + KeyTile, rangeEnd);
+                ScoreTile(shared, v, headBase, start, end, tid, lane, scaleLog2, headDim, groupSize, qf, o, s,
+                    ref max0, ref max1, ref sum0, ref sum1);
+                pos += KeyTile;
+                Seek(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+                AwaitValues();
+                if (pos < rangeEnd)
                 {
-                    AttendTile(shared, k, v, headBase, k0, Math.Min(k0 + KeyTile, kEnd), tid, lane, scaleLog2, headDim, groupSize,
-                        qf, o, ref max0, ref max1, ref sum0, ref sum1);
-                    k0 += KeyTile;
+                    CopyRows(shared, 0, k, headBase, pos, Math.Min(pos + KeyTile, rangeEnd) - 1, tid, KeyTile, headDim, groupSize);
+                    AsyncCopy.CommitGroup();
                 }
-                else if (entry < count)
-                {
-                    // An out-of-range entry would read outside K and V; it becomes an empty range.
-                    int j = lists[listBase + entry];
-                    bool inRange = j >= 0 && j < keyBlocks;
-                    k0 = inRange ? j * keyBlockSize : 0;
-                    kEnd = inRange ? Math.Min(k0 + keyBlockSize, visualTokens) : 0;
-                    entry++;
-                }
-                else
-                {
-                    // Phase 0 -> 1 starts the text range; when it is used up, phase 1 -> 2 ends the loop.
-                    k0 = visualTokens;
-                    kEnd = validKeys;
-                    phase++;
-                }
+                AccumulateTile<T>(shared, lane, headDim, s, o);
             }
             sum0 += Warp.ShuffleXor(sum0, 1);
             sum0 += Warp.ShuffleXor(sum0, 2);
