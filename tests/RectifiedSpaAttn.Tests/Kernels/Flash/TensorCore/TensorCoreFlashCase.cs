@@ -56,6 +56,23 @@ internal sealed record TensorCoreFlashCase(
     ];
 
     /// <summary>
+    /// A random case within what the kernels support: B * H &lt;= 2, S in [1, 300], both head dims, block sizes, element
+    /// types, text slots (valid &lt;= total), a random dense query range (sometimes empty), mask kind and rectification.
+    /// </summary>
+    public static TensorCoreFlashCase Draw(Random random)
+    {
+        int b = random.Next(1, 3), h = b == 2 ? 1 : random.Next(1, 3);
+        int s = random.Next(1, 301);
+        int text = random.Next(3) == 0 ? 0 : Math.Min(random.Next(1, 41), s - 1);
+        int valid = random.Next(text + 1);
+        int start = random.Next(2) == 0 ? 0 : random.Next(s);
+        int count = random.Next(3) == 0 ? random.Next(s - start + 1) : s - start;
+        return new(b, h, s, random.Next(2) == 0 ? 64 : 128, random.Next(2) == 0 ? 64 : 128, random.Next(2) == 0 ? 64 : 128,
+            text, valid, random.Next(2) == 0 ? ElementType.Float16 : ElementType.BFloat16, start, count, random.Next(2) == 0,
+            (MaskKind)random.Next(3));
+    }
+
+    /// <summary>
     /// The mask <see cref="Mask"/> asks for and the same mask as the kernel's counts and lists: each row's blocks in
     /// shuffled order (the kernel must not rely on order), the unused tail -1.
     /// </summary>

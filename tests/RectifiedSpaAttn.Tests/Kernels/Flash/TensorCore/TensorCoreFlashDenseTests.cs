@@ -38,6 +38,30 @@ public sealed class TensorCoreFlashDenseTests(ITestOutputHelper output)
         output.WriteLine($"{kind} dense {c}, seed {seed}: relative L2 {rel:E2}, max abs {maxAbs:E2}");
     }
 
+    /// <summary>Backends that run the tensor-core variants.</summary>
+    public static TheoryData<AcceleratorKind> Kinds => new() { AcceleratorKind.Cpu, AcceleratorKind.Cuda };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void MatchesTheReferenceOnRandomShapes(AcceleratorKind kind)
+    {
+        Accelerator? accelerator = TestAccelerators.Shared(kind, output);
+        if (accelerator is null) return;
+        int seed = TestAccelerators.NewSeed();
+        var random = new Random(seed);
+        double worst = 0;
+        for (int i = 0; i < 24; i++)
+        {
+            TensorCoreFlashCase c = TensorCoreFlashCase.Draw(random);
+            int caseSeed = random.Next();
+            (double rel, double maxAbs) = c.Type == ElementType.Float16
+                ? Check<Half>(accelerator, c, caseSeed)
+                : Check<BFloat16>(accelerator, c, caseSeed);
+            worst = Math.Max(worst, rel);
+        }
+        output.WriteLine($"{kind} dense, 24 random cases from seed {seed}: worst relative L2 {worst:E2}");
+    }
+
     /// <summary>Runs one case; asserts the error bound and that rows outside the query range stay untouched (NaN).</summary>
     private static (double Rel, double MaxAbs) Check<T>(Accelerator accelerator, TensorCoreFlashCase c, int seed) where T : unmanaged
     {

@@ -39,6 +39,30 @@ public sealed class TensorCoreFlashSparseTests(ITestOutputHelper output)
         output.WriteLine($"{kind} sparse {c}, seed {seed}, density {density:F2}: relative L2 {rel:E2}, max abs {maxAbs:E2}");
     }
 
+    /// <summary>Backends that run the tensor-core variants.</summary>
+    public static TheoryData<AcceleratorKind> Kinds => new() { AcceleratorKind.Cpu, AcceleratorKind.Cuda };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void MatchesTheReferenceOnRandomShapes(AcceleratorKind kind)
+    {
+        Accelerator? accelerator = TestAccelerators.Shared(kind, output);
+        if (accelerator is null) return;
+        int seed = TestAccelerators.NewSeed();
+        var random = new Random(seed);
+        double worst = 0;
+        for (int i = 0; i < 24; i++)
+        {
+            TensorCoreFlashCase c = TensorCoreFlashCase.Draw(random);
+            int caseSeed = random.Next();
+            (double rel, double maxAbs, double _) = c.Type == ElementType.Float16
+                ? Check<Half>(accelerator, c, caseSeed)
+                : Check<BFloat16>(accelerator, c, caseSeed);
+            worst = Math.Max(worst, rel);
+        }
+        output.WriteLine($"{kind} sparse, 24 random cases from seed {seed}: worst relative L2 {worst:E2}");
+    }
+
     /// <summary>Runs one case; asserts the error bound on visual rows and that text rows stay untouched (NaN).</summary>
     private static (double Rel, double MaxAbs, double Density) Check<T>(Accelerator accelerator, TensorCoreFlashCase c, int seed)
         where T : unmanaged

@@ -20,6 +20,25 @@ public sealed class TensorCoreFlashStepsTests
         Assert.Equal(expected, TensorCoreFlashSteps.IsSupported(type, d, m, n));
 
     [Fact]
+    public void EveryVariantHasPtxAndACpuFormAndStaysWithinStaticSharedMemory()
+    {
+        KernelVariant[] variants = [.. TensorCoreFlashKernels.DenseKernel.Variants, .. TensorCoreFlashKernels.SparseKernel.Variants];
+        Assert.Equal(8, variants.Length);
+        foreach (KernelVariant variant in variants)
+        {
+            Assert.Contains("mma.sync.aligned.m16n8k16", variant.Ptx);
+            Assert.Contains("cp.async", variant.Ptx);
+            Assert.NotNull(variant.Cpu);
+            // One K and one V tile of 64 keys (32 KiB at D = 128; dense adds 16 bytes), within the 48 KiB a launch gets
+            // without opting in.
+            int headDim = int.Parse(variant.Specialization["headDim"]);
+            Assert.InRange(variant.StaticSharedMemoryBytes, 2 * TensorCoreFlashKernels.KeyTile * headDim * 2, 48 * 1024);
+            // OpenCL emulates mma through local memory and refuses kernels with this many mma sites.
+            Assert.NotNull(variant.OpenCLUnsupportedReason);
+        }
+    }
+
+    [Fact]
     public void DescribesWhatIsBuilt()
     {
         string text = TensorCoreFlashSteps.DescribeSupported();

@@ -216,50 +216,29 @@ internal static partial class TensorCoreFlashKernels
 
     /// <summary>
     /// Writes the warp's rows <c>firstRow + g</c> and <c>firstRow + g + 8</c> (each only where its flag says so) as
-    /// <c>o * scale</c>, rounded once to <typeparamref name="T"/>.
+    /// <c>w * (o * scale) + c</c>, rounded once to <typeparamref name="T"/> (w = 1 and c = 0 without rectification,
+    /// which FMA reproduces exactly; the compensation is then never read).
     /// </summary>
     private static void StoreRows<T>(ArrayView<T> output, long headBase, int firstRow, int lane, bool write0, bool write1,
-        float scale0, float scale1, int headDim, Span<float> o) where T : unmanaged
+        float scale0, float scale1, bool rectify, float w, ArrayView<float> compensation, long compensationBase, int headDim,
+        Span<float> o) where T : unmanaged
     {
         long row0 = headBase + (long)(firstRow + (lane >> 2)) * headDim;
         long row1 = row0 + 8L * headDim;
         for (int n = 0; n < headDim / 8; n++)
         {
             int d = n * 8 + (lane & 3) * 2;
+            float c0 = rectify ? compensation[compensationBase + d] : 0f;
+            float c1 = rectify ? compensation[compensationBase + d + 1] : 0f;
             if (write0)
             {
-                output[row0 + d] = Element.FromFloat<T>(o[n * 4] * scale0);
-                output[row0 + d + 1] = Element.FromFloat<T>(o[n * 4 + 1] * scale0);
+                output[row0 + d] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(w, o[n * 4] * scale0, c0));
+                output[row0 + d + 1] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(w, o[n * 4 + 1] * scale0, c1));
             }
             if (write1)
             {
-                output[row1 + d] = Element.FromFloat<T>(o[n * 4 + 2] * scale1);
-                output[row1 + d + 1] = Element.FromFloat<T>(o[n * 4 + 3] * scale1);
-            }
-        }
-    }
-
-    /// <summary>As <see cref="StoreRows{T}"/>, fused with the rectification: <c>r * (o * scale) + compensation[d]</c>.</summary>
-    private static void StoreRectifiedRows<T>(ArrayView<T> output, long headBase, int firstRow, int lane, bool write0, bool write1,
-        float scale0, float scale1, float r, ArrayView<float> compensation, long compensationBase, int headDim, Span<float> o)
-        where T : unmanaged
-    {
-        long row0 = headBase + (long)(firstRow + (lane >> 2)) * headDim;
-        long row1 = row0 + 8L * headDim;
-        for (int n = 0; n < headDim / 8; n++)
-        {
-            int d = n * 8 + (lane & 3) * 2;
-            float c0 = compensation[compensationBase + d];
-            float c1 = compensation[compensationBase + d + 1];
-            if (write0)
-            {
-                output[row0 + d] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(r, o[n * 4] * scale0, c0));
-                output[row0 + d + 1] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(r, o[n * 4 + 1] * scale0, c1));
-            }
-            if (write1)
-            {
-                output[row1 + d] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(r, o[n * 4 + 2] * scale1, c0));
-                output[row1 + d + 1] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(r, o[n * 4 + 3] * scale1, c1));
+                output[row1 + d] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(w, o[n * 4 + 2] * scale1, c0));
+                output[row1 + d + 1] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(w, o[n * 4 + 3] * scale1, c1));
             }
         }
     }

@@ -35,6 +35,7 @@ internal static partial class TensorCoreFlashKernels
         [Constant] int headDim) where T : unmanaged
     {
         ArrayView<T> shared = SharedMemory.Allocate<T>(2 * KeyTile * headDim);
+        ArrayView<float> unusedCompensation = SharedMemory.Allocate<float>(4);
         int groupSize = tileRows * 2;
         int tid = Group.IdxX;
         int lane = Warp.LaneIdx;
@@ -86,8 +87,11 @@ internal static partial class TensorCoreFlashKernels
 
         int firstRow = tileStart + warp * 16;
         int row0 = firstRow + (lane >> 2);
+        // Dense has no rectification: with rectify false the compensation view is never read, and the kernel has no
+        // float buffer, so a float view of the (static) shared memory stands in for it.
         StoreRows(output, headBase, firstRow, lane, row0 < queryEnd, row0 + 8 < queryEnd,
-            row0 < validKeys ? Normaliser(sum0) : 0f, row0 + 8 < validKeys ? Normaliser(sum1) : 0f, headDim, o);
+            row0 < validKeys ? Normaliser(sum0) : 0f, row0 + 8 < validKeys ? Normaliser(sum1) : 0f, false, 1f,
+            unusedCompensation, 0, headDim, o);
     }
 
     /// <summary>
@@ -164,12 +168,10 @@ internal static partial class TensorCoreFlashKernels
 
             int firstRow = tileStart + warp * 16;
             int row0 = firstRow + (lane >> 2);
-            if (rectify != 0)
-                StoreRectifiedRows(output, headBase, firstRow, lane, row0 < blockEnd, row0 + 8 < blockEnd, Normaliser(sum0),
-                    Normaliser(sum1), rectification[rowBlock], compensation, (long)rowBlock * headDim, headDim, o);
-            else
-                StoreRows(output, headBase, firstRow, lane, row0 < blockEnd, row0 + 8 < blockEnd, Normaliser(sum0),
-                    Normaliser(sum1), headDim, o);
+            // Without rectification R and C are never read (the caller may pass anything there).
+            bool rectified = rectify != 0;
+            StoreRows(output, headBase, firstRow, lane, row0 < blockEnd, row0 + 8 < blockEnd, Normaliser(sum0), Normaliser(sum1),
+                rectified, rectified ? rectification[rowBlock] : 1f, compensation, (long)rowBlock * headDim, headDim, o);
         }
     }
 }
