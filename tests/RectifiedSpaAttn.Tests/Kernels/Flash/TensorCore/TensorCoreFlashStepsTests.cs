@@ -48,7 +48,7 @@ public sealed class TensorCoreFlashStepsTests
     }
 
     [Fact]
-    public void RefusesAnUnsupportedShapeAndTooSmallBuffers()
+    public void RefusesAnUnsupportedShapeTooSmallBuffersAndMisalignedViews()
     {
         using var cpu = new CpuAccelerator();
         using DeviceBuffer<Half> x = cpu.Allocate<Half>(64 * 64);
@@ -57,5 +57,9 @@ public sealed class TensorCoreFlashStepsTests
         Assert.Contains("M = 32", error.Message);
         var big = new AttentionShape(1, 1, 128, 64, 0, 0, 64, 64);
         Assert.Throws<ArgumentException>(() => TensorCoreFlashSteps.DenseAttention(cpu, big, x.View, x.View, x.View, x.View, 0, 128));
+        var small = new AttentionShape(1, 1, 8, 64, 0, 0, 64, 64);
+        ArrayView<Half> shifted = x.View.SubView(4, 8 * 64);
+        var misaligned = Assert.Throws<ArgumentException>(() => TensorCoreFlashSteps.DenseAttention(cpu, small, shifted, x.View, x.View, x.View, 0, 8));
+        Assert.Contains("multiple of 8", misaligned.Message);
     }
 }

@@ -108,5 +108,15 @@ internal static class TensorCoreFlashSteps
         StepArguments.RequireElements(k, shape.TokenElements, nameof(k));
         StepArguments.RequireElements(v, shape.TokenElements, nameof(v));
         StepArguments.RequireElements(output, shape.TokenElements, nameof(output));
+        RequireAligned(q, nameof(q));
+        RequireAligned(k, nameof(k));
+        RequireAligned(v, nameof(v));
+    }
+
+    /// <summary>Q, K and V rows are fetched by 16-byte cp.async, which needs the view to start on a 16-byte boundary.</summary>
+    private static void RequireAligned<T>(ArrayView<T> view, string name) where T : unmanaged
+    {
+        if (view.Offset % 8 != 0)
+            throw new ArgumentException($"{name} starts at element {view.Offset}; the tensor-core kernels need a multiple of 8 (16 bytes).", name);
     }
 }
