@@ -5,14 +5,15 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 
 /// <summary>
 /// FlashAttention-2-style attention on tensor cores (<c>mma.sync.m16n8k16</c>, fp32 accumulation) for 16-bit inputs:
-/// one group per (b, h, tile of <c>tileRows</c> query rows), one warp per 16 rows. The warp's Q rows are loaded once as
-/// mma A fragments (ldmatrix.x4 from a swizzled staging tile); K and V stream through shared memory
-/// <see cref="KeyTile"/> keys at a time by cp.async in a two-stage software pipeline (V's copy overlaps S = Q K^T and
-/// the softmax, the next tile's K copy overlaps P V: two barriers per tile); the online softmax
-/// runs in base 2 on the S accumulator fragments (row statistics across the 4 lanes of a quad), and P goes back into
-/// the tensor cores as A fragments straight from registers. Shared memory: one K and one V tile,
+/// one group per (b, h, tile of <c>tileRows</c> query rows); each warp owns <see cref="RowTiles"/>(D) x 16 rows (32 at
+/// D = 64, so every K/V fragment read from shared memory feeds two mma; 16 at D = 128, where 32 rows would not fit the
+/// registers). The warp's Q rows are loaded once as mma A fragments (ldmatrix.x4 from a swizzled staging tile); K and V
+/// stream through shared memory <see cref="KeyTile"/> keys at a time by cp.async in a two-stage software pipeline (V's
+/// copy overlaps S = Q K^T and the softmax, the next tile's K copy overlaps P V: two barriers per tile); the online
+/// softmax runs in base 2 on the S accumulator fragments (row statistics across the 4 lanes of a quad), and P goes
+/// back into the tensor cores as A fragments straight from registers. Shared memory: one K and one V tile,
 /// <c>2 * KeyTile * headDim</c> elements (16 KiB at D = 64, 32 KiB at D = 128), which also stages Q before the first tile.
-/// Launch: group <see cref="GroupSize"/>(tileRows) with <c>tileRows</c> 64 or 128 (a launch value, so it costs no
+/// Launch: group <see cref="GroupSize"/>(tileRows, D) with <c>tileRows</c> 64 or 128 (a launch value, so it costs no
 /// variants); grid x tiles, y <c>B * H</c>; no dynamic shared memory.
 /// </summary>
 internal static partial class TensorCoreFlashKernels
@@ -20,8 +21,11 @@ internal static partial class TensorCoreFlashKernels
     /// <summary>Keys staged in shared memory per step.</summary>
     public const int KeyTile = 64;
 
-    /// <summary>Threads per group: one warp per 16 query rows.</summary>
-    public static int GroupSize(int tileRows) => tileRows * 2;
+    /// <summary>16-row mma tiles per warp at head dim <paramref name="headDim"/>.</summary>
+    public static int RowTiles(int headDim) => headDim == 64 ? 2 : 1;
+
+    /// <summary>Threads per group: one warp per <see cref="RowTiles"/> x 16 query rows.</summary>
+    public static int GroupSize(int tileRows, int headDim) => tileRows / (16 * RowTiles(headDim)) * 32;
 
     /// <summary>
     /// Dense attention for query tokens <c>[queryStart, queryEnd)</c> over keys <c>[0, validKeys)</c>; rows at or beyond
@@ -36,28 +40,37 @@ internal static partial class TensorCoreFlashKernels
     {
         ArrayView<T> shared = SharedMemory.Allocate<T>(2 * KeyTile * headDim);
         ArrayView<float> unusedCompensation = SharedMemory.Allocate<float>(4);
-        int groupSize = tileRows * 2;
+        // Written out, not RowTiles(headDim): the compiler folds this conditional to a constant, but not an inlined
+        // helper's result, and the register-array loops below need a constant bound.
+        int mTiles = headDim == 64 ? 2 : 1;
+        int groupSize = tileRows / (16 * mTiles) * 32;
         int tid = Group.IdxX;
         int lane = Warp.LaneIdx;
         int warp = Warp.WarpIdx;
         long headBase = (long)Grid.IdxY * sequenceLength * headDim;
         int tileStart = queryStart + Grid.IdxX * tileRows;
 
-        Span<uint> qf = stackalloc uint[headDim / 4];
-        Span<float> o = stackalloc float[headDim / 2];
-        for (int i = 0; i < headDim / 2; i++) o[i] = 0f;
+        Span<uint> qf = stackalloc uint[2 * 128 / 4];
+        Span<float> o = stackalloc float[2 * 128 / 2];
+        Span<float> s = stackalloc float[2 * KeyTile / 2];
+        Span<float> stats = stackalloc float[2 * 4];
+        for (int i = 0; i < mTiles * headDim / 2; i++) o[i] = 0f;
+        for (int mt = 0; mt < mTiles; mt++)
+        {
+            stats[mt * 4] = -1e30f;
+            stats[mt * 4 + 1] = -1e30f;
+            stats[mt * 4 + 2] = 0f;
+            stats[mt * 4 + 3] = 0f;
+        }
         // Rows past the range stage a copy of its last row: in bounds, finite, and never stored.
         CopyRows(shared, 0, q, headBase, tileStart, queryEnd - 1, tid, tileRows, headDim, groupSize);
         AsyncCopy.CommitGroup();
         AsyncCopy.WaitGroup(0);
         Group.Barrier();
-        LoadQueryFragments(shared, warp, lane, headDim, qf);
-
+        LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
         // Every warp holds its Q fragments before the first K copy overwrites the staging.
         Group.Barrier();
 
-        float max0 = -1e30f, max1 = -1e30f, sum0 = 0f, sum1 = 0f;
-        Span<float> s = stackalloc float[KeyTile / 2];
         // A tile made only of invalid text slots has nothing to compute (the condition is the same for the whole group).
         int keysEnd = tileStart < validKeys ? validKeys : 0;
         int k0 = 0;
@@ -68,8 +81,7 @@ internal static partial class TensorCoreFlashKernels
         while (k0 < keysEnd)
         {
             int end = Math.Min(k0 + KeyTile, keysEnd);
-            ScoreTile(shared, v, headBase, k0, end, tid, lane, scaleLog2, headDim, groupSize, qf, o, s,
-                ref max0, ref max1, ref sum0, ref sum1);
+            ScoreTile(shared, v, headBase, k0, end, tid, lane, scaleLog2, headDim, mTiles, groupSize, qf, o, s, stats);
             AwaitValues();
             int next = k0 + KeyTile;
             if (next < keysEnd)
@@ -77,21 +89,25 @@ internal static partial class TensorCoreFlashKernels
                 CopyRows(shared, 0, k, headBase, next, Math.Min(next + KeyTile, keysEnd) - 1, tid, KeyTile, headDim, groupSize);
                 AsyncCopy.CommitGroup();
             }
-            AccumulateTile<T>(shared, lane, headDim, s, o);
+            AccumulateTile<T>(shared, lane, headDim, mTiles, s, o);
             k0 = next;
         }
-        sum0 += Warp.ShuffleXor(sum0, 1);
-        sum0 += Warp.ShuffleXor(sum0, 2);
-        sum1 += Warp.ShuffleXor(sum1, 1);
-        sum1 += Warp.ShuffleXor(sum1, 2);
 
-        int firstRow = tileStart + warp * 16;
-        int row0 = firstRow + (lane >> 2);
-        // Dense has no rectification: with rectify false the compensation view is never read, and the kernel has no
-        // float buffer, so a float view of the (static) shared memory stands in for it.
-        StoreRows(output, headBase, firstRow, lane, row0 < queryEnd, row0 + 8 < queryEnd,
-            row0 < validKeys ? Normaliser(sum0) : 0f, row0 + 8 < validKeys ? Normaliser(sum1) : 0f, false, 1f,
-            unusedCompensation, 0, headDim, o);
+        for (int mt = 0; mt < mTiles; mt++)
+        {
+            float sum0 = stats[mt * 4 + 2], sum1 = stats[mt * 4 + 3];
+            sum0 += Warp.ShuffleXor(sum0, 1);
+            sum0 += Warp.ShuffleXor(sum0, 2);
+            sum1 += Warp.ShuffleXor(sum1, 1);
+            sum1 += Warp.ShuffleXor(sum1, 2);
+            int firstRow = tileStart + (warp * mTiles + mt) * 16;
+            int row0 = firstRow + (lane >> 2);
+            // Dense has no rectification: with rectify false the compensation view is never read, and the kernel has no
+            // float buffer, so a small float view of shared memory stands in for it.
+            StoreRows(output, headBase, firstRow, lane, row0 < queryEnd, row0 + 8 < queryEnd,
+                row0 < validKeys ? Normaliser(sum0) : 0f, row0 + 8 < validKeys ? Normaliser(sum1) : 0f, false, 1f,
+                unusedCompensation, 0, headDim, o, mt * (headDim / 2));
+        }
     }
 
     /// <summary>
@@ -109,7 +125,10 @@ internal static partial class TensorCoreFlashKernels
         int tilesPerBlock, int rectify, float scaleLog2, int tileRows, [Constant] int headDim) where T : unmanaged
     {
         ArrayView<T> shared = SharedMemory.Allocate<T>(2 * KeyTile * headDim);
-        int groupSize = tileRows * 2;
+        // Written out, not RowTiles(headDim): the compiler folds this conditional to a constant, but not an inlined
+        // helper's result, and the register-array loops below need a constant bound.
+        int mTiles = headDim == 64 ? 2 : 1;
+        int groupSize = tileRows / (16 * mTiles) * 32;
         int tid = Group.IdxX;
         int lane = Warp.LaneIdx;
         int warp = Warp.WarpIdx;
@@ -123,18 +142,25 @@ internal static partial class TensorCoreFlashKernels
             long headBase = (long)bh * sequenceLength * headDim;
             int rowBlock = bh * queryBlocks + block;
 
-            Span<uint> qf = stackalloc uint[headDim / 4];
-            Span<float> o = stackalloc float[headDim / 2];
-            for (int i = 0; i < headDim / 2; i++) o[i] = 0f;
+            Span<uint> qf = stackalloc uint[2 * 128 / 4];
+            Span<float> o = stackalloc float[2 * 128 / 2];
+            Span<float> s = stackalloc float[2 * KeyTile / 2];
+            Span<float> stats = stackalloc float[2 * 4];
+            for (int i = 0; i < mTiles * headDim / 2; i++) o[i] = 0f;
+            for (int mt = 0; mt < mTiles; mt++)
+            {
+                stats[mt * 4] = -1e30f;
+                stats[mt * 4 + 1] = -1e30f;
+                stats[mt * 4 + 2] = 0f;
+                stats[mt * 4 + 3] = 0f;
+            }
             CopyRows(shared, 0, q, headBase, tileStart, blockEnd - 1, tid, tileRows, headDim, groupSize);
             AsyncCopy.CommitGroup();
             AsyncCopy.WaitGroup(0);
             Group.Barrier();
-            LoadQueryFragments(shared, warp, lane, headDim, qf);
+            LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
             // Every warp holds its Q fragments before the first K copy overwrites the staging.
             Group.Barrier();
-            float max0 = -1e30f, max1 = -1e30f, sum0 = 0f, sum1 = 0f;
-            Span<float> s = stackalloc float[KeyTile / 2];
 
             // One software-pipelined loop over every key tile the row-block attends (the listed blocks, then the valid
             // text keys), so the unrolled tile body appears in the PTX once. V's copy overlaps S and the softmax; the
@@ -149,8 +175,7 @@ internal static partial class TensorCoreFlashKernels
             {
                 int start = pos;
                 int end = Math.Min(pos + KeyTile, rangeEnd);
-                ScoreTile(shared, v, headBase, start, end, tid, lane, scaleLog2, headDim, groupSize, qf, o, s,
-                    ref max0, ref max1, ref sum0, ref sum1);
+                ScoreTile(shared, v, headBase, start, end, tid, lane, scaleLog2, headDim, mTiles, groupSize, qf, o, s, stats);
                 pos += KeyTile;
                 Seek(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
                 AwaitValues();
@@ -159,19 +184,24 @@ internal static partial class TensorCoreFlashKernels
                     CopyRows(shared, 0, k, headBase, pos, Math.Min(pos + KeyTile, rangeEnd) - 1, tid, KeyTile, headDim, groupSize);
                     AsyncCopy.CommitGroup();
                 }
-                AccumulateTile<T>(shared, lane, headDim, s, o);
+                AccumulateTile<T>(shared, lane, headDim, mTiles, s, o);
             }
-            sum0 += Warp.ShuffleXor(sum0, 1);
-            sum0 += Warp.ShuffleXor(sum0, 2);
-            sum1 += Warp.ShuffleXor(sum1, 1);
-            sum1 += Warp.ShuffleXor(sum1, 2);
 
-            int firstRow = tileStart + warp * 16;
-            int row0 = firstRow + (lane >> 2);
             // Without rectification R and C are never read (the caller may pass anything there).
             bool rectified = rectify != 0;
-            StoreRows(output, headBase, firstRow, lane, row0 < blockEnd, row0 + 8 < blockEnd, Normaliser(sum0), Normaliser(sum1),
-                rectified, rectified ? rectification[rowBlock] : 1f, compensation, (long)rowBlock * headDim, headDim, o);
+            float r = rectified ? rectification[rowBlock] : 1f;
+            for (int mt = 0; mt < mTiles; mt++)
+            {
+                float sum0 = stats[mt * 4 + 2], sum1 = stats[mt * 4 + 3];
+                sum0 += Warp.ShuffleXor(sum0, 1);
+                sum0 += Warp.ShuffleXor(sum0, 2);
+                sum1 += Warp.ShuffleXor(sum1, 1);
+                sum1 += Warp.ShuffleXor(sum1, 2);
+                int firstRow = tileStart + (warp * mTiles + mt) * 16;
+                int row0 = firstRow + (lane >> 2);
+                StoreRows(output, headBase, firstRow, lane, row0 < blockEnd, row0 + 8 < blockEnd, Normaliser(sum0), Normaliser(sum1),
+                    rectified, r, compensation, (long)rowBlock * headDim, headDim, o, mt * (headDim / 2));
+            }
         }
     }
 }

@@ -7,7 +7,8 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 /// Host-side launchers of the tensor-core flash-attention kernels (<see cref="TensorCoreFlashKernels"/>), with the
 /// same contract as <see cref="FlashSteps"/>'s dense and sparse attention. Built for 16-bit element types (Half,
 /// BFloat16: the mma operand types), head dims 64 and 128, and query and key block sizes 64 and 128; fp32 inputs and
-/// other shapes keep using the SIMT kernels. The query tile is the query block (64 or 128 rows, 4 or 8 warps).
+/// other shapes keep using the SIMT kernels. The query tile is the query block (64 or 128 rows; 2 or 4 warps at D = 64,
+/// 4 or 8 at D = 128).
 /// </summary>
 internal static class TensorCoreFlashSteps
 {
@@ -43,7 +44,7 @@ internal static class TensorCoreFlashSteps
 
         int tileRows = shape.QueryBlockSize;
         int tiles = (queryCount + tileRows - 1) / tileRows;
-        var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), TensorCoreFlashKernels.GroupSize(tileRows));
+        var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), TensorCoreFlashKernels.GroupSize(tileRows, shape.HeadDim));
         TensorCoreFlashKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, shape.SequenceLength, shape.ValidKeys,
             queryStart, queryStart + queryCount, ScaleLog2(shape.HeadDim), tileRows, shape.HeadDim);
     }
@@ -85,7 +86,7 @@ internal static class TensorCoreFlashSteps
 
         // The tile is the whole query block: a block's rows share every K/V tile they stage.
         int tileRows = shape.QueryBlockSize;
-        var dims = new LaunchDimensions(new Dim3(shape.QueryBlocks, shape.HeadCount), TensorCoreFlashKernels.GroupSize(tileRows));
+        var dims = new LaunchDimensions(new Dim3(shape.QueryBlocks, shape.HeadCount), TensorCoreFlashKernels.GroupSize(tileRows, shape.HeadDim));
         TensorCoreFlashKernels.SparseKernel.Launch(launcher, dims, q, k, v, counts, lists, rectification, compensation, output,
             shape.SequenceLength, shape.VisualTokens, shape.ValidKeys, shape.QueryBlockSize, shape.KeyBlockSize,
             shape.QueryBlocks, shape.KeyBlocks, 1, rectify ? 1 : 0, ScaleLog2(shape.HeadDim), tileRows, shape.HeadDim);
