@@ -28,6 +28,9 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
 
     [Params("dense", "sparse-1.00", "sparse-0.25", "sparse-0.10")] public string Method { get; set; } = "dense";
 
+    /// <summary>Query rows per group: the block (128) or 64 (more, smaller groups; each streams its keys itself).</summary>
+    [Params(128, 64)] public int Tile { get; set; } = 128;
+
     private (int S, int H, int D) Size
     {
         get
@@ -75,7 +78,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
         _lists.CopyFrom(lists);
         _unused = _accelerator.Allocate<float>(1);
         Attention();
-        AttentionWorkloads.CheckSampledRows($"tensor-core {Shape}/{Method}", _q, _k, _v, _o, mask, Block, rows: 16);
+        AttentionWorkloads.CheckSampledRows($"tensor-core {Shape}/{Method}/tile {Tile}", _q, _k, _v, _o, mask, Block, rows: 16);
         Console.WriteLine($"// tensor-core {Shape}/{Method}: density {_density:F3} on {_accelerator}");
     }
 
@@ -83,10 +86,10 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     public void Attention()
     {
         if (Method == "dense")
-            TensorCoreFlashSteps.DenseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _o.View, 0, Size.S);
+            TensorCoreFlashSteps.DenseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _o.View, 0, Size.S, Tile);
         else
             TensorCoreFlashSteps.SparseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _counts.View, _lists.View,
-                _unused.View, _unused.View, false, _o.View);
+                _unused.View, _unused.View, false, _o.View, Tile);
         _accelerator.Synchronize();
     }
 

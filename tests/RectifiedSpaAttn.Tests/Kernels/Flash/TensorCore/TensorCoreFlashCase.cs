@@ -22,7 +22,7 @@ internal enum MaskKind
 /// </summary>
 internal sealed record TensorCoreFlashCase(
     int B, int H, int S, int D, int M, int N, int Text, int ValidText, ElementType Type, int QueryStart, int QueryCount,
-    bool Rectify, MaskKind Mask)
+    bool Rectify, MaskKind Mask, int? TileRows = null)
 {
     public AttentionShape Shape => new(B, H, S, D, Text, ValidText, M, N);
 
@@ -32,7 +32,7 @@ internal sealed record TensorCoreFlashCase(
     public const double Tolerance = 1e-2;
 
     public override string ToString() =>
-        $"[{B},{H},{S},{D}] {Type}, M {M}, N {N}, text {ValidText}/{Text}, rows [{QueryStart}, +{QueryCount}), mask {Mask}, rectify {Rectify}";
+        $"[{B},{H},{S},{D}] {Type}, M {M}, N {N}, text {ValidText}/{Text}, rows [{QueryStart}, +{QueryCount}), mask {Mask}, rectify {Rectify}, tile {TileRows?.ToString() ?? "M"}";
 
     /// <summary>Dense cases: both head dims and block sizes, partial tiles, invalid text rows, a query range mid-sequence.</summary>
     public static readonly TensorCoreFlashCase[] Dense =
@@ -42,6 +42,7 @@ internal sealed record TensorCoreFlashCase(
         new(2, 1, 150, 64, 128, 64, 20, 20, ElementType.BFloat16, 37, 100, false, MaskKind.Full),
         new(1, 1, 130, 128, 64, 128, 9, 4, ElementType.Float16, 0, 130, false, MaskKind.Full),
         new(1, 1, 100, 64, 64, 64, 36, 0, ElementType.Float16, 50, 50, false, MaskKind.Full),
+        new(1, 2, 170, 128, 128, 64, 11, 6, ElementType.BFloat16, 0, 170, false, MaskKind.Full, 64),
     ];
 
     /// <summary>Sparse cases: random, empty and full masks, rectification on and off, M &lt; N and M &gt; N.</summary>
@@ -53,11 +54,13 @@ internal sealed record TensorCoreFlashCase(
         new(1, 1, 150, 64, 128, 64, 0, 0, ElementType.BFloat16, 0, 0, true, MaskKind.Empty),
         new(1, 1, 130, 128, 64, 128, 9, 4, ElementType.Float16, 0, 0, true, MaskKind.Full),
         new(2, 1, 200, 64, 64, 128, 0, 0, ElementType.BFloat16, 0, 0, false, MaskKind.Random),
+        new(1, 2, 170, 128, 128, 64, 11, 6, ElementType.Float16, 0, 0, true, MaskKind.Random, 64),
     ];
 
     /// <summary>
     /// A random case within what the kernels support: B * H &lt;= 2, S in [1, 300], both head dims, block sizes, element
-    /// types, text slots (valid &lt;= total), a random dense query range (sometimes empty), mask kind and rectification.
+    /// types, text slots (valid &lt;= total), a random dense query range (sometimes empty), mask kind, rectification and
+    /// query tile (default or 64 rows).
     /// </summary>
     public static TensorCoreFlashCase Draw(Random random)
     {
@@ -67,9 +70,12 @@ internal sealed record TensorCoreFlashCase(
         int valid = random.Next(text + 1);
         int start = random.Next(2) == 0 ? 0 : random.Next(s);
         int count = random.Next(3) == 0 ? random.Next(s - start + 1) : s - start;
-        return new(b, h, s, random.Next(2) == 0 ? 64 : 128, random.Next(2) == 0 ? 64 : 128, random.Next(2) == 0 ? 64 : 128,
+        int m = random.Next(2) == 0 ? 64 : 128;
+        // The tile knob: the default (the query block) or 64 rows, which splits a block of 128 over two groups.
+        int? tile = random.Next(2) == 0 ? null : 64;
+        return new(b, h, s, random.Next(2) == 0 ? 64 : 128, m, random.Next(2) == 0 ? 64 : 128,
             text, valid, random.Next(2) == 0 ? ElementType.Float16 : ElementType.BFloat16, start, count, random.Next(2) == 0,
-            (MaskKind)random.Next(3));
+            (MaskKind)random.Next(3), tile);
     }
 
     /// <summary>

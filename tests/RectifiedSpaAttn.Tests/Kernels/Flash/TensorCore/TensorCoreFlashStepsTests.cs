@@ -61,5 +61,11 @@ public sealed class TensorCoreFlashStepsTests
         ArrayView<Half> shifted = x.View.SubView(4, 8 * 64);
         var misaligned = Assert.Throws<ArgumentException>(() => TensorCoreFlashSteps.DenseAttention(cpu, small, shifted, x.View, x.View, x.View, 0, 8));
         Assert.Contains("multiple of 8", misaligned.Message);
+        // A 128-row tile cannot serve blocks of 64; tiles other than 64 and 128 do not exist.
+        Assert.Throws<ArgumentOutOfRangeException>(() => TensorCoreFlashSteps.DenseAttention(cpu, small, x.View, x.View, x.View, x.View, 0, 8, 96));
+        using DeviceBuffer<int> ints = cpu.Allocate<int>(1);
+        using DeviceBuffer<float> floats = cpu.Allocate<float>(64);
+        Assert.Throws<ArgumentOutOfRangeException>(() => TensorCoreFlashSteps.SparseAttention(cpu, small, x.View, x.View, x.View,
+            ints.View, ints.View, floats.View, floats.View, false, x.View, 128));
     }
 }

@@ -31,8 +31,18 @@ internal static class TensorCoreFlashSteps
     /// over every valid key <c>[0, shape.ValidKeys)</c> times v, fp32 accumulation; rows <c>&gt;= shape.ValidKeys</c>
     /// (invalid text slots) are written as zeros. Rows outside the range are not touched.
     /// </summary>
+    /// <param name="launcher">The accelerator or stream to launch on.</param>
+    /// <param name="shape">The sizes; see <see cref="IsSupported"/>.</param>
+    /// <param name="q">Q, <c>[B, H, S, D]</c>.</param>
+    /// <param name="k">K, same shape.</param>
+    /// <param name="v">V, same shape.</param>
+    /// <param name="output">O, same shape; only the rows of the range are written.</param>
+    /// <param name="queryStart">First query row.</param>
+    /// <param name="queryCount">Query rows.</param>
+    /// <param name="tileRows">Query rows per group, 64 or 128; by default the query block size (a tuning knob: fewer rows
+    /// per group trade K/V reuse for more groups per multiprocessor).</param>
     public static void DenseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
-        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount) where T : unmanaged
+        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount, int? tileRows = null) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
@@ -42,11 +52,11 @@ internal static class TensorCoreFlashSteps
                 $"Query rows [{queryStart}, {(long)queryStart + queryCount}) are not within [0, {shape.SequenceLength}).");
         if (queryCount == 0 || shape.HeadCount == 0) return;
 
-        int tileRows = shape.QueryBlockSize;
-        int tiles = (queryCount + tileRows - 1) / tileRows;
-        var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), TensorCoreFlashKernels.GroupSize(tileRows, shape.HeadDim));
+        int rows = RequireTileRows(tileRows ?? shape.QueryBlockSize, 128);
+        int tiles = (queryCount + rows - 1) / rows;
+        var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), TensorCoreFlashKernels.GroupSize(rows, shape.HeadDim));
         TensorCoreFlashKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, shape.SequenceLength, shape.ValidKeys,
-            queryStart, queryStart + queryCount, ScaleLog2(shape.HeadDim), tileRows, shape.HeadDim);
+            queryStart, queryStart + queryCount, ScaleLog2(shape.HeadDim), rows, shape.HeadDim);
     }
 
     /// <summary>
@@ -67,9 +77,11 @@ internal static class TensorCoreFlashSteps
     /// <param name="compensation"><c>C</c>, <c>[B, H, nQ, D]</c> (not read when <paramref name="rectify"/> is false).</param>
     /// <param name="rectify">Whether to apply the fused rectification epilogue.</param>
     /// <param name="output">O, <c>[B, H, S, D]</c>; only the visual rows are written.</param>
+    /// <param name="tileRows">Query rows per group, 64 or 128 and at most the query block size; by default the query
+    /// block (a tuning knob: 64 splits a block of 128 over two groups, each streaming the block's keys).</param>
     public static void SparseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
         ArrayView<T> v, ArrayView<int> counts, ArrayView<int> lists, ArrayView<float> rectification,
-        ArrayView<float> compensation, bool rectify, ArrayView<T> output) where T : unmanaged
+        ArrayView<float> compensation, bool rectify, ArrayView<T> output, int? tileRows = null) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
@@ -84,16 +96,26 @@ internal static class TensorCoreFlashSteps
         }
         if (rowBlocks == 0) return;
 
-        // The tile is the whole query block: a block's rows share every K/V tile they stage.
-        int tileRows = shape.QueryBlockSize;
-        var dims = new LaunchDimensions(new Dim3(shape.QueryBlocks, shape.HeadCount), TensorCoreFlashKernels.GroupSize(tileRows, shape.HeadDim));
+        // By default the tile is the whole query block: a block's rows share every K/V tile they stage.
+        int rows = RequireTileRows(tileRows ?? shape.QueryBlockSize, shape.QueryBlockSize);
+        int tilesPerBlock = shape.QueryBlockSize / rows;
+        var dims = new LaunchDimensions(new Dim3(checked(shape.QueryBlocks * tilesPerBlock), shape.HeadCount),
+            TensorCoreFlashKernels.GroupSize(rows, shape.HeadDim));
         TensorCoreFlashKernels.SparseKernel.Launch(launcher, dims, q, k, v, counts, lists, rectification, compensation, output,
             shape.SequenceLength, shape.VisualTokens, shape.ValidKeys, shape.QueryBlockSize, shape.KeyBlockSize,
-            shape.QueryBlocks, shape.KeyBlocks, 1, rectify ? 1 : 0, ScaleLog2(shape.HeadDim), tileRows, shape.HeadDim);
+            shape.QueryBlocks, shape.KeyBlocks, tilesPerBlock, rectify ? 1 : 0, ScaleLog2(shape.HeadDim), rows, shape.HeadDim);
     }
 
     /// <summary>log2(e) / sqrt(D): the softmax runs in base 2, so exp(s / sqrt(D) - m) becomes exp2(s * this - m').</summary>
     private static float ScaleLog2(int headDim) => (float)(1.4426950408889634 / Math.Sqrt(headDim));
+
+    /// <summary>The tile must be 64 or 128 rows and at most <paramref name="most"/> (the query block, for sparse: 64 and 128 divide it).</summary>
+    private static int RequireTileRows(int rows, int most)
+    {
+        if ((rows != 64 && rows != 128) || rows > most)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"The query tile must be 64 or 128 rows and at most {most}.");
+        return rows;
+    }
 
     private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged
     {
