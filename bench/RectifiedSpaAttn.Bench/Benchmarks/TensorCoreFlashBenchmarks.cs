@@ -1,0 +1,103 @@
+using BenchmarkDotNet.Attributes;
+using RectifiedSpaAttn.Bench.Columns;
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Attention;
+using RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
+using RectifiedSpaAttn.Numerics;
+using RectifiedSpaAttn.Tensors;
+
+namespace RectifiedSpaAttn.Bench.Benchmarks;
+
+/// <summary>
+/// The tensor-core flash kernels (<see cref="TensorCoreFlashSteps"/>) launched directly on CUDA, on the anchors' shapes in
+/// bf16 with blocks of 128: dense, and block-sparse under a random mask of density 1.0, 0.25 and 0.10 (the Triton
+/// kernel's anchor columns). Each setup checks sampled rows against fp64 first. It throws at setup without a CUDA device.
+/// </summary>
+public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
+{
+    private const int Block = 128;
+    private Context? _context;
+    private Accelerator _accelerator = null!;
+    private DeviceTensor<BFloat16> _q = null!, _k = null!, _v = null!, _o = null!;
+    private DeviceBuffer<int> _counts = null!, _lists = null!;
+    private DeviceBuffer<float> _unused = null!;
+    private double _density = 1;
+
+    /// <summary>S x H x D of an anchor row.</summary>
+    [Params("16384x24x128", "32768x24x64")] public string Shape { get; set; } = "16384x24x128";
+
+    [Params("dense", "sparse-1.00", "sparse-0.25", "sparse-0.10")] public string Method { get; set; } = "dense";
+
+    /// <summary>Query rows per group: the block (128) or 64 (more, smaller groups; each streams its keys itself).</summary>
+    [Params(128, 64)] public int Tile { get; set; } = 128;
+
+    private (int S, int H, int D) Size
+    {
+        get
+        {
+            int[] parts = [.. Shape.Split('x').Select(int.Parse)];
+            return (parts[0], parts[1], parts[2]);
+        }
+    }
+
+    private AttentionShape AttentionShape => new(1, Size.H, Size.S, Size.D, 0, 0, Block, Block);
+
+    public double Flops => AttentionFlops.Of(1, Size.H, Size.S, Size.D, _density);
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _context = Context.Create();
+        AcceleratorInfo device = _context.Devices.FirstOrDefault(d => d.Kind == AcceleratorKind.Cuda)
+            ?? throw new InvalidOperationException("TensorCoreFlashBenchmarks needs a CUDA GPU; run it on the GPU machine.");
+        _accelerator = _context.CreateAccelerator(device);
+        var (s, h, d) = Size;
+        (_q, _k, _v) = AttentionWorkloads.Upload<BFloat16>(_accelerator, h, s, d, seed: 11);
+        _o = DeviceTensor<BFloat16>.Allocate(_accelerator, 1, h, s, d);
+        int blocks = (s + Block - 1) / Block;
+        HostTensor<bool>? mask = null;
+        var counts = new int[h * blocks];
+        var lists = new int[h * blocks * blocks];
+        if (Method != "dense")
+        {
+            double wanted = double.Parse(Method["sparse-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            mask = AttentionWorkloads.RandomMask(h, blocks, wanted, seed: 5);
+            long kept = 0;
+            for (int row = 0; row < h * blocks; row++)
+            {
+                Span<bool> maskRow = mask.Span.Slice(row * blocks, blocks);
+                for (int j = 0; j < blocks; j++)
+                    if (maskRow[j]) lists[row * blocks + counts[row]++] = j;
+                kept += counts[row];
+            }
+            _density = (double)kept / ((long)h * blocks * blocks);
+        }
+        _counts = _accelerator.Allocate<int>(counts.Length);
+        _counts.CopyFrom(counts);
+        _lists = _accelerator.Allocate<int>(lists.Length);
+        _lists.CopyFrom(lists);
+        _unused = _accelerator.Allocate<float>(1);
+        Attention();
+        AttentionWorkloads.CheckSampledRows($"tensor-core {Shape}/{Method}/tile {Tile}", _q, _k, _v, _o, mask, Block, rows: 16);
+        Console.WriteLine($"// tensor-core {Shape}/{Method}: density {_density:F3} on {_accelerator}");
+    }
+
+    [Benchmark]
+    public void Attention()
+    {
+        if (Method == "dense")
+            TensorCoreFlashSteps.DenseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _o.View, 0, Size.S, Tile);
+        else
+            TensorCoreFlashSteps.SparseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _counts.View, _lists.View,
+                _unused.View, _unused.View, false, _o.View, Tile);
+        _accelerator.Synchronize();
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _context?.Dispose();
+        _context = null;
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,273 @@
+using RectifiedSpaAttn.Compute;
+// This namespace is itself named TensorCore, which would hide the intrinsics class.
+using Tc = RectifiedSpaAttn.Compute.TensorCore;
+
+namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
+
+/// <summary>The per-tile steps the tensor-core flash kernels share (inlined into each kernel by the compiler).</summary>
+internal static partial class TensorCoreFlashKernels
+{
+    /// <summary>
+    /// Element offset of 16-byte chunk <paramref name="chunk"/> of row <paramref name="row"/> in a row-major shared tile of
+    /// <paramref name="headDim"/> columns. The 8 rows one ldmatrix phase reads sit at the same chunk of 8 consecutive rows,
+    /// i.e. on the same banks; XOR-ing the chunk with <c>row % 8</c> moves each to a different 16-byte slot of its
+    /// 128-byte line, so every phase is conflict-free without padding.
+    /// </summary>
+    private static int Swizzle(int row, int chunk, int headDim) => row * headDim + ((chunk ^ (row & 7)) << 3);
+
+    /// <summary>
+    /// Issues the cp.async copies of <paramref name="rows"/> token rows starting at token <paramref name="first"/> into the
+    /// swizzled tile at <paramref name="tileBase"/>. Tokens past <paramref name="last"/> copy row <paramref name="last"/>
+    /// instead: never out of bounds, and the copies hold finite values (the caller masks their scores to -inf and
+    /// their P to 0; stale or uninitialised shared memory could hold NaN bit patterns, and 0 * NaN is NaN).
+    /// </summary>
+    private static void CopyRows<T>(ArrayView<T> shared, int tileBase, ArrayView<T> source, long headBase, int first, int last,
+        int tid, int rows, int headDim, int groupSize) where T : unmanaged
+    {
+        int chunks = headDim / 8;
+        // A while loop: the trip count depends on the group size, a launch value (the query tile is 64 or 128 rows).
+        int c = tid;
+        while (c < rows * chunks)
+        {
+            int r = c / chunks;
+            int chunk = c - r * chunks;
+            int token = Math.Min(first + r, last);
+            AsyncCopy.Copy16(shared, tileBase + Swizzle(r, chunk, headDim), source, headBase + (long)token * headDim + chunk * 8);
+            c += groupSize;
+        }
+    }
+
+    /// <summary>
+    /// Loads the warp's <paramref name="mTiles"/> x 16 query rows of the staged Q tile as mma A fragments, 4 registers per
+    /// 16 rows and 16 head dims (row tile mt at <c>qf[(mt * headDim / 16 + ks) * 4]</c>). The x4 matrices are (rows 0-7,
+    /// dims 0-7), (rows 8-15, dims 0-7), (rows 0-7, dims 8-15), (rows 8-15, dims 8-15): exactly a0a1, a2a3, a4a5, a6a7.
+    /// Lane l names row l % 16 and dim half l / 16.
+    /// </summary>
+    private static void LoadQueryFragments<T>(ArrayView<T> shared, int warp, int lane, int headDim, int mTiles, Span<uint> qf)
+        where T : unmanaged
+    {
+        for (int mt = 0; mt < mTiles; mt++)
+        {
+            for (int ks = 0; ks < headDim / 16; ks++)
+            {
+                int at = (mt * (headDim / 16) + ks) * 4;
+                UInt4 f = Tc.LoadMatrixX4(shared, Swizzle((warp * mTiles + mt) * 16 + (lane & 15), ks * 2 + (lane >> 4), headDim));
+                qf[at] = f.X;
+                qf[at + 1] = f.Y;
+                qf[at + 2] = f.Z;
+                qf[at + 3] = f.W;
+            }
+        }
+    }
+
+    /// <summary><c>acc[at..at+4] += A * B</c> with the mma of <typeparamref name="T"/> (fp16 or bf16 inputs, fp32 accumulation).</summary>
+    private static void Mma<T>(Span<float> acc, int at, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1) where T : unmanaged
+    {
+        var a = new MmaFragmentA(a0, a1, a2, a3);
+        var b = new MmaFragmentB(b0, b1);
+        var c = new MmaAccumulator(acc[at], acc[at + 1], acc[at + 2], acc[at + 3]);
+        MmaAccumulator d = typeof(T) == typeof(Half) ? Tc.MmaHalf(a, b, c) : Tc.MmaBFloat16(a, b, c);
+        acc[at] = d.C0;
+        acc[at + 1] = d.C1;
+        acc[at + 2] = d.C2;
+        acc[at + 3] = d.C3;
+    }
+
+    /// <summary>Rounds two probabilities to <typeparamref name="T"/> and packs them (lower key in the low half).</summary>
+    private static uint Pack<T>(float lo, float hi) where T : unmanaged =>
+        typeof(T) == typeof(Half) ? Packed.PackHalf(lo, hi) : Packed.PackBFloat16(lo, hi);
+
+    /// <summary>
+    /// Moves the sparse tile cursor to a range with keys left: the listed key blocks (entry by entry; every thread reads
+    /// the same int, so it stays group-uniform), then the text keys <c>[visualTokens, validKeys)</c>. Out-of-range list
+    /// entries become empty ranges. Afterwards the next tile is <c>[pos, min(pos + KeyTile, rangeEnd))</c>, or there is
+    /// none when <c>pos &gt;= rangeEnd</c>.
+    /// </summary>
+    private static void Seek(ArrayView<int> lists, long listBase, int count, int keyBlocks, int keyBlockSize, int visualTokens,
+        int validKeys, ref int entry, ref int phase, ref int pos, ref int rangeEnd)
+    {
+        while (pos >= rangeEnd && phase < 2)
+        {
+            if (entry < count)
+            {
+                int j = lists[listBase + entry];
+                bool inRange = j >= 0 && j < keyBlocks;
+                pos = inRange ? j * keyBlockSize : 0;
+                rangeEnd = inRange ? Math.Min(pos + keyBlockSize, visualTokens) : 0;
+                entry++;
+            }
+            else if (phase == 0)
+            {
+                pos = visualTokens;
+                rangeEnd = validKeys;
+                phase = 1;
+            }
+            else phase = 2;
+        }
+    }
+
+    /// <summary>
+    /// The first half of a key tile <c>[start, end)</c> (at most <see cref="KeyTile"/> keys) whose K copy was committed
+    /// earlier as the only outstanding cp.async group: waits for it, starts V's copy (it overlaps S = Q K^T and the
+    /// softmax), computes S on tensor cores and runs the online-softmax update on the accumulator fragments, leaving the
+    /// probabilities in <paramref name="s"/> (<c>KeyTile / 2</c> per row tile). In row tile mt, lane l holds rows g = l / 4
+    /// and g + 8 and, in n-tile j, keys 8j + 2(l % 4) and the next; <paramref name="stats"/> holds per row tile the two
+    /// row maxima (log2 units) then the two partial row sums of this lane's own columns (the rescale factor is equal
+    /// across the quad, so the quad sum is taken once at the end).
+    /// </summary>
+    private static void ScoreTile<T>(ArrayView<T> shared, ArrayView<T> v, long headBase, int start, int end,
+        int tid, int lane, float scaleLog2, int headDim, int mTiles, int groupSize, Span<uint> qf, Span<float> o, Span<float> s,
+        Span<float> stats) where T : unmanaged
+    {
+        // K has landed for this thread; the barrier makes it everyone's and also guarantees every warp is done with the
+        // previous tile's V (read by its P V), which the copy below overwrites.
+        AsyncCopy.WaitGroup(0);
+        Group.Barrier();
+        CopyRows(shared, KeyTile * headDim, v, headBase, start, end - 1, tid, KeyTile, headDim, groupSize);
+        AsyncCopy.CommitGroup();
+
+        // S = Q K^T. K row-major [key][dim] is the col-major B operand, so ldmatrix without .trans: x4 matrices are
+        // (keys 0-7, dims lo), (keys 0-7, dims hi), (keys 8-15, dims lo), (keys 8-15, dims hi) = b0b1 of two n-tiles.
+        // Each K fragment feeds every row tile of the warp (more row tiles, fewer shared-memory reads per mma).
+        for (int i = 0; i < mTiles * KeyTile / 2; i++) s[i] = 0f;
+        for (int ks = 0; ks < headDim / 16; ks++)
+        {
+            for (int np = 0; np < KeyTile / 16; np++)
+            {
+                int key = np * 16 + (lane & 7) + ((lane >> 4) << 3);
+                UInt4 f = Tc.LoadMatrixX4(shared, Swizzle(key, ks * 2 + ((lane >> 3) & 1), headDim));
+                for (int mt = 0; mt < mTiles; mt++)
+                {
+                    int q = (mt * (headDim / 16) + ks) * 4;
+                    Mma<T>(s, mt * (KeyTile / 2) + np * 8, qf[q], qf[q + 1], qf[q + 2], qf[q + 3], f.X, f.Y);
+                    Mma<T>(s, mt * (KeyTile / 2) + np * 8 + 4, qf[q], qf[q + 1], qf[q + 2], qf[q + 3], f.Z, f.W);
+                }
+            }
+        }
+
+        int column = start + (lane & 3) * 2;
+        for (int mt = 0; mt < mTiles; mt++)
+        {
+            int sb = mt * (KeyTile / 2);
+            int ob = mt * (headDim / 2);
+            // Scale into log2 units and mask keys past the range end (a partial block or the text tail) to -inf.
+            float max0 = stats[mt * 4], max1 = stats[mt * 4 + 1];
+            float m0 = max0, m1 = max1;
+            for (int j = 0; j < KeyTile / 8; j++)
+            {
+                bool in0 = column + j * 8 < end, in1 = column + j * 8 + 1 < end;
+                s[sb + j * 4] = in0 ? s[sb + j * 4] * scaleLog2 : float.NegativeInfinity;
+                s[sb + j * 4 + 1] = in1 ? s[sb + j * 4 + 1] * scaleLog2 : float.NegativeInfinity;
+                s[sb + j * 4 + 2] = in0 ? s[sb + j * 4 + 2] * scaleLog2 : float.NegativeInfinity;
+                s[sb + j * 4 + 3] = in1 ? s[sb + j * 4 + 3] * scaleLog2 : float.NegativeInfinity;
+                m0 = MathF.Max(m0, MathF.Max(s[sb + j * 4], s[sb + j * 4 + 1]));
+                m1 = MathF.Max(m1, MathF.Max(s[sb + j * 4 + 2], s[sb + j * 4 + 3]));
+            }
+            // The 4 lanes of a quad hold the same two rows.
+            m0 = MathF.Max(m0, Warp.ShuffleXor(m0, 1));
+            m0 = MathF.Max(m0, Warp.ShuffleXor(m0, 2));
+            m1 = MathF.Max(m1, Warp.ShuffleXor(m1, 1));
+            m1 = MathF.Max(m1, Warp.ShuffleXor(m1, 2));
+            // The maxima start at -1e30, not -inf, so alpha is exp2(finite) and a masked score gives exp2(-inf) = 0, never NaN.
+            float alpha0 = XMath.Exp2Fast(max0 - m0), alpha1 = XMath.Exp2Fast(max1 - m1);
+            stats[mt * 4] = m0;
+            stats[mt * 4 + 1] = m1;
+            float rs0 = 0f, rs1 = 0f;
+            for (int j = 0; j < KeyTile / 8; j++)
+            {
+                s[sb + j * 4] = XMath.Exp2Fast(s[sb + j * 4] - m0);
+                s[sb + j * 4 + 1] = XMath.Exp2Fast(s[sb + j * 4 + 1] - m0);
+                s[sb + j * 4 + 2] = XMath.Exp2Fast(s[sb + j * 4 + 2] - m1);
+                s[sb + j * 4 + 3] = XMath.Exp2Fast(s[sb + j * 4 + 3] - m1);
+                rs0 += s[sb + j * 4] + s[sb + j * 4 + 1];
+                rs1 += s[sb + j * 4 + 2] + s[sb + j * 4 + 3];
+            }
+            stats[mt * 4 + 2] = MathF.FusedMultiplyAdd(stats[mt * 4 + 2], alpha0, rs0);
+            stats[mt * 4 + 3] = MathF.FusedMultiplyAdd(stats[mt * 4 + 3], alpha1, rs1);
+            for (int n = 0; n < headDim / 8; n++)
+            {
+                o[ob + n * 4] *= alpha0;
+                o[ob + n * 4 + 1] *= alpha0;
+                o[ob + n * 4 + 2] *= alpha1;
+                o[ob + n * 4 + 3] *= alpha1;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for the V copy <see cref="ScoreTile{T}"/> started; the barrier after it also guarantees every warp is done
+    /// with K, so the caller may then start the next tile's K copy (it overlaps <see cref="AccumulateTile{T}"/>).
+    /// </summary>
+    private static void AwaitValues()
+    {
+        AsyncCopy.WaitGroup(0);
+        Group.Barrier();
+    }
+
+    /// <summary>
+    /// O += P V for the staged V tile. P's accumulator layout is the A fragment's: for keys 16kk..16kk+15, a0a1/a2a3 are
+    /// n-tile 2kk's rows g/g+8 and a4a5/a6a7 n-tile 2kk+1's. V row-major [key][dim] is a row-major B, hence ldmatrix
+    /// .trans: x4 matrices (keys 0-7, dims lo), (keys 8-15, dims lo), (keys 0-7, dims hi), (keys 8-15, dims hi) = b0b1 of
+    /// two dim n-tiles. Each V fragment feeds every row tile of the warp.
+    /// </summary>
+    private static void AccumulateTile<T>(ArrayView<T> shared, int lane, int headDim, int mTiles, Span<float> s, Span<float> o)
+        where T : unmanaged
+    {
+        int vBase = KeyTile * headDim;
+        Span<uint> p = stackalloc uint[8];
+        for (int kk = 0; kk < KeyTile / 16; kk++)
+        {
+            for (int mt = 0; mt < mTiles; mt++)
+            {
+                int sb = mt * (KeyTile / 2) + kk * 8;
+                p[mt * 4] = Pack<T>(s[sb], s[sb + 1]);
+                p[mt * 4 + 1] = Pack<T>(s[sb + 2], s[sb + 3]);
+                p[mt * 4 + 2] = Pack<T>(s[sb + 4], s[sb + 5]);
+                p[mt * 4 + 3] = Pack<T>(s[sb + 6], s[sb + 7]);
+            }
+            for (int dp = 0; dp < headDim / 16; dp++)
+            {
+                int key = kk * 16 + (lane & 7) + (((lane >> 3) & 1) << 3);
+                UInt4 f = Tc.LoadMatrixX4Transposed(shared, vBase + Swizzle(key, dp * 2 + (lane >> 4), headDim));
+                for (int mt = 0; mt < mTiles; mt++)
+                {
+                    int ob = mt * (headDim / 2) + dp * 8;
+                    Mma<T>(o, ob, p[mt * 4], p[mt * 4 + 1], p[mt * 4 + 2], p[mt * 4 + 3], f.X, f.Y);
+                    Mma<T>(o, ob + 4, p[mt * 4], p[mt * 4 + 1], p[mt * 4 + 2], p[mt * 4 + 3], f.Z, f.W);
+                }
+            }
+        }
+    }
+
+    /// <summary>1 / rowSum, or 0 for a row that attended nothing (its accumulator is 0 too, so the output is 0, not NaN).</summary>
+    private static float Normaliser(float rowSum) => rowSum > 0f ? 1f / rowSum : 0f;
+
+    /// <summary>
+    /// Writes the warp's rows <c>firstRow + g</c> and <c>firstRow + g + 8</c> (each only where its flag says so) as
+    /// <c>w * (o * scale) + c</c>, rounded once to <typeparamref name="T"/> (w = 1 and c = 0 without rectification,
+    /// which FMA reproduces exactly; the compensation is then never read). The rows' accumulators start at <c>o[ob]</c>.
+    /// </summary>
+    private static void StoreRows<T>(ArrayView<T> output, long headBase, int firstRow, int lane, bool write0, bool write1,
+        float scale0, float scale1, bool rectify, float w, ArrayView<float> compensation, long compensationBase, int headDim,
+        Span<float> o, int ob) where T : unmanaged
+    {
+        long row0 = headBase + (long)(firstRow + (lane >> 2)) * headDim;
+        long row1 = row0 + 8L * headDim;
+        for (int n = 0; n < headDim / 8; n++)
+        {
+            int d = n * 8 + (lane & 3) * 2;
+            float c0 = rectify ? compensation[compensationBase + d] : 0f;
+            float c1 = rectify ? compensation[compensationBase + d + 1] : 0f;
+            if (write0)
+            {
+                output[row0 + d] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(w, o[ob + n * 4] * scale0, c0));
+                output[row0 + d + 1] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(w, o[ob + n * 4 + 1] * scale0, c1));
+            }
+            if (write1)
+            {
+                output[row1 + d] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(w, o[ob + n * 4 + 2] * scale1, c0));
+                output[row1 + d + 1] = Element.FromFloat<T>(MathF.FusedMultiplyAdd(w, o[ob + n * 4 + 3] * scale1, c1));
+            }
+        }
+    }
+}

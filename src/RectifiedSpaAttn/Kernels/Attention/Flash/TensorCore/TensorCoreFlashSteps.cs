@@ -1,0 +1,145 @@
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Numerics;
+
+namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
+
+/// <summary>
+/// Host-side launchers of the tensor-core flash-attention kernels (<see cref="TensorCoreFlashKernels"/>), with the
+/// same contract as <see cref="FlashSteps"/>'s dense and sparse attention. Built for 16-bit element types (Half,
+/// BFloat16: the mma operand types), head dims 64 and 128, and query and key block sizes 64 and 128; fp32 inputs and
+/// other shapes keep using the SIMT kernels. The query tile is the query block (64 or 128 rows; 2 or 4 warps at D = 64,
+/// 4 or 8 at D = 128).
+/// </summary>
+internal static class TensorCoreFlashSteps
+{
+    private static readonly Type[] s_elementTypes = [typeof(Half), typeof(BFloat16)];
+    private static readonly int[] s_headDims = [64, 128];
+    private static readonly int[] s_blockSizes = [64, 128];
+
+    /// <summary>Whether a variant is built for this combination (the API checks before launching and lists what is built).</summary>
+    public static bool IsSupported(Type elementType, int headDim, int queryBlockSize, int keyBlockSize) =>
+        s_elementTypes.Contains(elementType) && s_headDims.Contains(headDim)
+        && s_blockSizes.Contains(queryBlockSize) && s_blockSizes.Contains(keyBlockSize);
+
+    /// <summary>A human-readable list of the built combinations, for error messages.</summary>
+    public static string DescribeSupported() =>
+        $"element types {string.Join(", ", s_elementTypes.Select(t => t.Name))}; head dims {string.Join(", ", s_headDims)}; "
+        + $"query and key block sizes {string.Join(", ", s_blockSizes)}";
+
+    /// <summary>
+    /// Dense attention for query rows <c>[queryStart, queryStart + queryCount)</c> of every (b, h): softmax(q.k / sqrt(D))
+    /// over every valid key <c>[0, shape.ValidKeys)</c> times v, fp32 accumulation; rows <c>&gt;= shape.ValidKeys</c>
+    /// (invalid text slots) are written as zeros. Rows outside the range are not touched.
+    /// </summary>
+    /// <param name="launcher">The accelerator or stream to launch on.</param>
+    /// <param name="shape">The sizes; see <see cref="IsSupported"/>.</param>
+    /// <param name="q">Q, <c>[B, H, S, D]</c>.</param>
+    /// <param name="k">K, same shape.</param>
+    /// <param name="v">V, same shape.</param>
+    /// <param name="output">O, same shape; only the rows of the range are written.</param>
+    /// <param name="queryStart">First query row.</param>
+    /// <param name="queryCount">Query rows.</param>
+    /// <param name="tileRows">Query rows per group, 64 or 128; by default the query block size (a tuning knob: fewer rows
+    /// per group trade K/V reuse for more groups per multiprocessor).</param>
+    public static void DenseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
+        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount, int? tileRows = null) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(launcher);
+        RequireSupported<T>(shape);
+        RequireTokens(shape, q, k, v, output);
+        if (queryStart < 0 || queryCount < 0 || (long)queryStart + queryCount > shape.SequenceLength)
+            throw new ArgumentOutOfRangeException(nameof(queryCount),
+                $"Query rows [{queryStart}, {(long)queryStart + queryCount}) are not within [0, {shape.SequenceLength}).");
+        if (queryCount == 0 || shape.HeadCount == 0) return;
+
+        int rows = RequireTileRows(tileRows ?? shape.QueryBlockSize, 128);
+        int tiles = (queryCount + rows - 1) / rows;
+        var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), TensorCoreFlashKernels.GroupSize(rows, shape.HeadDim));
+        TensorCoreFlashKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, shape.SequenceLength, shape.ValidKeys,
+            queryStart, queryStart + queryCount, ScaleLog2(shape.HeadDim), rows, shape.HeadDim);
+    }
+
+    /// <summary>
+    /// Block-sparse attention for every visual query row: a token of query block i attends, by one online softmax, to the
+    /// tokens of key blocks <c>lists[b, h, i, 0..counts[b, h, i])</c> and to every valid text key
+    /// <c>[VisualTokens, ValidKeys)</c>, fp32 accumulation; a row with nothing to attend gets <c>Os = 0</c>. When
+    /// <paramref name="rectify"/>, <c>O = rectification[b, h, i] * Os + compensation[b, h, i, :]</c>, else <c>O = Os</c>.
+    /// Text rows are untouched. List entries outside <c>[0, nK)</c> are skipped and counts are clamped to <c>[0, nK]</c>.
+    /// </summary>
+    /// <param name="launcher">The accelerator or stream to launch on.</param>
+    /// <param name="shape">The sizes; see <see cref="IsSupported"/>.</param>
+    /// <param name="q">Q, <c>[B, H, S, D]</c>.</param>
+    /// <param name="k">K, same shape.</param>
+    /// <param name="v">V, same shape.</param>
+    /// <param name="counts"><c>[B, H, nQ]</c>: how many entries of each list are used.</param>
+    /// <param name="lists"><c>[B, H, nQ, nK]</c>: critical key blocks per query block.</param>
+    /// <param name="rectification"><c>R</c>, <c>[B, H, nQ]</c> (not read when <paramref name="rectify"/> is false).</param>
+    /// <param name="compensation"><c>C</c>, <c>[B, H, nQ, D]</c> (not read when <paramref name="rectify"/> is false).</param>
+    /// <param name="rectify">Whether to apply the fused rectification epilogue.</param>
+    /// <param name="output">O, <c>[B, H, S, D]</c>; only the visual rows are written.</param>
+    /// <param name="tileRows">Query rows per group, 64 or 128 and at most the query block size; by default the query
+    /// block (a tuning knob: 64 splits a block of 128 over two groups, each streaming the block's keys).</param>
+    public static void SparseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
+        ArrayView<T> v, ArrayView<int> counts, ArrayView<int> lists, ArrayView<float> rectification,
+        ArrayView<float> compensation, bool rectify, ArrayView<T> output, int? tileRows = null) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(launcher);
+        RequireSupported<T>(shape);
+        RequireTokens(shape, q, k, v, output);
+        long rowBlocks = (long)shape.HeadCount * shape.QueryBlocks;
+        StepArguments.RequireElements(counts, rowBlocks, nameof(counts));
+        StepArguments.RequireElements(lists, rowBlocks * shape.KeyBlocks, nameof(lists));
+        if (rectify)
+        {
+            StepArguments.RequireElements(rectification, rowBlocks, nameof(rectification));
+            StepArguments.RequireElements(compensation, rowBlocks * shape.HeadDim, nameof(compensation));
+        }
+        if (rowBlocks == 0) return;
+
+        // By default the tile is the whole query block: a block's rows share every K/V tile they stage.
+        int rows = RequireTileRows(tileRows ?? shape.QueryBlockSize, shape.QueryBlockSize);
+        int tilesPerBlock = shape.QueryBlockSize / rows;
+        var dims = new LaunchDimensions(new Dim3(checked(shape.QueryBlocks * tilesPerBlock), shape.HeadCount),
+            TensorCoreFlashKernels.GroupSize(rows, shape.HeadDim));
+        TensorCoreFlashKernels.SparseKernel.Launch(launcher, dims, q, k, v, counts, lists, rectification, compensation, output,
+            shape.SequenceLength, shape.VisualTokens, shape.ValidKeys, shape.QueryBlockSize, shape.KeyBlockSize,
+            shape.QueryBlocks, shape.KeyBlocks, tilesPerBlock, rectify ? 1 : 0, ScaleLog2(shape.HeadDim), rows, shape.HeadDim);
+    }
+
+    /// <summary>log2(e) / sqrt(D): the softmax runs in base 2, so exp(s / sqrt(D) - m) becomes exp2(s * this - m').</summary>
+    private static float ScaleLog2(int headDim) => (float)(1.4426950408889634 / Math.Sqrt(headDim));
+
+    /// <summary>The tile must be 64 or 128 rows and at most <paramref name="most"/> (the query block, for sparse: 64 and 128 divide it).</summary>
+    private static int RequireTileRows(int rows, int most)
+    {
+        if ((rows != 64 && rows != 128) || rows > most)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"The query tile must be 64 or 128 rows and at most {most}.");
+        return rows;
+    }
+
+    private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged
+    {
+        if (!IsSupported(typeof(T), shape.HeadDim, shape.QueryBlockSize, shape.KeyBlockSize))
+            throw new NotSupportedException(
+                $"No tensor-core flash-attention kernel for {typeof(T).Name}, D = {shape.HeadDim}, M = {shape.QueryBlockSize}, N = {shape.KeyBlockSize}; built: {DescribeSupported()}.");
+    }
+
+    private static void RequireTokens<T>(AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output)
+        where T : unmanaged
+    {
+        StepArguments.RequireElements(q, shape.TokenElements, nameof(q));
+        StepArguments.RequireElements(k, shape.TokenElements, nameof(k));
+        StepArguments.RequireElements(v, shape.TokenElements, nameof(v));
+        StepArguments.RequireElements(output, shape.TokenElements, nameof(output));
+        RequireAligned(q, nameof(q));
+        RequireAligned(k, nameof(k));
+        RequireAligned(v, nameof(v));
+    }
+
+    /// <summary>Q, K and V rows are fetched by 16-byte cp.async, which needs the view to start on a 16-byte boundary.</summary>
+    private static void RequireAligned<T>(ArrayView<T> view, string name) where T : unmanaged
+    {
+        if (view.Offset % 8 != 0)
+            throw new ArgumentException($"{name} starts at element {view.Offset}; the tensor-core kernels need a multiple of 8 (16 bytes).", name);
+    }
+}
