@@ -1,6 +1,7 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.Attention.Flash;
+using RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 using RectifiedSpaAttn.Kernels.CpuNative;
 
 namespace RectifiedSpaAttn.Attention.Pipeline;
@@ -23,6 +24,11 @@ internal readonly struct FlashRoute
     /// <summary>True when the host implementation runs the attention (CPU accelerator, not forced onto the kernels).</summary>
     public bool IsNative { get; }
 
+    /// <summary>Whether the tensor-core kernels take this call (CUDA, a built 16-bit combination).</summary>
+    private bool UsesTensorCores<T>(AttentionShape shape) where T : unmanaged =>
+        !IsNative && _accelerator.Kind == AcceleratorKind.Cuda
+        && TensorCoreFlashSteps.IsSupported(typeof(T), shape.HeadDim, shape.QueryBlockSize, shape.KeyBlockSize);
+
     /// <summary>The route for <paramref name="accelerator"/>; <paramref name="forceKernels"/> runs the emulated kernels even on the CPU.</summary>
     public static FlashRoute For(Accelerator accelerator, bool forceKernels) =>
         new(accelerator, !forceKernels && accelerator is CpuAccelerator);
@@ -41,6 +47,7 @@ internal readonly struct FlashRoute
     {
         if (queryCount == 0) return;
         if (IsNative) CpuFlashAttention.DenseAttention(shape, q, k, v, output, queryStart, queryCount);
+        else if (UsesTensorCores<T>(shape)) TensorCoreFlashSteps.DenseAttention(_accelerator, shape, q, k, v, output, queryStart, queryCount);
         else FlashSteps.DenseAttention(_accelerator, shape, q, k, v, output, queryStart, queryCount);
     }
 
@@ -51,6 +58,7 @@ internal readonly struct FlashRoute
     {
         if (shape.QueryBlocks == 0) return;
         if (IsNative) CpuFlashAttention.SparseAttention(shape, q, k, v, counts, lists, rectification, compensation, rectify, output);
+        else if (UsesTensorCores<T>(shape)) TensorCoreFlashSteps.SparseAttention(_accelerator, shape, q, k, v, counts, lists, rectification, compensation, rectify, output);
         else FlashSteps.SparseAttention(_accelerator, shape, q, k, v, counts, lists, rectification, compensation, rectify, output);
     }
 }
