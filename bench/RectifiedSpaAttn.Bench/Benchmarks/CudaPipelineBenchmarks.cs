@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using BenchmarkDotNet.Attributes;
+using RectifiedSpaAttn.Attention;
+using RectifiedSpaAttn.Bench.Columns;
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Numerics;
+using RectifiedSpaAttn.Tensors;
+
+namespace RectifiedSpaAttn.Bench.Benchmarks;
+
+/// <summary>
+/// The whole device API on CUDA at the anchors' largest shape (S 75600, H 40, D 128, bf16, block 128), where the
+/// authors' rectified pipeline took 207 ms at drop rate 0.75 and their kernel 548 / 165 / 68.9 ms at density
+/// 1.0 / 0.25 / 0.10: dense, block-sparse with a random mask of density 0.25, and rectified (drop 0.75, tau 0.3), whose
+/// FLOPs count at the density its selection chose. CUDA only (it throws at setup elsewhere).
+/// </summary>
+public class CudaPipelineBenchmarks : IAttentionWorkload, IDisposable
+{
+    private static readonly ConcurrentDictionary<string, double> s_densities = new();
+    private Context? _context;
+    private DeviceTensor<BFloat16> _q = null!, _k = null!, _v = null!;
+    private RectifiedSpaAttnOptions _options = new() { DropRate = 0.75, Tau = 0.3 };
+
+    /// <summary>S x H x D.</summary>
+    [Params("75600x40x128")] public string Shape { get; set; } = "75600x40x128";
+
+    [Params("dense", "sparse-0.25", "rectified")] public string Method { get; set; } = "rectified";
+
+    private (int S, int H, int D) Size
+    {
+        get
+        {
+            int[] parts = [.. Shape.Split('x').Select(int.Parse)];
+            return (parts[0], parts[1], parts[2]);
+        }
+    }
+
+    public double Flops => AttentionFlops.Of(1, Size.H, Size.S, Size.D, s_densities.GetValueOrDefault($"{Shape}/{Method}", double.NaN));
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _context = Context.Create();
+        AcceleratorInfo device = _context.Devices.FirstOrDefault(d => d.Kind == AcceleratorKind.Cuda)
+            ?? throw new InvalidOperationException("CudaPipelineBenchmarks needs a CUDA device; run it on the GPU machine.");
+        Accelerator accelerator = _context.CreateAccelerator(device);
+        var (s, h, d) = Size;
+        (_q, _k, _v) = AttentionWorkloads.Upload<BFloat16>(accelerator, h, s, d, seed: 13);
+        if (Method == "sparse-0.25")
+            _options = new RectifiedSpaAttnOptions { CriticalMask = AttentionWorkloads.RandomMask(h, (s + 127) / 128, 0.25, seed: 7) };
+        using AttentionResult<BFloat16> first = Run();
+        s_densities[$"{Shape}/{Method}"] = first.Density;
+        if (Method != "rectified")
+            AttentionWorkloads.CheckSampledRows($"CUDA {Shape}/{Method}", _q, _k, _v, first.Output, _options.CriticalMask, 128, rows: 4);
+        Console.WriteLine($"// CUDA {Shape}/{Method}: density {first.Density:F3} on {accelerator}");
+    }
+
+    private AttentionResult<BFloat16> Run() => Method switch
+    {
+        "dense" => AttentionOperations.Run(AttentionMethod.Dense, _q, _k, _v, _options),
+        "rectified" => AttentionOperations.Rectified(_q, _k, _v, _options),
+        _ => AttentionOperations.BlockSparse(_q, _k, _v, _options),
+    };
+
+    [Benchmark]
+    public void Attention()
+    {
+        using AttentionResult<BFloat16> result = Run();
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _context?.Dispose();
+        _context = null;
+        GC.SuppressFinalize(this);
+    }
+}
