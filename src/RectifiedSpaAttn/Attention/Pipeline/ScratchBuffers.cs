@@ -4,17 +4,19 @@ using RectifiedSpaAttn.Compute;
 namespace RectifiedSpaAttn.Attention.Pipeline;
 
 /// <summary>
-/// The temporary device buffers of one attention call, freed together. Empty requests still get one element, so that
-/// every kernel argument is a real buffer (OpenCL drivers differ on null buffer arguments).
+/// The temporary device buffers of one attention call, rented from the accelerator's <see cref="ScratchPool"/> and
+/// handed back together. Empty requests still get one element, so that every kernel argument is a real buffer (OpenCL
+/// drivers differ on null buffer arguments). Buffers come back with old contents: every step writes what it reads.
 /// </summary>
 internal sealed class ScratchBuffers(Accelerator accelerator) : IDisposable
 {
-    private readonly List<IDisposable> _owned = [];
+    private readonly List<Action> _returns = [];
+    private readonly ScratchPool _pool = ScratchPool.For(accelerator);
 
     public DeviceBuffer<T> Allocate<T>(long length) where T : unmanaged
     {
-        DeviceBuffer<T> buffer = accelerator.Allocate<T>(Math.Max(length, 1));
-        _owned.Add(buffer);
+        DeviceBuffer<T> buffer = _pool.Rent<T>(accelerator, Math.Max(length, 1));
+        _returns.Add(() => _pool.Return(buffer));
         return buffer;
     }
 
@@ -30,7 +32,7 @@ internal sealed class ScratchBuffers(Accelerator accelerator) : IDisposable
 
     public void Dispose()
     {
-        foreach (IDisposable buffer in _owned) buffer.Dispose();
-        _owned.Clear();
+        foreach (Action giveBack in _returns) giveBack();
+        _returns.Clear();
     }
 }
