@@ -7,7 +7,9 @@ namespace RectifiedSpaAttn.DeviceTests;
 /// <summary>Discovers and runs xunit v2 tests of one assembly in this process, through xunit's own test framework.</summary>
 internal static class InProcessXunitRunner
 {
-    public static int Run(Assembly assembly, IReadOnlyList<string> filters, TextWriter output)
+    /// <summary>Runs the tests of <paramref name="assembly"/> whose display name contains one of <paramref name="filters"/> (all when none).</summary>
+    /// <returns>How many tests were selected and how many of them failed.</returns>
+    public static (int Selected, int Failed) Run(Assembly assembly, IReadOnlyList<string> filters, TextWriter output)
     {
         var framework = new XunitTestFramework(new NullMessageSink());
         IAssemblyInfo assemblyInfo = Reflector.Wrap(assembly);
@@ -18,8 +20,8 @@ internal static class InProcessXunitRunner
         List<ITestCase> selected = discovery.TestCases
             .Where(t => filters.Count == 0 || filters.Any(f => t.DisplayName.Contains(f, StringComparison.Ordinal)))
             .ToList();
-        output.WriteLine($"running {selected.Count} of {discovery.TestCases.Count} tests{(filters.Count > 0 ? " matching " + string.Join(" | ", filters) : "")}");
-        if (selected.Count == 0) return 1;
+        output.WriteLine($"{assembly.GetName().Name}: running {selected.Count} of {discovery.TestCases.Count} tests{(filters.Count > 0 ? " matching " + string.Join(" | ", filters) : "")}");
+        if (selected.Count == 0) return (0, 0);
 
         var options = new FrameworkOptions();
         // Accelerator tests share one device; run collections one after another, as CI does on pocl.
@@ -28,7 +30,7 @@ internal static class InProcessXunitRunner
         framework.GetExecutor(assembly.GetName()).RunTests(selected, execution, options);
         execution.Finished.WaitOne();
         output.WriteLine($"passed {execution.Passed}, failed {execution.Failed}, skipped {execution.Skipped}");
-        return execution.Failed == 0 ? 0 : 1;
+        return (selected.Count, execution.Failed);
     }
 
     /// <summary>Options as a plain dictionary (xunit's own implementation lives in its runner package).</summary>
