@@ -35,7 +35,7 @@ public sealed class EstimationChainTests(ITestOutputHelper output)
         if (Accelerator(kind, PooledMassKernels.PooledMassesKernel.GetVariant(typeof(T)), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
         AttentionShape shape = RandomShape(rng, maxVisual: 300);
-        BlockLayout layout = Layout(shape);
+        BlockLayout layout = EstimationSupport.Layout(shape);
         int b = shape.Batch, h = shape.Heads, nQ = shape.QueryBlocks, nK = shape.KeyBlocks, dim = shape.HeadDim;
         float tau = 0.1f + 0.7f * rng.NextSingle();
         int minCritical = rng.Next(0, nK / 2 + 1), firstFrame = rng.Next(0, 3);

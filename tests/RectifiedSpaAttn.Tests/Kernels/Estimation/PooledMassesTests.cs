@@ -44,7 +44,7 @@ public sealed class PooledMassesTests(ITestOutputHelper output)
             if (round == 2) shape = Wide(rng, shape);
             string context = $"seed {seed} round {round}: {typeof(T).Name} {shape}";
             output.WriteLine(context);
-            BlockLayout layout = Layout(shape);
+            BlockLayout layout = EstimationSupport.Layout(shape);
             int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
 
             var (q, qRef) = StructuredTokens<T>(rng, shape, shape.QueryBlockSize);

@@ -60,7 +60,7 @@ public sealed class SelectCriticalBlocksTests(ITestOutputHelper output)
                 FirstFrameBlocks = firstFrame, NeighborMask = neighbors ? Flags(neighborBytes, nQ, nK) : null,
             };
             HostTensor<bool> expected = ReferenceSteps.SelectCriticalBlocks(
-                Tensor(blockMass, shape.Batch, shape.Heads, nQ, nK), Tensor(textMass, shape.Batch, shape.Heads, nQ), Layout(shape), options);
+                Tensor(blockMass, shape.Batch, shape.Heads, nQ, nK), Tensor(textMass, shape.Batch, shape.Heads, nQ), EstimationSupport.Layout(shape), options);
 
             int nearTies = 0;
             for (int row = 0; row < shape.HeadCount * nQ; row++)
