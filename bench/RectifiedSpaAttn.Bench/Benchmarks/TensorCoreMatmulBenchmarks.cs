@@ -27,6 +27,9 @@ public class TensorCoreMatmulBenchmarks : IAttentionWorkload, IDisposable
     /// <summary>cp.async pipeline depth.</summary>
     [Params(3, 4)] public int Stages { get; set; }
 
+    /// <summary>Columns of C per group: 256 (8 warps, one group per multiprocessor) or 128 (4 warps, several).</summary>
+    [Params(128, 256)] public int TileN { get; set; }
+
     /// <summary>2·M·N·K.</summary>
     public double Flops => 2.0 * Size * Size * Size;
 
@@ -73,7 +76,7 @@ public class TensorCoreMatmulBenchmarks : IAttentionWorkload, IDisposable
             maxAbs = Math.Max(maxAbs, double.IsNaN(d) ? double.PositiveInfinity : Math.Abs(d));
         }
         double rel = Math.Sqrt(diff2 / ref2);
-        Console.WriteLine($"// matmul {Element} {Size}^3 stages {Stages}: sampled relative L2 {rel:E2}, max abs {maxAbs:E2}");
+        Console.WriteLine($"// matmul {Element} {Size}^3 stages {Stages} tile N {TileN}: sampled relative L2 {rel:E2}, max abs {maxAbs:E2}");
         if (!(rel < 1e-4)) throw new InvalidOperationException($"The tensor-core matmul is wrong: sampled relative L2 {rel:E2}.");
     }
 
@@ -83,13 +86,13 @@ public class TensorCoreMatmulBenchmarks : IAttentionWorkload, IDisposable
     public void Multiply()
     {
         var dims = new LaunchDimensions(
-            new Dim3(Size / TensorCoreMatmulKernels.TileN, Size / TensorCoreMatmulKernels.TileM),
-            TensorCoreMatmulKernels.GroupSize,
-            TensorCoreMatmulKernels.SharedBytes(Stages, 2));
+            new Dim3(Size / TileN, Size / TensorCoreMatmulKernels.TileM),
+            TensorCoreMatmulKernels.GroupSize(TileN),
+            TensorCoreMatmulKernels.SharedBytes(Stages, TileN, 2));
         if (Element == "bf16")
-            TensorCoreMatmulKernels.MatmulKernel.Launch(_accelerator, dims, _a.View.Cast<BFloat16>(), _b.View.Cast<BFloat16>(), _c.View, Size, Size, Size, Stages);
+            TensorCoreMatmulKernels.MatmulKernel.Launch(_accelerator, dims, _a.View.Cast<BFloat16>(), _b.View.Cast<BFloat16>(), _c.View, Size, Size, Size, Stages, TileN);
         else
-            TensorCoreMatmulKernels.MatmulKernel.Launch(_accelerator, dims, _a.View.Cast<Half>(), _b.View.Cast<Half>(), _c.View, Size, Size, Size, Stages);
+            TensorCoreMatmulKernels.MatmulKernel.Launch(_accelerator, dims, _a.View.Cast<Half>(), _b.View.Cast<Half>(), _c.View, Size, Size, Size, Stages, TileN);
         _accelerator.Synchronize();
     }
 
