@@ -44,27 +44,28 @@ public sealed class CorpusMatmulTests(ITestOutputHelper output)
             $"seed {seed}: tile {tile}, {m}x{n}x{k}", output);
     }
 
-    public static TheoryData<AcceleratorKind, string, int, int> TensorCoreCases()
+    public static TheoryData<AcceleratorKind, string, int, int, int> TensorCoreCases()
     {
-        var data = new TheoryData<AcceleratorKind, string, int, int>();
+        var data = new TheoryData<AcceleratorKind, string, int, int, int>();
         foreach (AcceleratorKind kind in TestAccelerators.Every)
             foreach (string type in new[] { "half", "bfloat16" })
                 foreach (int stages in new[] { 3, 4 })
-                    foreach (int tileN in new[] { 128, 256 }) data.Add(kind, type, stages, tileN);
+                    foreach (int tileN in new[] { 128, 256 })
+                        foreach (int fragments in new[] { 1, 2 }) data.Add(kind, type, stages, tileN, fragments);
         return data;
     }
 
     [Theory]
     [MemberData(nameof(TensorCoreCases))]
-    public void TensorCoreMatmulMatchesTheProductOfTheRoundedInputs(AcceleratorKind kind, string type, int stages, int tileN)
+    public void TensorCoreMatmulMatchesTheProductOfTheRoundedInputs(AcceleratorKind kind, string type, int stages, int tileN, int fragments)
     {
-        if (type == "half") TensorCore<Half>(kind, stages, tileN);
-        else TensorCore<BFloat16>(kind, stages, tileN);
+        if (type == "half") TensorCore<Half>(kind, stages, tileN, fragments);
+        else TensorCore<BFloat16>(kind, stages, tileN, fragments);
     }
 
-    private void TensorCore<T>(AcceleratorKind kind, int stages, int tileN) where T : unmanaged
+    private void TensorCore<T>(AcceleratorKind kind, int stages, int tileN, int fragments) where T : unmanaged
     {
-        if (Accelerator(kind, TensorCoreMatmulKernels.MatmulKernel.GetVariant(typeof(T), stages, tileN), output) is not { } acc) return;
+        if (Accelerator(kind, TensorCoreMatmulKernels.MatmulKernel.GetVariant(typeof(T), stages, tileN, fragments), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
         // Two groups along M so Grid.IdxY matters, along N too (256 wide) for the narrow tile so Grid.IdxX does;
         // 5 k tiles so a 3- or 4-stage ring wraps and the tail drains.
@@ -75,11 +76,11 @@ public sealed class CorpusMatmulTests(ITestOutputHelper output)
         using DeviceBuffer<float> dc = Poisoned<float>(acc, m * n);
         var dims = new LaunchDimensions(new Dim3(n / tileN, m / TensorCoreMatmulKernels.TileM), TensorCoreMatmulKernels.GroupSize(tileN),
             TensorCoreMatmulKernels.SharedBytes(stages, tileN, 2));
-        TensorCoreMatmulKernels.MatmulKernel.Launch(acc, dims, da.View, db.View, dc.View, m, n, k, stages, tileN);
+        TensorCoreMatmulKernels.MatmulKernel.Launch(acc, dims, da.View, db.View, dc.View, m, n, k, stages, tileN, fragments);
 
         // The inputs are exactly representable, so only the f32 accumulation differs from the fp64 product.
         AssertClose(Product(ToDoubles(a), ToDoubles(b), m, n, k), ToDoubles(dc.ToArray()), 1e-5,
-            $"seed {seed}: {typeof(T).Name}, {stages} stages, tile N {tileN}, {m}x{n}x{k}", output);
+            $"seed {seed}: {typeof(T).Name}, {stages} stages, tile N {tileN}, {fragments} fragment sets, {m}x{n}x{k}", output);
     }
 
     /// <summary>The fp64 product of row-major a (m x k) and b (k x n).</summary>

@@ -42,8 +42,9 @@ internal static partial class TensorCoreMatmulKernels
     [Specialize("T", typeof(Half), typeof(BFloat16))]
     [Specialize("stages", 3, 4)]
     [Specialize("tileN", 128, 256)]
+    [Specialize("fragments", 1, 2)]
     public static void Matmul<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<float> c, int m, int n, int k,
-        [Constant] int stages, [Constant] int tileN)
+        [Constant] int stages, [Constant] int tileN, [Constant] int fragments)
         where T : unmanaged
     {
         ArrayView<T> shared = SharedMemory.GetDynamic<T>();
@@ -67,29 +68,25 @@ internal static partial class TensorCoreMatmulKernels
         int aCopyRow = tid >> 2, aCopyChunk = tid & 3;
         int aCopy = SwizzleA(aCopyRow, aCopyChunk);
         long aSource = (blockRow + aCopyRow) * k + aCopyChunk * 8;
-        long aRowStep = (long)(groupSize / 4) * k;
         int bCopyRow = tid / (tileN / 8), bCopyChunk = tid % (tileN / 8);
         int bCopy = aElements + SwizzleB(bCopyRow, bCopyChunk, tileN);
         long bSource = (long)bCopyRow * n + blockCol + bCopyChunk * 8;
-        long bRowStep = 8L * n;
-        long bTileStep = (long)TileK * n;
 
-        // ldmatrix addresses within a stage. A: lane l names row l % 16 of a 16 x 16 tile and k half l / 16; the row's
-        // swizzle bits ((row / 2) % 4) are the lane's, since warpRow and i * 16 are multiples of 16, so the two k steps
-        // differ only in the chunk's bit 1. B: lane l names k-row (l % 8) + 8 * ((l / 8) % 2) and n half l / 16; the
-        // k step adds 16 rows (swizzle unchanged), n8 pair jp changes the chunk, one offset per jp.
+        // The lane's ldmatrix addresses in stage 0 for k step 0, from which all 8 of a k step follow (see
+        // LoadFragments). A: lane l names row l % 16 of a 16 x 16 tile and k half l / 16; the row's swizzle bits
+        // ((row / 2) % 4) are the lane's, since warpRow and i * 16 are multiples of 16. B: lane l names k-row
+        // (l % 8) + 8 * ((l / 8) % 2) and n half l / 16.
         int aRow = warpRow + (lane & 15);
-        int aHalf = (lane >> 4) ^ ((aRow >> 1) & 3);
-        int aFrag0 = aRow * TileK + (aHalf << 3);
-        int aFrag1 = aRow * TileK + ((aHalf ^ 2) << 3);
+        int aFrag = aRow * TileK + (((lane >> 4) ^ ((aRow >> 1) & 3)) << 3);
         int bRow = (lane & 7) + ((lane >> 3) & 1) * 8;
-        int bChunk = warpCol / 8 + (lane >> 4);
-        int bFrag0 = aElements + bRow * tileN + ((bChunk ^ (lane & 7)) << 3);
-        int bFrag1 = aElements + bRow * tileN + (((bChunk + 2) ^ (lane & 7)) << 3);
-        int bFrag2 = aElements + bRow * tileN + (((bChunk + 4) ^ (lane & 7)) << 3);
-        int bFrag3 = aElements + bRow * tileN + (((bChunk + 6) ^ (lane & 7)) << 3);
+        int bFrag = aElements + SwizzleB(bRow, warpCol / 8 + (lane >> 4), tileN);
+        // Where the lane's first accumulator goes in C, computed now so the block and warp coordinates need not live
+        // through the loop.
+        long cIndex = (blockRow + warpRow + (lane >> 2)) * n + blockCol + warpCol + (lane & 3) * 2;
 
         Span<float> acc = stackalloc float[128];
+        int bStep = 16 * tileN;
+        KernelHint.LaunchBounds(groupSize, tileN == 256 ? 1 : fragments == 2 ? 2 : 3);
 
         // Prologue: stages-1 tiles in flight. Every thread commits a group each time, even an empty one, so the
         // wait counts below are the same for every thread and every k.
@@ -97,8 +94,8 @@ internal static partial class TensorCoreMatmulKernels
         {
             KernelHint.Unroll();
             if (s < kTiles)
-                LoadTile(a, b, shared, s * stageElements, aCopy, bCopy, aSource + s * TileK, bSource + s * bTileStep,
-                    aRowStep, bRowStep, groupSize, tileN);
+                LoadTile(a, b, shared, s * stageElements, aCopy, bCopy, aSource + s * TileK, bSource + s * TileK * (long)n,
+                    n, k, groupSize, tileN);
             AsyncCopy.CommitGroup();
         }
 
@@ -107,31 +104,67 @@ internal static partial class TensorCoreMatmulKernels
         int readStage = 0;
         int writeStage = (stages - 1) * stageElements;
         long aNext = aSource + (stages - 1) * TileK;
-        long bNext = bSource + (stages - 1) * bTileStep;
-        // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul.
-        int kt = 0;
-        while (kt < kTiles)
+        long bNext = bSource + (stages - 1) * TileK * (long)n;
+        // Tiles left to multiply, counted down so kTiles need not stay live.
+        int kLeft = kTiles;
+        if (fragments == 2)
         {
-            // Tile kt has landed for this thread; the barrier makes it everyone's, and also guarantees every warp is
-            // done reading the stage the next prefetch overwrites (it was consumed in iteration kt-1).
+            // Fragments of the two k steps of a stage (A in 0..15, B in 16..31): one set is multiplied while the
+            // other loads. Each iteration: load k step 1 of tile kt and multiply k step 0; prefetch tile
+            // kt + stages - 1 into the stage tile kt - 1 used (every warp read it before the previous barrier); wait
+            // for tile kt + 1 and barrier; load k step 0 of tile kt + 1 and multiply k step 1 of tile kt. So the mma
+            // of step 0 are queued while the warp waits at the barrier, and those of step 1 cover the ldmatrix latency
+            // of the next tile (past the last tile that load reads a stale stage and is never used).
+            Span<uint> step0 = stackalloc uint[32];
+            Span<uint> step1 = stackalloc uint[32];
             AsyncCopy.WaitGroup(stages - 2);
             Group.Barrier();
-            if (kt + stages - 1 < kTiles)
-                LoadTile(a, b, shared, writeStage, aCopy, bCopy, aNext, bNext, aRowStep, bRowStep, groupSize, tileN);
-            AsyncCopy.CommitGroup();
-            aNext += TileK;
-            bNext += bTileStep;
-            writeStage = writeStage + stageElements == ringElements ? 0 : writeStage + stageElements;
+            LoadFragments(shared, aFrag, bFrag, step0);
+            // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul.
+            while (kLeft > 0)
+            {
+                LoadFragments(shared, (readStage + aFrag) ^ 16, readStage + bFrag + bStep, step1);
+                if (kLeft > stages - 1)
+                    LoadTile(a, b, shared, writeStage, aCopy, bCopy, aNext, bNext, n, k, groupSize, tileN);
+                AsyncCopy.CommitGroup();
+                aNext += TileK;
+                bNext += TileK * (long)n;
+                writeStage = writeStage + stageElements == ringElements ? 0 : writeStage + stageElements;
+                Multiply<T>(step0, acc);
 
-            MultiplyStage<T>(shared, readStage + aFrag0, readStage + aFrag1,
-                readStage + bFrag0, readStage + bFrag1, readStage + bFrag2, readStage + bFrag3, tileN, acc);
-            readStage = readStage + stageElements == ringElements ? 0 : readStage + stageElements;
-            kt++;
+                AsyncCopy.WaitGroup(stages - 2);
+                Group.Barrier();
+                readStage = readStage + stageElements == ringElements ? 0 : readStage + stageElements;
+                LoadFragments(shared, readStage + aFrag, readStage + bFrag, step0);
+                Multiply<T>(step1, acc);
+                kLeft--;
+            }
+        }
+        else
+        {
+            // One fragment set, loaded as it is used: fewer live registers (about 168), so three 4-warp groups fit
+            // on a multiprocessor and hide each other's waits instead.
+            while (kLeft > 0)
+            {
+                // Tile kt has landed for this thread; the barrier makes it everyone's, and also guarantees every warp
+                // is done reading the stage the next prefetch overwrites (it was consumed in iteration kt-1).
+                AsyncCopy.WaitGroup(stages - 2);
+                Group.Barrier();
+                if (kLeft > stages - 1)
+                    LoadTile(a, b, shared, writeStage, aCopy, bCopy, aNext, bNext, n, k, groupSize, tileN);
+                AsyncCopy.CommitGroup();
+                aNext += TileK;
+                bNext += TileK * (long)n;
+                writeStage = writeStage + stageElements == ringElements ? 0 : writeStage + stageElements;
+                MultiplyLean<T>(shared, readStage + aFrag, readStage + bFrag, acc);
+                MultiplyLean<T>(shared, (readStage + aFrag) ^ 16, readStage + bFrag + bStep, acc);
+                readStage = readStage + stageElements == ringElements ? 0 : readStage + stageElements;
+                kLeft--;
+            }
         }
         AsyncCopy.WaitGroup(0);
 
         // Accumulator (i, j) holds C rows g and g+8, columns 2t and 2t+1 of the 16 x 8 tile (g = lane / 4, t = lane % 4).
-        long cIndex = (blockRow + warpRow + (lane >> 2)) * n + blockCol + warpCol + (lane & 3) * 2;
         long cRow8 = 8L * n;
         for (int i = 0; i < 4; i++)
         {
@@ -153,17 +186,18 @@ internal static partial class TensorCoreMatmulKernels
     /// chunks, 4 per thread, 8 k-rows apart).
     /// </summary>
     private static void LoadTile<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> shared, int stage, int aCopy, int bCopy,
-        long aSource, long bSource, long aRowStep, long bRowStep, int groupSize, int tileN) where T : unmanaged
+        long aSource, long bSource, int n, int k, int groupSize, int tileN) where T : unmanaged
     {
+        // The row steps are recomputed from the parameters rather than kept in registers through the k loop.
         for (int i = 0; i < 512 / groupSize; i++)
         {
             KernelHint.Unroll();
-            AsyncCopy.Copy16(shared, stage + aCopy + i * (groupSize / 4) * TileK, a, aSource + i * aRowStep);
+            AsyncCopy.Copy16(shared, stage + aCopy + i * (groupSize / 4) * TileK, a, aSource + i * (groupSize / 4) * (long)k);
         }
         for (int i = 0; i < 4; i++)
         {
             KernelHint.Unroll();
-            AsyncCopy.Copy16(shared, stage + bCopy + i * 8 * tileN, b, bSource + i * bRowStep);
+            AsyncCopy.Copy16(shared, stage + bCopy + i * 8 * tileN, b, bSource + i * 8 * (long)n);
         }
     }
 
@@ -181,45 +215,66 @@ internal static partial class TensorCoreMatmulKernels
     private static int SwizzleB(int row, int chunk, int tileN) => row * tileN + ((chunk ^ (row & 7)) << 3);
 
     /// <summary>
-    /// Multiplies the warp's 64 x 64 of C by one 32-deep stage: two k16 steps of 4 x 8 mma each. The offsets are the
-    /// lane's ldmatrix addresses in the stage: A for k step 0 and 1, B for the four n16 pairs at k step 0.
+    /// Loads one k step's fragments into <paramref name="frag"/>: A's 64 x 16 (four ldmatrix.x4 at
+    /// <paramref name="aFrag"/> plus 16 rows each) into 0..15 and B's 16 x 64 (four ldmatrix.x4.trans, one per n16
+    /// pair) into 16..31. The offsets are the lane's addresses in shared memory, in elements.
     /// </summary>
-    private static void MultiplyStage<T>(ArrayView<T> shared, int aFrag0, int aFrag1, int bFrag0, int bFrag1, int bFrag2,
-        int bFrag3, int tileN, Span<float> acc)
-        where T : unmanaged
+    /// <remarks>
+    /// One address per operand is enough. The lane's A address for the other k step and its B addresses for the other
+    /// n16 pairs differ from these only in swizzled chunk bits: chunk c at element 8c within a 64-element-aligned run,
+    /// and XOR-ing c with 2 (A's other k half) or with 2 * jp (B's pair jp, its chunk being warpCol / 8 + 2 * jp +
+    /// lane / 16 before the swizzle) is XOR-ing the element offset with 16 or 16 * jp. Everything else the offsets add
+    /// (stage, rows, the other k step of B) is a multiple of 64 elements, so the XOR can be applied to the sum.
+    /// </remarks>
+    private static void LoadFragments<T>(ArrayView<T> shared, int aFrag, int bFrag, Span<uint> frag) where T : unmanaged
+    {
+        // A: matrices 0..3 of x4 are (rows 0-7, k 0-7), (rows 8-15, k 0-7), (rows 0-7, k 8-15), (rows 8-15, k 8-15)
+        // of the 16 x 16 tile: exactly a0a1, a2a3, a4a5, a6a7 of the mma A fragment.
+        for (int i = 0; i < 4; i++)
+        {
+            UInt4 fa = TensorCore.LoadMatrixX4(shared, aFrag + i * 16 * TileK);
+            frag[i * 4] = fa.X;
+            frag[i * 4 + 1] = fa.Y;
+            frag[i * 4 + 2] = fa.Z;
+            frag[i * 4 + 3] = fa.W;
+        }
+        // B: x4.trans of (k 0-7, n 0-7), (k 8-15, n 0-7), (k 0-7, n 8-15), (k 8-15, n 8-15) gives b0b1, b2b3 of two
+        // adjacent n8 tiles.
+        for (int jp = 0; jp < 4; jp++)
+        {
+            UInt4 fb = TensorCore.LoadMatrixX4Transposed(shared, bFrag ^ (jp << 4));
+            frag[16 + jp * 4] = fb.X;
+            frag[16 + jp * 4 + 1] = fb.Y;
+            frag[16 + jp * 4 + 2] = fb.Z;
+            frag[16 + jp * 4 + 3] = fb.W;
+        }
+    }
+
+    /// <summary>
+    /// One k step with a single fragment set: A's four ldmatrix.x4 first, then per n16 pair one ldmatrix.x4.trans of B
+    /// and its 8 mma, so only 4 B registers are live at a time. Addresses as for <see cref="LoadFragments"/>.
+    /// </summary>
+    private static void MultiplyLean<T>(ArrayView<T> shared, int aFrag, int bFrag, Span<float> acc) where T : unmanaged
     {
         Span<uint> af = stackalloc uint[16];
-        Span<uint> bf = stackalloc uint[16];
-        for (int ks = 0; ks < 2; ks++)
+        for (int i = 0; i < 4; i++)
         {
-            // A: matrices 0..3 of x4 are (rows 0-7, k 0-7), (rows 8-15, k 0-7), (rows 0-7, k 8-15), (rows 8-15, k 8-15)
-            // of the 16 x 16 tile: exactly a0a1, a2a3, a4a5, a6a7 of the mma A fragment.
+            UInt4 fa = TensorCore.LoadMatrixX4(shared, aFrag + i * 16 * TileK);
+            af[i * 4] = fa.X;
+            af[i * 4 + 1] = fa.Y;
+            af[i * 4 + 2] = fa.Z;
+            af[i * 4 + 3] = fa.W;
+        }
+        for (int jp = 0; jp < 4; jp++)
+        {
+            UInt4 fb = TensorCore.LoadMatrixX4Transposed(shared, bFrag ^ (jp << 4));
             for (int i = 0; i < 4; i++)
             {
-                UInt4 fa = TensorCore.LoadMatrixX4(shared, (ks == 0 ? aFrag0 : aFrag1) + i * 16 * TileK);
-                af[i * 4] = fa.X;
-                af[i * 4 + 1] = fa.Y;
-                af[i * 4 + 2] = fa.Z;
-                af[i * 4 + 3] = fa.W;
-            }
-            // B: x4.trans of (k 0-7, n 0-7), (k 8-15, n 0-7), (k 0-7, n 8-15), (k 8-15, n 8-15) gives b0b1, b2b3 of two
-            // adjacent n8 tiles.
-            for (int jp = 0; jp < 4; jp++)
-            {
-                int bFrag = jp == 0 ? bFrag0 : jp == 1 ? bFrag1 : jp == 2 ? bFrag2 : bFrag3;
-                UInt4 fb = TensorCore.LoadMatrixX4Transposed(shared, bFrag + ks * 16 * tileN);
-                bf[jp * 4] = fb.X;
-                bf[jp * 4 + 1] = fb.Y;
-                bf[jp * 4 + 2] = fb.Z;
-                bf[jp * 4 + 3] = fb.W;
-            }
-            for (int i = 0; i < 4; i++)
-            {
-                for (int j = 0; j < 8; j++)
+                for (int h = 0; h < 2; h++)
                 {
-                    int r = (i * 8 + j) * 4;
+                    int r = (i * 8 + jp * 2 + h) * 4;
                     var fragA = new MmaFragmentA(af[i * 4], af[i * 4 + 1], af[i * 4 + 2], af[i * 4 + 3]);
-                    var fragB = new MmaFragmentB(bf[j * 2], bf[j * 2 + 1]);
+                    var fragB = h == 0 ? new MmaFragmentB(fb.X, fb.Y) : new MmaFragmentB(fb.Z, fb.W);
                     var sum = new MmaAccumulator(acc[r], acc[r + 1], acc[r + 2], acc[r + 3]);
                     MmaAccumulator d = typeof(T) == typeof(Half)
                         ? TensorCore.MmaHalf(fragA, fragB, sum)
@@ -229,6 +284,28 @@ internal static partial class TensorCoreMatmulKernels
                     acc[r + 2] = d.C2;
                     acc[r + 3] = d.C3;
                 }
+            }
+        }
+    }
+
+    /// <summary>Accumulates one k step: the warp's 64 x 64 of C += A (64 x 16) * B (16 x 64), 4 x 8 mma.</summary>
+    private static void Multiply<T>(Span<uint> frag, Span<float> acc) where T : unmanaged
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            for (int j = 0; j < 8; j++)
+            {
+                int r = (i * 8 + j) * 4;
+                var fragA = new MmaFragmentA(frag[i * 4], frag[i * 4 + 1], frag[i * 4 + 2], frag[i * 4 + 3]);
+                var fragB = new MmaFragmentB(frag[16 + j * 2], frag[16 + j * 2 + 1]);
+                var sum = new MmaAccumulator(acc[r], acc[r + 1], acc[r + 2], acc[r + 3]);
+                MmaAccumulator d = typeof(T) == typeof(Half)
+                    ? TensorCore.MmaHalf(fragA, fragB, sum)
+                    : TensorCore.MmaBFloat16(fragA, fragB, sum);
+                acc[r] = d.C0;
+                acc[r + 1] = d.C1;
+                acc[r + 2] = d.C2;
+                acc[r + 3] = d.C3;
             }
         }
     }
