@@ -16,7 +16,7 @@ public sealed class LaunchBoundsTests
     [InlineData(256)]
     public void TheTensorCoreMatmulIsBoundedByItsGroupSize(int tileN)
     {
-        KernelVariant variant = TensorCoreMatmulKernels.MatmulKernel.GetVariant(typeof(BFloat16), 3, tileN, 1);
+        KernelVariant variant = TensorCoreMatmulKernels.MatmulKernel.GetVariant(typeof(BFloat16), 3, tileN, 32, 1);
         Assert.Equal(TensorCoreMatmulKernels.GroupSize(tileN), variant.MaxGroupSize);
         Assert.Contains($".maxntid {tileN}, 1, 1", variant.Ptx);
         using var cpu = new CpuAccelerator();
@@ -30,9 +30,9 @@ public sealed class LaunchBoundsTests
         using DeviceBuffer<BFloat16> a = cpu.Allocate<BFloat16>(128 * 32);
         using DeviceBuffer<float> c = cpu.Allocate<float>(128 * 128);
         c.Fill(-1f);
-        var dims = new LaunchDimensions(new Dim3(1, 1), 256, TensorCoreMatmulKernels.SharedBytes(3, 128, 2));
+        var dims = new LaunchDimensions(new Dim3(1, 1), 256, TensorCoreMatmulKernels.SharedBytes(3, 128, 32, 2));
         var e = Assert.Throws<ArgumentException>(() =>
-            TensorCoreMatmulKernels.MatmulKernel.Launch(cpu, dims, a.View, a.View, c.View, 128, 128, 32, 3, 128, 1));
+            TensorCoreMatmulKernels.MatmulKernel.Launch(cpu, dims, a.View, a.View, c.View, 128, 128, 32, 3, 128, 32, 1));
         Assert.Contains("128", e.Message);
         Assert.Contains("LaunchBounds", e.Message);
         // Refused before anything ran: C is untouched.

@@ -9,10 +9,10 @@ namespace RectifiedSpaAttn.Kernels.Corpus;
 /// 8192^3 on an H100) as well as its tensor-core correctness test, so it is written the way a fast hand-tuned CUDA
 /// kernel is:
 /// <list type="bullet">
-/// <item>a 128 x <c>tileN</c> x 32 tile per group of 2 x (<c>tileN</c> / 64) warps, each warp owning 64 x 64 of C in
+/// <item>a 128 x <c>tileN</c> x <c>tileK</c> tile per group of 2 x (<c>tileN</c> / 64) warps, each warp owning 64 x 64 of C in
 /// 128 f32 registers: 32 mma per 8 ldmatrix.x4 per 16-deep k step. <c>tileN</c> = 256 (8 warps) reuses each B tile
 /// over more rows; 128 (4 warps) halves the group so two or three groups share a multiprocessor and hide each other's
-/// barriers;</item>
+/// barriers; <c>tileK</c> = 64 halves the barriers and cp.async waits per mma at twice the shared memory per stage;</item>
 /// <item>a <c>stages</c>-deep cp.async ring in dynamic shared memory: tile k+stages-1 is in flight while tile k is
 /// multiplied, one barrier per k tile;</item>
 /// <item>XOR-swizzled shared layouts so every ldmatrix phase (8 rows of 16 bytes) hits 8 different bank groups
@@ -20,37 +20,35 @@ namespace RectifiedSpaAttn.Kernels.Corpus;
 /// <item>every address that does not depend on k computed once before the loop: the loop only advances two global
 /// indices and two ring offsets, which keeps registers for the accumulators and fragments.</item>
 /// </list>
-/// Requirements (checked by the host before launching): M a multiple of 128, N of <c>tileN</c>, K of 32; group
-/// <see cref="GroupSize"/>(tileN); grid (N / tileN, M / 128); dynamic shared memory
-/// <see cref="SharedBytes"/>(stages, tileN, sizeof(T)).
+/// Requirements (checked by the host before launching): M a multiple of 128, N of <c>tileN</c>, K of <c>tileK</c>;
+/// group <see cref="GroupSize"/>(tileN); grid (N / tileN, M / 128); dynamic shared memory
+/// <see cref="SharedBytes"/>(stages, tileN, tileK, sizeof(T)).
 /// </summary>
 internal static partial class TensorCoreMatmulKernels
 {
     /// <summary>Rows of C per group.</summary>
     public const int TileM = 128;
-    /// <summary>Depth of one k tile.</summary>
-    public const int TileK = 32;
-
     /// <summary>Threads per group for a tile <paramref name="tileN"/> wide: two warp rows of tileN / 64 warps.</summary>
     public static int GroupSize(int tileN) => 2 * (tileN / 64) * 32;
 
     /// <summary>Dynamic shared memory the kernel needs for <paramref name="stages"/> pipeline stages.</summary>
-    public static int SharedBytes(int stages, int tileN, int elementBytes) => stages * (TileM * TileK + TileK * tileN) * elementBytes;
+    public static int SharedBytes(int stages, int tileN, int tileK, int elementBytes) => stages * (TileM * tileK + tileK * tileN) * elementBytes;
 
     /// <summary>The matmul; see the class summary for the launch shape.</summary>
     [Kernel]
     [Specialize("T", typeof(Half), typeof(BFloat16))]
     [Specialize("stages", 3, 4)]
     [Specialize("tileN", 128, 256)]
+    [Specialize("tileK", 32, 64)]
     [Specialize("fragments", 1, 2)]
     public static void Matmul<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<float> c, int m, int n, int k,
-        [Constant] int stages, [Constant] int tileN, [Constant] int fragments)
+        [Constant] int stages, [Constant] int tileN, [Constant] int tileK, [Constant] int fragments)
         where T : unmanaged
     {
         ArrayView<T> shared = SharedMemory.GetDynamic<T>();
-        // A stage is A's 128 x 32 then B's 32 x tileN, so one offset locates both.
-        int aElements = TileM * TileK;
-        int stageElements = aElements + TileK * tileN;
+        // A stage is A's 128 x tileK then B's tileK x tileN, so one offset locates both.
+        int aElements = TileM * tileK;
+        int stageElements = aElements + tileK * tileN;
         int ringElements = stages * stageElements;
         int groupSize = 2 * (tileN / 64) * 32;
 
@@ -61,23 +59,24 @@ internal static partial class TensorCoreMatmulKernels
         int warpCol = (warp % (tileN / 64)) * 64;
         long blockRow = (long)Grid.IdxY * TileM;
         long blockCol = (long)Grid.IdxX * tileN;
-        int kTiles = k / TileK;
+        int kTiles = k / tileK;
 
         // cp.async sources and destinations of this thread's first A and B chunk; its other chunks are a constant
-        // number of rows further (groupSize / 4 rows of A, 8 k-rows of B), which keeps the swizzle's row bits.
-        int aCopyRow = tid >> 2, aCopyChunk = tid & 3;
-        int aCopy = SwizzleA(aCopyRow, aCopyChunk);
+        // number of rows further (groupSize / (tileK / 8) rows of A, 8 k-rows of B, multiples of 8), which keeps the
+        // swizzle's row bits.
+        int aCopyRow = tid / (tileK / 8), aCopyChunk = tid % (tileK / 8);
+        int aCopy = SwizzleA(aCopyRow, aCopyChunk, tileK);
         long aSource = (blockRow + aCopyRow) * k + aCopyChunk * 8;
         int bCopyRow = tid / (tileN / 8), bCopyChunk = tid % (tileN / 8);
         int bCopy = aElements + SwizzleB(bCopyRow, bCopyChunk, tileN);
         long bSource = (long)bCopyRow * n + blockCol + bCopyChunk * 8;
 
-        // The lane's ldmatrix addresses in stage 0 for k step 0, from which all 8 of a k step follow (see
-        // LoadFragments). A: lane l names row l % 16 of a 16 x 16 tile and k half l / 16; the row's swizzle bits
-        // ((row / 2) % 4) are the lane's, since warpRow and i * 16 are multiples of 16. B: lane l names k-row
-        // (l % 8) + 8 * ((l / 8) % 2) and n half l / 16.
+        // The lane's ldmatrix addresses in stage 0 for k step 0, from which all 8 of every k step follow (see
+        // LoadFragments). A: lane l names row l % 16 of a 16 x 16 tile and k half l / 16; the row's swizzle bits are
+        // the lane's, since warpRow and i * 16 are multiples of 16. B: lane l names k-row (l % 8) + 8 * ((l / 8) % 2)
+        // and n half l / 16.
         int aRow = warpRow + (lane & 15);
-        int aFrag = aRow * TileK + (((lane >> 4) ^ ((aRow >> 1) & 3)) << 3);
+        int aFrag = SwizzleA(aRow, lane >> 4, tileK);
         int bRow = (lane & 7) + ((lane >> 3) & 1) * 8;
         int bFrag = aElements + SwizzleB(bRow, warpCol / 8 + (lane >> 4), tileN);
         // Where the lane's first accumulator goes in C, computed now so the block and warp coordinates need not live
@@ -86,7 +85,9 @@ internal static partial class TensorCoreMatmulKernels
 
         Span<float> acc = stackalloc float[128];
         int bStep = 16 * tileN;
-        KernelHint.LaunchBounds(groupSize, tileN == 256 ? 1 : fragments == 2 ? 2 : 3);
+        // Groups per multiprocessor the registers should allow: three 168-register groups where shared memory lets
+        // three in (tileN 128, tileK 32, one fragment set), else what 255 registers allow.
+        KernelHint.LaunchBounds(groupSize, tileN == 256 ? 1 : fragments == 2 || tileK == 64 ? 2 : 3);
 
         // Prologue: stages-1 tiles in flight. Every thread commits a group each time, even an empty one, so the
         // wait counts below are the same for every thread and every k.
@@ -94,8 +95,8 @@ internal static partial class TensorCoreMatmulKernels
         {
             KernelHint.Unroll();
             if (s < kTiles)
-                LoadTile(a, b, shared, s * stageElements, aCopy, bCopy, aSource + s * TileK, bSource + s * TileK * (long)n,
-                    n, k, groupSize, tileN);
+                LoadTile(a, b, shared, s * stageElements, aCopy, bCopy, aSource + s * tileK, bSource + s * tileK * (long)n,
+                    n, k, groupSize, tileN, tileK);
             AsyncCopy.CommitGroup();
         }
 
@@ -103,47 +104,60 @@ internal static partial class TensorCoreMatmulKernels
         // next tile to fetch: advanced, not recomputed from kt (no 64-bit multiply or remainder in the loop).
         int readStage = 0;
         int writeStage = (stages - 1) * stageElements;
-        long aNext = aSource + (stages - 1) * TileK;
-        long bNext = bSource + (stages - 1) * TileK * (long)n;
+        long aNext = aSource + (stages - 1) * tileK;
+        long bNext = bSource + (stages - 1) * tileK * (long)n;
         // Tiles left to multiply, counted down so kTiles need not stay live.
         int kLeft = kTiles;
         if (fragments == 2)
         {
-            // Fragments of the two k steps of a stage (A in 0..15, B in 16..31): one set is multiplied while the
-            // other loads. Each iteration: load k step 1 of tile kt and multiply k step 0; prefetch tile
-            // kt + stages - 1 into the stage tile kt - 1 used (every warp read it before the previous barrier); wait
-            // for tile kt + 1 and barrier; load k step 0 of tile kt + 1 and multiply k step 1 of tile kt. So the mma
-            // of step 0 are queued while the warp waits at the barrier, and those of step 1 cover the ldmatrix latency
-            // of the next tile (past the last tile that load reads a stale stage and is never used).
+            // Fragments of two k steps (A in 0..15, B in 16..31): one set is multiplied while the other loads. Per
+            // pair of k steps 2p, 2p+1 of tile kt: load step 2p+1 and multiply step 2p; then load step 2p+2, or on
+            // the last pair wait for tile kt + 1, barrier and load its step 0, and multiply step 2p+1. The prefetch of
+            // tile kt + stages - 1, issued with the first pair, goes to the stage tile kt - 1 used (every warp read it
+            // before the previous barrier). So mma are queued while the warp waits at the barrier, and the last step's
+            // cover the ldmatrix latency of the next tile (past the last tile that load reads a stale stage, unused).
             Span<uint> step0 = stackalloc uint[32];
             Span<uint> step1 = stackalloc uint[32];
             AsyncCopy.WaitGroup(stages - 2);
             Group.Barrier();
-            LoadFragments(shared, aFrag, bFrag, step0);
+            LoadFragments(shared, aFrag, bFrag, tileK, step0);
             // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul.
             while (kLeft > 0)
             {
-                LoadFragments(shared, (readStage + aFrag) ^ 16, readStage + bFrag + bStep, step1);
-                if (kLeft > stages - 1)
-                    LoadTile(a, b, shared, writeStage, aCopy, bCopy, aNext, bNext, n, k, groupSize, tileN);
-                AsyncCopy.CommitGroup();
-                aNext += TileK;
-                bNext += TileK * (long)n;
-                writeStage = writeStage + stageElements == ringElements ? 0 : writeStage + stageElements;
-                Multiply<T>(step0, acc);
-
-                AsyncCopy.WaitGroup(stages - 2);
-                Group.Barrier();
-                readStage = readStage + stageElements == ringElements ? 0 : readStage + stageElements;
-                LoadFragments(shared, readStage + aFrag, readStage + bFrag, step0);
-                Multiply<T>(step1, acc);
+                for (int p = 0; p < tileK / 32; p++)
+                {
+                    KernelHint.Unroll();
+                    LoadFragments(shared, (readStage + aFrag) ^ ((2 * p + 1) << 4), readStage + bFrag + (2 * p + 1) * bStep, tileK, step1);
+                    if (p == 0)
+                    {
+                        if (kLeft > stages - 1)
+                            LoadTile(a, b, shared, writeStage, aCopy, bCopy, aNext, bNext, n, k, groupSize, tileN, tileK);
+                        AsyncCopy.CommitGroup();
+                        aNext += tileK;
+                        bNext += tileK * (long)n;
+                        writeStage = writeStage + stageElements == ringElements ? 0 : writeStage + stageElements;
+                    }
+                    Multiply<T>(step0, acc);
+                    if (p == tileK / 32 - 1)
+                    {
+                        AsyncCopy.WaitGroup(stages - 2);
+                        Group.Barrier();
+                        readStage = readStage + stageElements == ringElements ? 0 : readStage + stageElements;
+                        LoadFragments(shared, readStage + aFrag, readStage + bFrag, tileK, step0);
+                    }
+                    else
+                    {
+                        LoadFragments(shared, (readStage + aFrag) ^ ((2 * p + 2) << 4), readStage + bFrag + (2 * p + 2) * bStep, tileK, step0);
+                    }
+                    Multiply<T>(step1, acc);
+                }
                 kLeft--;
             }
         }
         else
         {
-            // One fragment set, loaded as it is used: fewer live registers (about 168), so three 4-warp groups fit
-            // on a multiprocessor and hide each other's waits instead.
+            // One fragment set, loaded as it is used: fewer live registers (168), so three 4-warp groups fit on a
+            // multiprocessor and hide each other's waits instead.
             while (kLeft > 0)
             {
                 // Tile kt has landed for this thread; the barrier makes it everyone's, and also guarantees every warp
@@ -151,13 +165,16 @@ internal static partial class TensorCoreMatmulKernels
                 AsyncCopy.WaitGroup(stages - 2);
                 Group.Barrier();
                 if (kLeft > stages - 1)
-                    LoadTile(a, b, shared, writeStage, aCopy, bCopy, aNext, bNext, n, k, groupSize, tileN);
+                    LoadTile(a, b, shared, writeStage, aCopy, bCopy, aNext, bNext, n, k, groupSize, tileN, tileK);
                 AsyncCopy.CommitGroup();
-                aNext += TileK;
-                bNext += TileK * (long)n;
+                aNext += tileK;
+                bNext += tileK * (long)n;
                 writeStage = writeStage + stageElements == ringElements ? 0 : writeStage + stageElements;
-                MultiplyLean<T>(shared, readStage + aFrag, readStage + bFrag, acc);
-                MultiplyLean<T>(shared, (readStage + aFrag) ^ 16, readStage + bFrag + bStep, acc);
+                for (int ks = 0; ks < tileK / 16; ks++)
+                {
+                    KernelHint.Unroll();
+                    MultiplyLean<T>(shared, (readStage + aFrag) ^ (ks << 4), readStage + bFrag + ks * bStep, tileK, acc);
+                }
                 readStage = readStage + stageElements == ringElements ? 0 : readStage + stageElements;
                 kLeft--;
             }
@@ -181,20 +198,21 @@ internal static partial class TensorCoreMatmulKernels
     }
 
     /// <summary>
-    /// Issues this thread's cp.async copies of one k tile into the stage at <paramref name="stage"/>: A's 128 x 32
-    /// (512 chunks of 16 bytes, 512 / groupSize per thread, groupSize / 4 rows apart) and B's 32 x tileN (4 * tileN
-    /// chunks, 4 per thread, 8 k-rows apart).
+    /// Issues this thread's cp.async copies of one k tile into the stage at <paramref name="stage"/>: A's 128 x tileK
+    /// (16 * tileK chunks of 16 bytes, 16 * tileK / groupSize per thread, groupSize / (tileK / 8) rows apart) and B's
+    /// tileK x tileN (tileK * tileN / 8 chunks, tileK / 8 per thread, 8 k-rows apart).
     /// </summary>
     private static void LoadTile<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> shared, int stage, int aCopy, int bCopy,
-        long aSource, long bSource, int n, int k, int groupSize, int tileN) where T : unmanaged
+        long aSource, long bSource, int n, int k, int groupSize, int tileN, int tileK) where T : unmanaged
     {
         // The row steps are recomputed from the parameters rather than kept in registers through the k loop.
-        for (int i = 0; i < 512 / groupSize; i++)
+        int aRows = groupSize / (tileK / 8);
+        for (int i = 0; i < TileM * tileK / 8 / groupSize; i++)
         {
             KernelHint.Unroll();
-            AsyncCopy.Copy16(shared, stage + aCopy + i * (groupSize / 4) * TileK, a, aSource + i * (groupSize / 4) * (long)k);
+            AsyncCopy.Copy16(shared, stage + aCopy + i * aRows * tileK, a, aSource + i * aRows * (long)k);
         }
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < tileK / 8; i++)
         {
             KernelHint.Unroll();
             AsyncCopy.Copy16(shared, stage + bCopy + i * 8 * tileN, b, bSource + i * 8 * (long)n);
@@ -202,14 +220,16 @@ internal static partial class TensorCoreMatmulKernels
     }
 
     /// <summary>
-    /// A stage holds A as 128 rows of 32 elements (64 bytes: 4 chunks of 16). Rows 2j and 2j+1 share a 128-byte line;
-    /// XOR-ing the chunk with (row / 2) % 4 spreads the 8 rows one ldmatrix phase reads over all 8 chunks of a line.
+    /// A stage holds A as 128 rows of tileK elements. At tileK 32 a row is 64 bytes (4 chunks of 16) and rows 2j and
+    /// 2j+1 share a 128-byte line: XOR-ing the chunk with (row / 2) % 4 spreads the 8 rows one ldmatrix phase reads over
+    /// all 8 chunks of a line. At tileK 64 a row is a whole line: XOR-ing with row % 8 does it.
     /// Returns the element offset of chunk <paramref name="chunk"/> of row <paramref name="row"/>.
     /// </summary>
-    private static int SwizzleA(int row, int chunk) => row * TileK + ((chunk ^ ((row >> 1) & 3)) << 3);
+    private static int SwizzleA(int row, int chunk, int tileK) =>
+        row * tileK + ((chunk ^ (tileK == 32 ? (row >> 1) & 3 : row & 7)) << 3);
 
     /// <summary>
-    /// B is 32 k-rows of tileN elements (tileN / 8 chunks). The 8 k-rows of one ldmatrix.trans phase are a multiple of
+    /// B is tileK k-rows of tileN elements (tileN / 8 chunks). The 8 k-rows of one ldmatrix.trans phase are a multiple of
     /// 256 bytes apart, the same banks; XOR-ing the chunk with row % 8 moves each to a different chunk of its 128-byte group.
     /// </summary>
     private static int SwizzleB(int row, int chunk, int tileN) => row * tileN + ((chunk ^ (row & 7)) << 3);
@@ -220,19 +240,20 @@ internal static partial class TensorCoreMatmulKernels
     /// pair) into 16..31. The offsets are the lane's addresses in shared memory, in elements.
     /// </summary>
     /// <remarks>
-    /// One address per operand is enough. The lane's A address for the other k step and its B addresses for the other
-    /// n16 pairs differ from these only in swizzled chunk bits: chunk c at element 8c within a 64-element-aligned run,
-    /// and XOR-ing c with 2 (A's other k half) or with 2 * jp (B's pair jp, its chunk being warpCol / 8 + 2 * jp +
-    /// lane / 16 before the swizzle) is XOR-ing the element offset with 16 or 16 * jp. Everything else the offsets add
-    /// (stage, rows, the other k step of B) is a multiple of 64 elements, so the XOR can be applied to the sum.
+    /// One address per operand is enough. The lane's A address for k step ks and its B addresses for the other n16
+    /// pairs differ from these only in swizzled chunk bits: chunk c at element 8c within a 64-element-aligned run,
+    /// and XOR-ing c with 2 * ks (A's chunk being 2 * ks + lane / 16 before the swizzle) or with 2 * jp (B's pair jp,
+    /// its chunk being warpCol / 8 + 2 * jp + lane / 16) is XOR-ing the element offset with 16 * ks or 16 * jp.
+    /// Everything else the offsets add (stage, rows, B's k steps) is a multiple of 64 elements, so the XOR can be
+    /// applied to the sum.
     /// </remarks>
-    private static void LoadFragments<T>(ArrayView<T> shared, int aFrag, int bFrag, Span<uint> frag) where T : unmanaged
+    private static void LoadFragments<T>(ArrayView<T> shared, int aFrag, int bFrag, int tileK, Span<uint> frag) where T : unmanaged
     {
         // A: matrices 0..3 of x4 are (rows 0-7, k 0-7), (rows 8-15, k 0-7), (rows 0-7, k 8-15), (rows 8-15, k 8-15)
         // of the 16 x 16 tile: exactly a0a1, a2a3, a4a5, a6a7 of the mma A fragment.
         for (int i = 0; i < 4; i++)
         {
-            UInt4 fa = TensorCore.LoadMatrixX4(shared, aFrag + i * 16 * TileK);
+            UInt4 fa = TensorCore.LoadMatrixX4(shared, aFrag + i * 16 * tileK);
             frag[i * 4] = fa.X;
             frag[i * 4 + 1] = fa.Y;
             frag[i * 4 + 2] = fa.Z;
@@ -254,12 +275,12 @@ internal static partial class TensorCoreMatmulKernels
     /// One k step with a single fragment set: A's four ldmatrix.x4 first, then per n16 pair one ldmatrix.x4.trans of B
     /// and its 8 mma, so only 4 B registers are live at a time. Addresses as for <see cref="LoadFragments"/>.
     /// </summary>
-    private static void MultiplyLean<T>(ArrayView<T> shared, int aFrag, int bFrag, Span<float> acc) where T : unmanaged
+    private static void MultiplyLean<T>(ArrayView<T> shared, int aFrag, int bFrag, int tileK, Span<float> acc) where T : unmanaged
     {
         Span<uint> af = stackalloc uint[16];
         for (int i = 0; i < 4; i++)
         {
-            UInt4 fa = TensorCore.LoadMatrixX4(shared, aFrag + i * 16 * TileK);
+            UInt4 fa = TensorCore.LoadMatrixX4(shared, aFrag + i * 16 * tileK);
             af[i * 4] = fa.X;
             af[i * 4 + 1] = fa.Y;
             af[i * 4 + 2] = fa.Z;
