@@ -47,6 +47,45 @@ public class LaunchBoundsTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// 96 floats summed in a loop with a runtime trip count are all live across it: ptxas gives the kernel about 100
+    /// registers unbounded, and at most 64 (65536 / (4 groups x 256 threads)) when asked for 4 groups of 256.
+    /// </summary>
+    [Fact]
+    public void MinimumGroupsCapPtxasRegisters()
+    {
+        const string source = """
+            static partial class K
+            {
+                [Kernel]
+                [Specialize("bounded", false, true)]
+                static void Run(ArrayView<float> x, int n, [Constant] bool bounded)
+                {
+                    if (bounded) KernelHint.LaunchBounds(256, 4);
+                    Span<float> acc = stackalloc float[96];
+                    int i = Grid.GlobalIndexX;
+                    for (int r = 0; r < 96; r++) acc[r] = x[i + r];
+                    int t = 0;
+                    while (t < n)
+                    {
+                        for (int r = 0; r < 96; r++) acc[r] = acc[r] * acc[(r + 1) % 96] + 1f;
+                        t++;
+                    }
+                    float s = 0;
+                    for (int r = 0; r < 96; r++) s += acc[r];
+                    x[i] = s;
+                }
+            }
+            """;
+        List<IrKernel> variants = GeneratorHarness.Lower(source, "Run");
+        IrKernel free = variants.Single(v => v.LaunchBounds is null), bounded = variants.Single(v => v.LaunchBounds is not null);
+        int? freeRegisters = PtxAssembler.Registers(PtxBackend.Emit(free), "sm_90", output, free.EntryPoint);
+        int? boundedRegisters = PtxAssembler.Registers(PtxBackend.Emit(bounded), "sm_90", output, bounded.EntryPoint);
+        if (freeRegisters is null || boundedRegisters is null) return;
+        Assert.True(freeRegisters > 64, $"the unbounded kernel should need more than 64 registers, it uses {freeRegisters}");
+        Assert.True(boundedRegisters <= 64, $"the bounded kernel uses {boundedRegisters} registers, more than 4 x 256 threads allow");
+    }
+
     [Fact]
     public void KernelsWithoutTheHintHaveNoDirectives()
     {
