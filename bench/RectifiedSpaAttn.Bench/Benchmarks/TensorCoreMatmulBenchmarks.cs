@@ -27,6 +27,18 @@ public class TensorCoreMatmulBenchmarks : IAttentionWorkload, IDisposable
     /// <summary>cp.async pipeline depth.</summary>
     [Params(3, 4)] public int Stages { get; set; }
 
+    /// <summary>Columns of C per group: 256 (8 warps, one group per multiprocessor) or 128 (4 warps, several).</summary>
+    [Params(128, 256)] public int TileN { get; set; }
+
+    /// <summary>Depth of a k tile: 64 halves the barriers per mma at twice the shared memory per stage.</summary>
+    [Params(32, 64)] public int TileK { get; set; }
+
+    /// <summary>
+    /// Fragment sets: 2 loads the next k step while multiplying this one (about 255 registers); 1 loads as it goes
+    /// (168 registers at tile N 128, so three groups share a multiprocessor).
+    /// </summary>
+    [Params(1, 2)] public int Fragments { get; set; }
+
     /// <summary>2·M·N·K.</summary>
     public double Flops => 2.0 * Size * Size * Size;
 
@@ -73,7 +85,7 @@ public class TensorCoreMatmulBenchmarks : IAttentionWorkload, IDisposable
             maxAbs = Math.Max(maxAbs, double.IsNaN(d) ? double.PositiveInfinity : Math.Abs(d));
         }
         double rel = Math.Sqrt(diff2 / ref2);
-        Console.WriteLine($"// matmul {Element} {Size}^3 stages {Stages}: sampled relative L2 {rel:E2}, max abs {maxAbs:E2}");
+        Console.WriteLine($"// matmul {Element} {Size}^3 stages {Stages} tile N {TileN} tile K {TileK} fragments {Fragments}: sampled relative L2 {rel:E2}, max abs {maxAbs:E2}");
         if (!(rel < 1e-4)) throw new InvalidOperationException($"The tensor-core matmul is wrong: sampled relative L2 {rel:E2}.");
     }
 
@@ -83,13 +95,13 @@ public class TensorCoreMatmulBenchmarks : IAttentionWorkload, IDisposable
     public void Multiply()
     {
         var dims = new LaunchDimensions(
-            new Dim3(Size / TensorCoreMatmulKernels.TileN, Size / TensorCoreMatmulKernels.TileM),
-            TensorCoreMatmulKernels.GroupSize,
-            TensorCoreMatmulKernels.SharedBytes(Stages, 2));
+            new Dim3(Size / TileN, Size / TensorCoreMatmulKernels.TileM),
+            TensorCoreMatmulKernels.GroupSize(TileN),
+            TensorCoreMatmulKernels.SharedBytes(Stages, TileN, TileK, 2));
         if (Element == "bf16")
-            TensorCoreMatmulKernels.MatmulKernel.Launch(_accelerator, dims, _a.View.Cast<BFloat16>(), _b.View.Cast<BFloat16>(), _c.View, Size, Size, Size, Stages);
+            TensorCoreMatmulKernels.MatmulKernel.Launch(_accelerator, dims, _a.View.Cast<BFloat16>(), _b.View.Cast<BFloat16>(), _c.View, Size, Size, Size, Stages, TileN, TileK, Fragments);
         else
-            TensorCoreMatmulKernels.MatmulKernel.Launch(_accelerator, dims, _a.View.Cast<Half>(), _b.View.Cast<Half>(), _c.View, Size, Size, Size, Stages);
+            TensorCoreMatmulKernels.MatmulKernel.Launch(_accelerator, dims, _a.View.Cast<Half>(), _b.View.Cast<Half>(), _c.View, Size, Size, Size, Stages, TileN, TileK, Fragments);
         _accelerator.Synchronize();
     }
 

@@ -79,7 +79,8 @@ internal static class LauncherEmitter
         sb.AppendLine($"            {CSharpText.Verbatim(v.Ptx)},");
         sb.AppendLine($"            {CSharpText.Verbatim(v.OpenCL)},");
         sb.AppendLine($"            {v.CpuMethodName},");
-        sb.AppendLine($"            {(v.OpenCLUnsupportedReason is null ? "null" : CSharpText.Quoted(v.OpenCLUnsupportedReason))});");
+        sb.AppendLine($"            {(v.OpenCLUnsupportedReason is null ? "null" : CSharpText.Quoted(v.OpenCLUnsupportedReason))},");
+        sb.AppendLine($"            {ir.LaunchBounds?.MaxGroupSize ?? 0});");
         sb.AppendLine();
     }
 

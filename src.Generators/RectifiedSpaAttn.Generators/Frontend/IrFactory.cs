@@ -20,6 +20,10 @@ internal static class IrFactory
         if (op is IrBinaryOp.Mul && IsOne(right) && !IrTypes.IsFloat(left.Type)) return left;
         if (op is IrBinaryOp.Mul && IsOne(left) && !IrTypes.IsFloat(left.Type)) return right;
         if (op is IrBinaryOp.Mul && (IsZero(left) || IsZero(right)) && !IrTypes.IsFloat(left.Type)) return IrConst.Int(left.Type, 0);
+        // x ^ 0, x | 0 and shifts by 0 come from swizzles and packed offsets specialised to zero.
+        if (op is IrBinaryOp.Or or IrBinaryOp.Xor && IsZero(right)) return left;
+        if (op is IrBinaryOp.Or or IrBinaryOp.Xor && IsZero(left)) return right;
+        if (op is IrBinaryOp.Shl or IrBinaryOp.Shr && IsZero(right)) return left;
         return new IrBinary(op, left, right);
     }
 

@@ -49,6 +49,17 @@ internal sealed partial class KernelLowering
             case "Group.Barrier": Emit(IrBarrier.Instance); return null;
             case "Warp.Barrier": Emit(IrWarpBarrier.Instance); return null;
             case "KernelHint.Unroll": return null;
+            case "KernelHint.LaunchBounds":
+            {
+                IrConst maxGroup = ConstantArg(0, "A launch bound"), minGroups = ConstantArg(1, "A launch bound");
+                if (_launchBounds is not null)
+                    throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, where, "A second KernelHint.LaunchBounds", "give the bounds once per kernel");
+                if (maxGroup.Bits < 1 || maxGroup.Bits > 1024 || minGroups.Bits < 0 || minGroups.Bits > 32)
+                    throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, where,
+                        $"KernelHint.LaunchBounds({maxGroup.Bits}, {minGroups.Bits})", "the group size must be 1 to 1024 and the groups per multiprocessor 0 to 32");
+                _launchBounds = new IrLaunchBounds((int)maxGroup.Bits, (int)minGroups.Bits);
+                return null;
+            }
 
             case "Warp.Shuffle": return Shuffle(IrShuffleKind.Idx, Scalar(0), Scalar(1), where);
             case "Warp.ShuffleXor": return Shuffle(IrShuffleKind.Xor, Scalar(0), Scalar(1), where);

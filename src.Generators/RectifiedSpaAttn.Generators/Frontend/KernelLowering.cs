@@ -24,6 +24,7 @@ internal sealed partial class KernelLowering
     private readonly List<IrSharedAllocation> _shared = new();
     private int _sharedBytes;
     private bool _usesDynamicShared;
+    private IrLaunchBounds? _launchBounds;
 
     /// <summary>The statement lists being built, innermost last.</summary>
     private readonly Stack<List<IrStmt>> _blocks = new();
@@ -94,7 +95,7 @@ internal sealed partial class KernelLowering
         LowerMethodBody(body);
         List<IrStmt> statements = _blocks.Pop();
         _frames.Pop();
-        return CopyFolding.Fold(new IrKernel(entryPoint, _params, _locals, _shared, _usesDynamicShared, new IrBlock(statements)));
+        return CopyFolding.Fold(new IrKernel(entryPoint, _params, _locals, _shared, _usesDynamicShared, new IrBlock(statements), _launchBounds));
     }
 
     // ------------------------------------------------------------------ types

@@ -38,11 +38,14 @@ public sealed class IrParam
 public sealed class IrKernel
 {
     public IrKernel(string entryPoint, IReadOnlyList<IrParam> parameters, IReadOnlyList<IrLocal> locals,
-        IReadOnlyList<IrSharedAllocation> sharedAllocations, bool usesDynamicShared, IrBlock body)
+        IReadOnlyList<IrSharedAllocation> sharedAllocations, bool usesDynamicShared, IrBlock body, IrLaunchBounds? launchBounds = null)
     {
         EntryPoint = entryPoint; Parameters = parameters; Locals = locals;
-        SharedAllocations = sharedAllocations; UsesDynamicShared = usesDynamicShared; Body = body;
+        SharedAllocations = sharedAllocations; UsesDynamicShared = usesDynamicShared; Body = body; LaunchBounds = launchBounds;
     }
+
+    /// <summary>The kernel's <c>KernelHint.LaunchBounds</c>, or null when it has none.</summary>
+    public IrLaunchBounds? LaunchBounds { get; }
 
     /// <summary>The entry point's name: a valid identifier in PTX, OpenCL C and C#, unique per variant.</summary>
     public string EntryPoint { get; }
@@ -63,4 +66,19 @@ public sealed class IrKernel
             return (end + 15) / 16 * 16;
         }
     }
+}
+
+/// <summary>
+/// A kernel's promise about its launches (<c>KernelHint.LaunchBounds</c>): at most <see cref="MaxGroupSize"/> threads
+/// per group, and the wish that <see cref="MinGroupsPerMultiprocessor"/> groups (0: no wish) fit on a multiprocessor.
+/// </summary>
+public sealed class IrLaunchBounds
+{
+    public IrLaunchBounds(int maxGroupSize, int minGroupsPerMultiprocessor)
+    {
+        MaxGroupSize = maxGroupSize; MinGroupsPerMultiprocessor = minGroupsPerMultiprocessor;
+    }
+
+    public int MaxGroupSize { get; }
+    public int MinGroupsPerMultiprocessor { get; }
 }

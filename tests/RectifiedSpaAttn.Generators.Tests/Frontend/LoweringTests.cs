@@ -39,6 +39,35 @@ public class LoweringTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void BitwiseAndShiftIdentitiesFoldAway()
+    {
+        // A swizzle (i ^ j << 4) unrolled with j = 0, and | 0 / >> 0 from constants, leave plain i.
+        IrKernel k = LowerOne("""
+            static partial class K
+            {
+                [Kernel]
+                static void Run(ArrayView<float> x)
+                {
+                    int i = Group.IdxX;
+                    for (int j = 0; j < 1; j++)
+                    {
+                        KernelHint.Unroll();
+                        x[i ^ (j << 4)] = 1f;
+                        x[(i | j) >> j] = 2f;
+                        x[(j ^ i) << j] = 3f;
+                    }
+                }
+            }
+            """, "Run");
+        var ops = IrWalker.Statements(k.Body).SelectMany(IrWalker.DirectExpressions).SelectMany(IrWalker.Expressions)
+            .OfType<IrBinary>().Select(b => b.Op).ToList();
+        Assert.DoesNotContain(IrBinaryOp.Xor, ops);
+        Assert.DoesNotContain(IrBinaryOp.Or, ops);
+        Assert.DoesNotContain(IrBinaryOp.Shl, ops);
+        Assert.DoesNotContain(IrBinaryOp.Shr, ops);
+    }
+
+    [Fact]
     public void SpecialisationConstantsFoldBranchesAway()
     {
         List<IrKernel> variants = GeneratorHarness.Lower("""

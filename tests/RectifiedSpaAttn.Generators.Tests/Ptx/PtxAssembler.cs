@@ -59,6 +59,41 @@ internal static partial class PtxAssembler
         }
     }
 
+    /// <summary>
+    /// The registers per thread ptxas allocates for the single entry of <paramref name="ptx"/> on
+    /// <paramref name="arch"/> (from <c>-v</c>), or null where ptxas is missing (a CI run fails instead, as above).
+    /// </summary>
+    public static int? Registers(string ptx, string arch, ITestOutputHelper output, string name)
+    {
+        string? ptxas = Locate();
+        if (ptxas is null)
+        {
+            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+                Assert.Fail("ptxas was not found (set PTXAS or put it on PATH); CI must assemble the generated PTX.");
+            output.WriteLine("ptxas not found: register use NOT checked.");
+            return null;
+        }
+        string dir = Directory.CreateTempSubdirectory("rsa-ptx-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, name + ".ptx");
+            File.WriteAllText(file, ptx);
+            (int code, string log) = Run(ptxas, $"-arch={arch} -v \"{file}\" -o \"{Path.Combine(dir, name + ".cubin")}\"");
+            output.WriteLine(log);
+            Assert.True(code == 0, $"ptxas -arch={arch} failed:\n{log}");
+            Match used = UsedRegisters().Match(log);
+            Assert.True(used.Success, $"ptxas -v printed no register count:\n{log}");
+            return int.Parse(used.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [GeneratedRegex(@"Used (\d+) registers")]
+    private static partial Regex UsedRegisters();
+
     /// <summary>With RSA_PTX_DUMP set to a folder, every generated module is written there too (for running on a GPU by hand).</summary>
     private static void DumpIfAsked(string ptx, string name)
     {

@@ -20,7 +20,7 @@ public sealed class CorpusCatalogTests
         ["WarpReductionKernels.RowMaxAndCenter"] = 1,
         ["WarpReductionKernels.SegmentPrefixSums"] = 1,
         ["TiledMatmulKernels.Matmul"] = 2,
-        ["TensorCoreMatmulKernels.Matmul"] = 4,
+        ["TensorCoreMatmulKernels.Matmul"] = 32,
         ["SoftmaxKernels.RowSoftmax"] = 3,
     };
 
@@ -31,8 +31,22 @@ public sealed class CorpusCatalogTests
     // The fast tensor-core matmul unrolls 256 mma sites: too many to emulate on OpenCL (see OpenCLKernelFacts).
     private static readonly HashSet<string> s_notOnOpenCL =
     [
-        "TensorCoreMatmulKernels.Matmul[T=half, stages=3]", "TensorCoreMatmulKernels.Matmul[T=half, stages=4]",
-        "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=3]", "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=4]",
+        "TensorCoreMatmulKernels.Matmul[T=half, stages=3, tileN=128, tileK=32, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=half, stages=3, tileN=128, tileK=32, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=half, stages=3, tileN=128, tileK=64, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=half, stages=3, tileN=128, tileK=64, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=half, stages=3, tileN=256, tileK=32, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=half, stages=3, tileN=256, tileK=32, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=half, stages=3, tileN=256, tileK=64, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=half, stages=3, tileN=256, tileK=64, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=half, stages=4, tileN=128, tileK=32, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=half, stages=4, tileN=128, tileK=32, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=half, stages=4, tileN=128, tileK=64, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=half, stages=4, tileN=128, tileK=64, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=half, stages=4, tileN=256, tileK=32, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=half, stages=4, tileN=256, tileK=32, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=half, stages=4, tileN=256, tileK=64, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=half, stages=4, tileN=256, tileK=64, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=3, tileN=128, tileK=32, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=3, tileN=128, tileK=32, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=3, tileN=128, tileK=64, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=3, tileN=128, tileK=64, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=3, tileN=256, tileK=32, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=3, tileN=256, tileK=32, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=3, tileN=256, tileK=64, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=3, tileN=256, tileK=64, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=4, tileN=128, tileK=32, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=4, tileN=128, tileK=32, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=4, tileN=128, tileK=64, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=4, tileN=128, tileK=64, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=4, tileN=256, tileK=32, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=4, tileN=256, tileK=32, fragments=2]",
+        "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=4, tileN=256, tileK=64, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=bfloat16, stages=4, tileN=256, tileK=64, fragments=2]",
     ];
 
     [Fact]
@@ -87,9 +101,9 @@ public sealed class CorpusCatalogTests
         using var cpu = new CpuAccelerator();
         using DeviceBuffer<float> a = cpu.Allocate<float>(1), c = cpu.Allocate<float>(1);
         var e = Assert.Throws<ArgumentException>(() => TensorCoreMatmulKernels.MatmulKernel.Launch<float>(
-            cpu, new LaunchDimensions(1, TensorCoreMatmulKernels.GroupSize), a.View, a.View, c.View, 128, 256, 32, 3));
+            cpu, new LaunchDimensions(1, TensorCoreMatmulKernels.GroupSize(256)), a.View, a.View, c.View, 128, 256, 32, 3, 256, 32, 2));
         Assert.Contains("T=Single", e.Message);
-        foreach (string built in new[] { "[T=half, stages=3]", "[T=half, stages=4]", "[T=bfloat16, stages=3]", "[T=bfloat16, stages=4]" })
+        foreach (string built in new[] { "[T=half, stages=3, tileN=256, tileK=32, fragments=2]", "[T=half, stages=4, tileN=128, tileK=64, fragments=1]", "[T=bfloat16, stages=3, tileN=128, tileK=32, fragments=2]", "[T=bfloat16, stages=4, tileN=256, tileK=64, fragments=1]" })
             Assert.Contains("TensorCoreMatmulKernels.Matmul" + built, e.Message);
         Assert.Throws<ArgumentException>(() => SoftmaxKernels.RowSoftmaxKernel.GetVariant(typeof(double)));
         Assert.Equal("float", SoftmaxKernels.RowSoftmaxKernel.GetVariant(typeof(float)).Specialization["T"]);

@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Tests.Accelerators;
 using RectifiedSpaAttn.Kernels.Corpus;
 using RectifiedSpaAttn.Numerics;
 using Xunit.Abstractions;
@@ -43,33 +44,44 @@ public sealed class CorpusMatmulTests(ITestOutputHelper output)
             $"seed {seed}: tile {tile}, {m}x{n}x{k}", output);
     }
 
-    public static TheoryData<AcceleratorKind, string, int> TensorCoreCases() => PerKind(new[] { "half", "bfloat16" }, new[] { 3, 4 });
+    public static TheoryData<AcceleratorKind, string, int, int, int, int> TensorCoreCases()
+    {
+        var data = new TheoryData<AcceleratorKind, string, int, int, int, int>();
+        foreach (AcceleratorKind kind in TestAccelerators.Every)
+            foreach (string type in new[] { "half", "bfloat16" })
+                foreach (int stages in new[] { 3, 4 })
+                    foreach (int tileN in new[] { 128, 256 })
+                        foreach (int tileK in new[] { 32, 64 })
+                            foreach (int fragments in new[] { 1, 2 }) data.Add(kind, type, stages, tileN, tileK, fragments);
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(TensorCoreCases))]
-    public void TensorCoreMatmulMatchesTheProductOfTheRoundedInputs(AcceleratorKind kind, string type, int stages)
+    public void TensorCoreMatmulMatchesTheProductOfTheRoundedInputs(AcceleratorKind kind, string type, int stages, int tileN, int tileK, int fragments)
     {
-        if (type == "half") TensorCore<Half>(kind, stages);
-        else TensorCore<BFloat16>(kind, stages);
+        if (type == "half") TensorCore<Half>(kind, stages, tileN, tileK, fragments);
+        else TensorCore<BFloat16>(kind, stages, tileN, tileK, fragments);
     }
 
-    private void TensorCore<T>(AcceleratorKind kind, int stages) where T : unmanaged
+    private void TensorCore<T>(AcceleratorKind kind, int stages, int tileN, int tileK, int fragments) where T : unmanaged
     {
-        if (Accelerator(kind, TensorCoreMatmulKernels.MatmulKernel.GetVariant(typeof(T), stages), output) is not { } acc) return;
+        if (Accelerator(kind, TensorCoreMatmulKernels.MatmulKernel.GetVariant(typeof(T), stages, tileN, tileK, fragments), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
-        // Two groups along M so Grid.IdxY matters; 5 k tiles so a 3- or 4-stage ring wraps and the tail drains.
-        int m = 2 * TensorCoreMatmulKernels.TileM, n = TensorCoreMatmulKernels.TileN, k = 5 * TensorCoreMatmulKernels.TileK;
+        // Two groups along M so Grid.IdxY matters, along N too (256 wide) for the narrow tile so Grid.IdxX does;
+        // 5 k tiles so a 3- or 4-stage ring wraps and the tail drains.
+        int m = 2 * TensorCoreMatmulKernels.TileM, n = 256, k = 5 * tileK;
         T[] a = Round<T>(Uniform(rng, m * k)), b = Round<T>(Uniform(rng, k * n));
         using var da = Upload(acc, a);
         using var db = Upload(acc, b);
         using DeviceBuffer<float> dc = Poisoned<float>(acc, m * n);
-        var dims = new LaunchDimensions(new Dim3(n / TensorCoreMatmulKernels.TileN, m / TensorCoreMatmulKernels.TileM), TensorCoreMatmulKernels.GroupSize,
-            TensorCoreMatmulKernels.SharedBytes(stages, 2));
-        TensorCoreMatmulKernels.MatmulKernel.Launch(acc, dims, da.View, db.View, dc.View, m, n, k, stages);
+        var dims = new LaunchDimensions(new Dim3(n / tileN, m / TensorCoreMatmulKernels.TileM), TensorCoreMatmulKernels.GroupSize(tileN),
+            TensorCoreMatmulKernels.SharedBytes(stages, tileN, tileK, 2));
+        TensorCoreMatmulKernels.MatmulKernel.Launch(acc, dims, da.View, db.View, dc.View, m, n, k, stages, tileN, tileK, fragments);
 
         // The inputs are exactly representable, so only the f32 accumulation differs from the fp64 product.
         AssertClose(Product(ToDoubles(a), ToDoubles(b), m, n, k), ToDoubles(dc.ToArray()), 1e-5,
-            $"seed {seed}: {typeof(T).Name}, {stages} stages, {m}x{n}x{k}", output);
+            $"seed {seed}: {typeof(T).Name}, {stages} stages, tile N {tileN}, tile K {tileK}, {fragments} fragment sets, {m}x{n}x{k}", output);
     }
 
     /// <summary>The fp64 product of row-major a (m x k) and b (k x n).</summary>

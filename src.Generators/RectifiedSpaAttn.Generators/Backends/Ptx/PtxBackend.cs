@@ -35,7 +35,14 @@ public static class PtxBackend
             sb.Append(first ? "\n\t" : ",\n\t").Append(p);
             first = false;
         }
-        sb.Append(")\n{\n");
+        sb.Append(")\n");
+        // Launch bounds go between the parameters and the body; ptxas derives its register cap from them.
+        if (kernel.LaunchBounds is { } bounds)
+        {
+            sb.Append(".maxntid ").Append(bounds.MaxGroupSize).Append(", 1, 1\n");
+            if (bounds.MinGroupsPerMultiprocessor > 0) sb.Append(".minnctapersm ").Append(bounds.MinGroupsPerMultiprocessor).Append('\n');
+        }
+        sb.Append("{\n");
         emitter.Registers.WriteDeclarations(sb);
         sb.Append('\n');
         emitter.WriteCode(sb);

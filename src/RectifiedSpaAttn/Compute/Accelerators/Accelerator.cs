@@ -93,7 +93,9 @@ public abstract class Accelerator : IKernelLauncher, IDisposable
     {
         ArgumentNullException.ThrowIfNull(variant);
         ThrowIfDisposed();
-        return Math.Min(MaxGroupSize, MaxGroupSizeForCore(variant));
+        int limit = Math.Min(MaxGroupSize, MaxGroupSizeForCore(variant));
+        // The kernel's own launch bound: CUDA reports it through the driver anyway, the other backends would run it.
+        return variant.MaxGroupSize > 0 ? Math.Min(limit, variant.MaxGroupSize) : limit;
     }
 
     /// <summary>

@@ -64,6 +64,10 @@ internal static class LaunchValidator
             throw new ArgumentException(
                 $"The group {dims.Group} has {dims.Group.Size} threads, more than the {accelerator.MaxGroupSize} per group '{accelerator.Name}' allows.",
                 nameof(dims));
+        if (variant.MaxGroupSize > 0 && dims.Group.Size > variant.MaxGroupSize)
+            throw new ArgumentException(
+                $"The group {dims.Group} has {dims.Group.Size} threads, more than the {variant.MaxGroupSize} {variant.DisplayName} was compiled for (KernelHint.LaunchBounds).",
+                nameof(dims));
         if (dims.DynamicSharedMemoryBytes < 0)
             throw new ArgumentException($"Dynamic shared memory cannot be negative ({dims.DynamicSharedMemoryBytes} bytes).", nameof(dims));
         long shared = (long)variant.StaticSharedMemoryBytes + dims.DynamicSharedMemoryBytes;

@@ -66,8 +66,10 @@ public sealed class KernelVariant
         string ptx,
         string openCL,
         CpuGroupFunction cpu,
-        string? openCLUnsupportedReason = null)
+        string? openCLUnsupportedReason = null,
+        int maxGroupSize = 0)
     {
+        MaxGroupSize = maxGroupSize;
         KernelName = kernelName;
         EntryPoint = entryPoint;
         Specialization = specialization;
@@ -105,6 +107,12 @@ public sealed class KernelVariant
 
     /// <summary>Null when the variant runs on OpenCL; otherwise why it does not.</summary>
     public string? OpenCLUnsupportedReason { get; }
+
+    /// <summary>
+    /// The most threads per group the kernel promises to be launched with (<c>KernelHint.LaunchBounds</c>), or 0 when
+    /// it makes no promise. Every accelerator's <c>MaxGroupSizeFor</c> is at most this.
+    /// </summary>
+    public int MaxGroupSize { get; }
 
     /// <summary>A readable name such as <c>Matmul[T=bfloat16, tile=64]</c>.</summary>
     public string DisplayName => Specialization.Count == 0
