@@ -11,8 +11,7 @@ namespace RectifiedSpaAttn.Bench.Benchmarks;
 /// <summary>
 /// The tensor-core flash kernels (<see cref="TensorCoreFlashSteps"/>) launched directly on CUDA, on the anchors' shapes in
 /// bf16 with blocks of 128: dense, and block-sparse under a random mask of density 0.25 and 0.10 (the Triton kernel's
-/// anchor columns), for each combination of the tuning knobs worth timing on the shape (<see cref="Configs"/>: 18 cases
-/// in all). Each setup checks sampled rows against fp64 first. It throws at setup without a CUDA device.
+/// anchor columns), for each combination of the tuning knobs (<see cref="Configs"/>: 24 cases in all). Each setup checks sampled rows against fp64 first. It throws at setup without a CUDA device.
 /// </summary>
 public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
 {
@@ -28,15 +27,16 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
 
     /// <summary>
     /// The anchor row's S x H x D, then the knobs that differ from the launcher's defaults: <c>stages2</c> (a two-stage
-    /// K/V ring, one barrier per key tile) and, at D = 64 only (it is already the default at D = 128), <c>rows16</c>
-    /// (16 query rows per warp: 8 warps per tile of 128 instead of 4).
+    /// K/V ring, one barrier per key tile) and the other rows-per-warp value: at D = 64 <c>rows16</c> (8 warps per tile of
+    /// 128 instead of 4), at D = 128 <c>rows32</c> (4 warps instead of 8, each K/V fragment feeding two mma; Q stays in
+    /// shared memory and the key tiles are 32).
     /// </summary>
     [ParamsSource(nameof(Configs))] public string Config { get; set; } = "16384x24x128";
 
     /// <summary>The <see cref="Config"/> values: every knob combination on each anchor shape, without duplicates.</summary>
     public static IEnumerable<string> Configs =>
     [
-        "16384x24x128", "16384x24x128 stages2",
+        "16384x24x128", "16384x24x128 stages2", "16384x24x128 rows32", "16384x24x128 rows32 stages2",
         "32768x24x64", "32768x24x64 stages2", "32768x24x64 rows16", "32768x24x64 rows16 stages2",
     ];
 
@@ -48,7 +48,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
 
     private string Shape => Config.Split(' ')[0];
 
-    private int? WarpRows => Config.Split(' ').Contains("rows16") ? 16 : null;
+    private int? WarpRows => Config.Split(' ').Contains("rows16") ? 16 : Config.Split(' ').Contains("rows32") ? 32 : null;
 
     private int Stages => Config.Split(' ').Contains("stages2") ? 2 : 1;
 

@@ -49,6 +49,9 @@ internal sealed record TensorCoreFlashCase(
         new(1, 1, 300, 128, 128, 128, 30, 13, ElementType.Float16, 0, 300, false, MaskKind.Full, null, null, 2),
         new(1, 2, 230, 64, 128, 64, 11, 6, ElementType.BFloat16, 37, 150, false, MaskKind.Full, 64, 16, 2),
         new(1, 1, 260, 64, 64, 128, 0, 0, ElementType.Float16, 0, 260, false, MaskKind.Full, null, 32, 2),
+        // 32 rows per warp at D = 128 (Q resident in shared memory), with one and two stages.
+        new(1, 1, 200, 128, 128, 64, 20, 9, ElementType.BFloat16, 0, 200, false, MaskKind.Full, null, 32),
+        new(1, 2, 230, 128, 128, 128, 11, 6, ElementType.Float16, 37, 150, false, MaskKind.Full, 64, 32, 2),
     ];
 
     /// <summary>Sparse cases: random, empty and full masks, rectification on and off, M &lt; N and M &gt; N.</summary>
@@ -67,12 +70,14 @@ internal sealed record TensorCoreFlashCase(
         new(1, 1, 260, 64, 128, 128, 20, 20, ElementType.BFloat16, 0, 0, false, MaskKind.Full, 64, 16, 2),
         new(1, 1, 260, 64, 64, 64, 9, 4, ElementType.Float16, 0, 0, true, MaskKind.Random, null, 32, 2),
         new(1, 1, 150, 128, 128, 128, 20, 7, ElementType.BFloat16, 0, 0, false, MaskKind.Empty, null, null, 2),
+        new(1, 1, 300, 128, 128, 64, 30, 13, ElementType.Float16, 0, 0, true, MaskKind.Random, null, 32),
+        new(1, 1, 260, 128, 64, 128, 9, 4, ElementType.BFloat16, 0, 0, false, MaskKind.Random, null, 32, 2),
     ];
 
     /// <summary>
     /// A random case within what the kernels support: B * H &lt;= 2, S in [1, 300], both head dims, block sizes, element
     /// types, text slots (valid &lt;= total), a random dense query range (sometimes empty), mask kind, rectification,
-    /// query tile (default or 64 rows), rows per warp (default, or 16 at D = 64) and K/V pipeline stages (1 or 2).
+    /// query tile (default or 64 rows), rows per warp (default or the other value) and K/V pipeline stages (1 or 2).
     /// </summary>
     public static TensorCoreFlashCase Draw(Random random)
     {
@@ -86,8 +91,8 @@ internal sealed record TensorCoreFlashCase(
         // The tile knob: the default (the query block) or 64 rows, which splits a block of 128 over two groups.
         int? tile = random.Next(2) == 0 ? null : 64;
         int d = random.Next(2) == 0 ? 64 : 128;
-        // 16 rows per warp is the knob at D = 64 (it is already the default at D = 128, where 32 is refused).
-        int? warpRows = d == 64 && random.Next(2) == 0 ? 16 : null;
+        // The rows-per-warp knob: the default, or the other value (16 at D = 64, 32 at D = 128).
+        int? warpRows = random.Next(2) == 0 ? null : d == 64 ? 16 : 32;
         int stages = random.Next(1, 3);
         return new(b, h, s, d, m, random.Next(2) == 0 ? 64 : 128,
             text, valid, random.Next(2) == 0 ? ElementType.Float16 : ElementType.BFloat16, start, count, random.Next(2) == 0,

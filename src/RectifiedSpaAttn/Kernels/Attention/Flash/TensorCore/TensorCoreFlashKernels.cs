@@ -6,16 +6,17 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 /// <summary>
 /// FlashAttention-2-style attention on tensor cores (<c>mma.sync.m16n8k16</c>, fp32 accumulation) for 16-bit inputs:
 /// one group per (b, h, tile of <c>tileRows</c> query rows); each warp owns <c>warpRows</c> rows, 16 or 32 (a
-/// specialisation, since it sizes the register arrays; 32 only at D = 64, where each K/V fragment read from shared
-/// memory then feeds two mma; at D = 128, 32 rows would not fit the registers). The warp's Q rows are loaded once as mma
-/// A fragments (ldmatrix.x4 from a swizzled staging tile); K and V stream through shared memory <see cref="KeyTile"/>
+/// specialisation, since it sizes the register arrays; with 32, each K/V fragment read from shared memory feeds two
+/// mma). The warp's Q rows are loaded once as mma A fragments (ldmatrix.x4 from a swizzled staging tile), except at
+/// D = 128 with 32 rows, where they would not fit the registers beside the accumulators: there Q stays in shared memory
+/// and its fragments are re-read per key tile. K and V stream through shared memory <see cref="KeyTile"/>
 /// keys at a time by cp.async in a software pipeline of <c>stages</c> K/V buffers (a launch value): with 1, V's copy
 /// overlaps S = Q K^T and the softmax and the next tile's K copy overlaps P V (two barriers per tile); with 2, the
 /// next tile's K and V copies overlap all of the current tile (one barrier per tile). The online softmax runs in base 2
 /// on the S accumulator fragments (row statistics across the 4 lanes of a quad), and P goes back into the tensor cores
 /// as A fragments straight from registers. Shared memory is dynamic, <see cref="DynamicSharedBytes"/>: <c>stages</c>
 /// x (one K and one V tile), <c>2 * KeyTile * headDim</c> elements each (16 KiB at D = 64, 32 KiB at D = 128); the first
-/// stage also stages Q before the first tile. Launch: group <see cref="GroupSize"/>(tileRows, warpRows) with
+/// stage also stages Q before the first tile (or, with Q resident, the stages follow its <c>tileRows * headDim</c>). Launch: group <see cref="GroupSize"/>(tileRows, warpRows) with
 /// <c>tileRows</c> 64 or 128; grid x tiles, y <c>B * H</c>.
 /// </summary>
 internal static partial class TensorCoreFlashKernels
@@ -29,8 +30,12 @@ internal static partial class TensorCoreFlashKernels
     /// <summary>Threads per group: one warp per <paramref name="warpRows"/> query rows.</summary>
     public static int GroupSize(int tileRows, int warpRows) => tileRows / warpRows * 32;
 
-    /// <summary>Dynamic shared memory per group: <paramref name="stages"/> K/V tile pairs of 16-bit elements.</summary>
-    public static int DynamicSharedBytes(int headDim, int stages) => stages * 2 * KeyTile * headDim * 2;
+    /// <summary>
+    /// Dynamic shared memory per group: <paramref name="stages"/> K/V tile pairs of 16-bit elements, after the Q tile
+    /// where it stays resident (D = 128 with 32 rows per warp, whose key tiles are <c>KeyTile / 2</c>).
+    /// </summary>
+    public static int DynamicSharedBytes(int headDim, int stages, int tileRows, int warpRows) =>
+        headDim == 128 && warpRows == 32 ? (tileRows * headDim + stages * KeyTile * headDim) * 2 : stages * 2 * KeyTile * headDim * 2;
 
     /// <summary>
     /// Dense attention for query tokens <c>[queryStart, queryEnd)</c> over keys <c>[0, validKeys)</c>; rows at or beyond
@@ -44,79 +49,79 @@ internal static partial class TensorCoreFlashKernels
         int sequenceLength, int validKeys, int queryStart, int queryEnd, float scaleLog2, int tileRows, int stages,
         [Constant] int headDim, [Constant] int warpRows) where T : unmanaged
     {
-        // D = 128 with 32 rows per warp is never launched (it would not fit the registers); the specialisation product
-        // still builds it, so its body is left out (a constant-false branch is not lowered) rather than duplicated.
-        if (headDim != 128 || warpRows != 32)
+        ArrayView<T> shared = SharedMemory.GetDynamic<T>();
+        // Dense has no rectification: with rectify false the compensation view is never read, and the kernel has no
+        // float buffer, so a float view of shared memory stands in for it.
+        ArrayView<float> unusedCompensation = shared.Cast<float>();
+        // Written out, not a helper: the compiler folds this conditional to a constant, but not an inlined helper's
+        // result, and the register-array loops below need a constant bound.
+        int mTiles = warpRows == 32 ? 2 : 1;
+        int groupSize = tileRows / (16 * mTiles) * 32;
+        // At D = 128, 32 rows of Q fragments (64 registers) would not fit beside the accumulators: Q stays in shared
+        // memory ahead of the K/V stages and ScoreTile re-reads its fragments each tile.
+        bool qInShared = headDim == 128 && mTiles == 2;
+        int stageBase = qInShared ? tileRows * headDim : 0;
+        // There the key tile is also halved, which halves the S fragments: 64 keys would not fit either.
+        int keyTile = qInShared ? KeyTile / 2 : KeyTile;
+        int tid = Group.IdxX;
+        int lane = Warp.LaneIdx;
+        int warp = Warp.WarpIdx;
+        long headBase = (long)Grid.IdxY * sequenceLength * headDim;
+        int tileStart = queryStart + Grid.IdxX * tileRows;
+
+        Span<uint> qf = stackalloc uint[2 * 128 / 4];
+        Span<float> o = stackalloc float[2 * 128 / 2];
+        Span<float> s = stackalloc float[2 * KeyTile / 2];
+        Span<float> stats = stackalloc float[2 * 4];
+        for (int i = 0; i < mTiles * headDim / 2; i++) o[i] = 0f;
+        for (int mt = 0; mt < mTiles; mt++)
         {
-            ArrayView<T> shared = SharedMemory.GetDynamic<T>();
-            // Dense has no rectification: with rectify false the compensation view is never read, and the kernel has no
-            // float buffer, so a float view of shared memory stands in for it.
-            ArrayView<float> unusedCompensation = shared.Cast<float>();
-            // Written out, not a helper: the compiler folds this conditional to a constant, but not an inlined helper's
-            // result, and the register-array loops below need a constant bound. D = 128 always runs 16 rows per warp (32
-            // would not fit the registers; the launcher never picks that variant).
-            int mTiles = headDim == 64 && warpRows == 32 ? 2 : 1;
-            int groupSize = tileRows / (16 * mTiles) * 32;
-            int tid = Group.IdxX;
-            int lane = Warp.LaneIdx;
-            int warp = Warp.WarpIdx;
-            long headBase = (long)Grid.IdxY * sequenceLength * headDim;
-            int tileStart = queryStart + Grid.IdxX * tileRows;
+            stats[mt * 4] = -1e30f;
+            stats[mt * 4 + 1] = -1e30f;
+            stats[mt * 4 + 2] = 0f;
+            stats[mt * 4 + 3] = 0f;
+        }
+        // Rows past the range stage a copy of its last row: in bounds, finite, and never stored.
+        CopyRows(shared, 0, q, headBase, tileStart, queryEnd - 1, tid, tileRows, headDim, groupSize);
+        AsyncCopy.CommitGroup();
+        AsyncCopy.WaitGroup(0);
+        Group.Barrier();
+        if (!qInShared) LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
+        // Every warp holds its Q fragments before the first K copy overwrites the staging.
+        Group.Barrier();
 
-            Span<uint> qf = stackalloc uint[2 * 128 / 4];
-            Span<float> o = stackalloc float[2 * 128 / 2];
-            Span<float> s = stackalloc float[2 * KeyTile / 2];
-            Span<float> stats = stackalloc float[2 * 4];
-            for (int i = 0; i < mTiles * headDim / 2; i++) o[i] = 0f;
-            for (int mt = 0; mt < mTiles; mt++)
-            {
-                stats[mt * 4] = -1e30f;
-                stats[mt * 4 + 1] = -1e30f;
-                stats[mt * 4 + 2] = 0f;
-                stats[mt * 4 + 3] = 0f;
-            }
-            // Rows past the range stage a copy of its last row: in bounds, finite, and never stored.
-            CopyRows(shared, 0, q, headBase, tileStart, queryEnd - 1, tid, tileRows, headDim, groupSize);
-            AsyncCopy.CommitGroup();
-            AsyncCopy.WaitGroup(0);
-            Group.Barrier();
-            LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
-            // Every warp holds its Q fragments before the first K copy overwrites the staging.
-            Group.Barrier();
+        // A tile made only of invalid text slots has nothing to compute (the condition is the same for the whole group).
+        int keysEnd = tileStart < validKeys ? validKeys : 0;
+        int k0 = 0;
+        BeginPipeline(shared, k, v, headBase, k0, Math.Min(k0 + keyTile, keysEnd), tid, headDim, groupSize, stages, stageBase, keyTile);
+        // Software pipeline over the key tiles (see OpenTile and MidTile); kBase is the stage holding the current tile.
+        // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul (non-constant bound).
+        int kBase = stageBase;
+        while (k0 < keysEnd)
+        {
+            int end = Math.Min(k0 + keyTile, keysEnd);
+            int next = k0 + keyTile;
+            int nextEnd = Math.Min(next + keyTile, keysEnd);
+            OpenTile(shared, k, v, headBase, k0, end, next, nextEnd, kBase, tid, headDim, groupSize, stages, stageBase, keyTile);
+            ScoreTile<T>(shared, kBase, k0, end, warp, lane, scaleLog2, headDim, mTiles, keyTile, qInShared, qf, o, s, stats);
+            MidTile(shared, k, headBase, next, nextEnd, tid, headDim, groupSize, stages, stageBase, keyTile);
+            AccumulateTile<T>(shared, kBase + keyTile * headDim, lane, headDim, mTiles, keyTile, s, o);
+            kBase = stages == 2 ? 2 * stageBase + 2 * keyTile * headDim - kBase : stageBase;
+            k0 = next;
+        }
 
-            // A tile made only of invalid text slots has nothing to compute (the condition is the same for the whole group).
-            int keysEnd = tileStart < validKeys ? validKeys : 0;
-            int k0 = 0;
-            BeginPipeline(shared, k, v, headBase, k0, Math.Min(k0 + KeyTile, keysEnd), tid, headDim, groupSize, stages);
-            // Software pipeline over the key tiles (see OpenTile and MidTile); kBase is the stage holding the current tile.
-            // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul (non-constant bound).
-            int kBase = 0;
-            while (k0 < keysEnd)
-            {
-                int end = Math.Min(k0 + KeyTile, keysEnd);
-                int next = k0 + KeyTile;
-                int nextEnd = Math.Min(next + KeyTile, keysEnd);
-                OpenTile(shared, k, v, headBase, k0, end, next, nextEnd, kBase, tid, headDim, groupSize, stages);
-                ScoreTile<T>(shared, kBase, k0, end, lane, scaleLog2, headDim, mTiles, qf, o, s, stats);
-                MidTile(shared, k, headBase, next, nextEnd, tid, headDim, groupSize, stages);
-                AccumulateTile<T>(shared, kBase + KeyTile * headDim, lane, headDim, mTiles, s, o);
-                kBase = stages == 2 ? 2 * KeyTile * headDim - kBase : 0;
-                k0 = next;
-            }
-
-            for (int mt = 0; mt < mTiles; mt++)
-            {
-                float sum0 = stats[mt * 4 + 2], sum1 = stats[mt * 4 + 3];
-                sum0 += Warp.ShuffleXor(sum0, 1);
-                sum0 += Warp.ShuffleXor(sum0, 2);
-                sum1 += Warp.ShuffleXor(sum1, 1);
-                sum1 += Warp.ShuffleXor(sum1, 2);
-                int firstRow = tileStart + (warp * mTiles + mt) * 16;
-                int row0 = firstRow + (lane >> 2);
-                StoreRows(output, headBase, firstRow, lane, row0 < queryEnd, row0 + 8 < queryEnd,
-                    row0 < validKeys ? Normaliser(sum0) : 0f, row0 + 8 < validKeys ? Normaliser(sum1) : 0f, false, 1f,
-                    unusedCompensation, 0, headDim, o, mt * (headDim / 2));
-            }
+        for (int mt = 0; mt < mTiles; mt++)
+        {
+            float sum0 = stats[mt * 4 + 2], sum1 = stats[mt * 4 + 3];
+            sum0 += Warp.ShuffleXor(sum0, 1);
+            sum0 += Warp.ShuffleXor(sum0, 2);
+            sum1 += Warp.ShuffleXor(sum1, 1);
+            sum1 += Warp.ShuffleXor(sum1, 2);
+            int firstRow = tileStart + (warp * mTiles + mt) * 16;
+            int row0 = firstRow + (lane >> 2);
+            StoreRows(output, headBase, firstRow, lane, row0 < queryEnd, row0 + 8 < queryEnd,
+                row0 < validKeys ? Normaliser(sum0) : 0f, row0 + 8 < validKeys ? Normaliser(sum1) : 0f, false, 1f,
+                unusedCompensation, 0, headDim, o, mt * (headDim / 2));
         }
     }
 
@@ -138,10 +143,15 @@ internal static partial class TensorCoreFlashKernels
     {
         ArrayView<T> shared = SharedMemory.GetDynamic<T>();
         // Written out, not a helper: the compiler folds this conditional to a constant, but not an inlined helper's
-        // result, and the register-array loops below need a constant bound. D = 128 always runs 16 rows per warp (32
-        // would not fit the registers; the launcher never picks that variant).
-        int mTiles = headDim == 64 && warpRows == 32 ? 2 : 1;
+        // result, and the register-array loops below need a constant bound.
+        int mTiles = warpRows == 32 ? 2 : 1;
         int groupSize = tileRows / (16 * mTiles) * 32;
+        // At D = 128, 32 rows of Q fragments (64 registers) would not fit beside the accumulators: Q stays in shared
+        // memory ahead of the K/V stages and ScoreTile re-reads its fragments each tile.
+        bool qInShared = headDim == 128 && mTiles == 2;
+        int stageBase = qInShared ? tileRows * headDim : 0;
+        // There the key tile is also halved, which halves the S fragments: 64 keys would not fit either.
+        int keyTile = qInShared ? KeyTile / 2 : KeyTile;
         int tid = Group.IdxX;
         int lane = Warp.LaneIdx;
         int warp = Warp.WarpIdx;
@@ -149,10 +159,8 @@ internal static partial class TensorCoreFlashKernels
         int block = Grid.IdxX / tilesPerBlock;
         int tileStart = block * queryBlockSize + (Grid.IdxX - block * tilesPerBlock) * tileRows;
         int blockEnd = Math.Min(block * queryBlockSize + queryBlockSize, visualTokens);
-        // The second tile of a partial last block may hold no row at all (group-uniform). D = 128 with 32 rows per warp
-        // is never launched (it would not fit the registers); the specialisation product still builds it, so its body is
-        // left out (a constant-false condition is not lowered) rather than duplicated.
-        if ((headDim != 128 || warpRows != 32) && tileStart < blockEnd)
+        // The second tile of a partial last block may hold no row at all (group-uniform).
+        if (tileStart < blockEnd)
         {
             long headBase = (long)bh * sequenceLength * headDim;
             int rowBlock = bh * queryBlocks + block;
@@ -173,7 +181,7 @@ internal static partial class TensorCoreFlashKernels
             AsyncCopy.CommitGroup();
             AsyncCopy.WaitGroup(0);
             Group.Barrier();
-            LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
+            if (!qInShared) LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
             // Every warp holds its Q fragments before the first K copy overwrites the staging.
             Group.Barrier();
 
@@ -185,20 +193,20 @@ internal static partial class TensorCoreFlashKernels
             long listBase = (long)rowBlock * keyBlocks;
             int entry = 0, phase = 0, pos = 0, rangeEnd = 0;
             Seek(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
-            BeginPipeline(shared, k, v, headBase, pos, Math.Min(pos + KeyTile, rangeEnd), tid, headDim, groupSize, stages);
-            int kBase = 0;
+            BeginPipeline(shared, k, v, headBase, pos, Math.Min(pos + keyTile, rangeEnd), tid, headDim, groupSize, stages, stageBase, keyTile);
+            int kBase = stageBase;
             while (pos < rangeEnd)
             {
                 int start = pos;
-                int end = Math.Min(pos + KeyTile, rangeEnd);
-                pos += KeyTile;
+                int end = Math.Min(pos + keyTile, rangeEnd);
+                pos += keyTile;
                 Seek(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
-                int nextEnd = Math.Min(pos + KeyTile, rangeEnd);
-                OpenTile(shared, k, v, headBase, start, end, pos, nextEnd, kBase, tid, headDim, groupSize, stages);
-                ScoreTile<T>(shared, kBase, start, end, lane, scaleLog2, headDim, mTiles, qf, o, s, stats);
-                MidTile(shared, k, headBase, pos, nextEnd, tid, headDim, groupSize, stages);
-                AccumulateTile<T>(shared, kBase + KeyTile * headDim, lane, headDim, mTiles, s, o);
-                kBase = stages == 2 ? 2 * KeyTile * headDim - kBase : 0;
+                int nextEnd = Math.Min(pos + keyTile, rangeEnd);
+                OpenTile(shared, k, v, headBase, start, end, pos, nextEnd, kBase, tid, headDim, groupSize, stages, stageBase, keyTile);
+                ScoreTile<T>(shared, kBase, start, end, warp, lane, scaleLog2, headDim, mTiles, keyTile, qInShared, qf, o, s, stats);
+                MidTile(shared, k, headBase, pos, nextEnd, tid, headDim, groupSize, stages, stageBase, keyTile);
+                AccumulateTile<T>(shared, kBase + keyTile * headDim, lane, headDim, mTiles, keyTile, s, o);
+                kBase = stages == 2 ? 2 * stageBase + 2 * keyTile * headDim - kBase : stageBase;
             }
 
             // Without rectification R and C are never read (the caller may pass anything there).

@@ -8,8 +8,8 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 /// same contract as <see cref="FlashSteps"/>'s dense and sparse attention. Built for 16-bit element types (Half,
 /// BFloat16: the mma operand types), head dims 64 and 128, and query and key block sizes 64 and 128; fp32 inputs and
 /// other shapes keep using the SIMT kernels. The query tile is the query block (64 or 128 rows; 2 or 4 warps at D = 64,
-/// 4 or 8 at D = 128). Tuning knobs, each defaulting to the behaviour above: the query tile, the rows per warp at D = 64
-/// (16 doubles the warps), and the K/V pipeline depth (2 stages: one barrier per key tile, twice the shared memory).
+/// 4 or 8 at D = 128). Tuning knobs, each defaulting to the behaviour above: the query tile, the rows per warp
+/// (16 doubles the warps; 32 at D = 128 halves them and keeps Q in shared memory), and the K/V pipeline depth (2 stages: one barrier per key tile, twice the shared memory).
 /// </summary>
 internal static class TensorCoreFlashSteps
 {
@@ -42,9 +42,10 @@ internal static class TensorCoreFlashSteps
     /// <param name="queryCount">Query rows.</param>
     /// <param name="tileRows">Query rows per group, 64 or 128; by default the query block size (a tuning knob: fewer rows
     /// per group trade K/V reuse for more groups per multiprocessor).</param>
-    /// <param name="warpRows">Query rows per warp, 16 or 32; by default 32 at D = 64 and 16 at D = 128 (32 is refused at
-    /// D = 128: it would not fit the registers). A tuning knob: 16 at D = 64 gives twice the warps per group, each with
-    /// half the registers, at the cost of reading every K/V fragment from shared memory for half as many mma.</param>
+    /// <param name="warpRows">Query rows per warp, 16 or 32; by default 32 at D = 64 and 16 at D = 128. A tuning knob: 16
+    /// gives twice the warps per group, each with about half the registers, at the cost of reading every K/V fragment
+    /// from shared memory for half as many mma; 32 at D = 128 keeps Q in shared memory (its fragments would not fit the
+    /// registers beside the accumulators), adding <c>tileRows * D</c> elements of shared memory.</param>
     /// <param name="stages">K/V pipeline depth, 1 or 2 (a tuning knob): 1 keeps one K and one V buffer (two barriers per
     /// key tile); 2 a ring of two, so the next tile's copies overlap the whole current tile (one barrier per key tile,
     /// twice the shared memory: 32 KiB at D = 64, 64 KiB at D = 128).</param>
@@ -65,7 +66,7 @@ internal static class TensorCoreFlashSteps
         RequireStages(stages);
         int tiles = (queryCount + rows - 1) / rows;
         var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), TensorCoreFlashKernels.GroupSize(rows, perWarp),
-            TensorCoreFlashKernels.DynamicSharedBytes(shape.HeadDim, stages));
+            TensorCoreFlashKernels.DynamicSharedBytes(shape.HeadDim, stages, rows, perWarp));
         TensorCoreFlashKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, shape.SequenceLength, shape.ValidKeys,
             queryStart, queryStart + queryCount, ScaleLog2(shape.HeadDim), rows, stages, shape.HeadDim, perWarp);
     }
@@ -90,9 +91,10 @@ internal static class TensorCoreFlashSteps
     /// <param name="output">O, <c>[B, H, S, D]</c>; only the visual rows are written.</param>
     /// <param name="tileRows">Query rows per group, 64 or 128 and at most the query block size; by default the query
     /// block (a tuning knob: 64 splits a block of 128 over two groups, each streaming the block's keys).</param>
-    /// <param name="warpRows">Query rows per warp, 16 or 32; by default 32 at D = 64 and 16 at D = 128 (32 is refused at
-    /// D = 128: it would not fit the registers). A tuning knob: 16 at D = 64 gives twice the warps per group, each with
-    /// half the registers, at the cost of reading every K/V fragment from shared memory for half as many mma.</param>
+    /// <param name="warpRows">Query rows per warp, 16 or 32; by default 32 at D = 64 and 16 at D = 128. A tuning knob: 16
+    /// gives twice the warps per group, each with about half the registers, at the cost of reading every K/V fragment
+    /// from shared memory for half as many mma; 32 at D = 128 keeps Q in shared memory (its fragments would not fit the
+    /// registers beside the accumulators), adding <c>tileRows * D</c> elements of shared memory.</param>
     /// <param name="stages">K/V pipeline depth, 1 or 2 (a tuning knob): 1 keeps one K and one V buffer (two barriers per
     /// key tile); 2 a ring of two, so the next tile's copies overlap the whole current tile (one barrier per key tile,
     /// twice the shared memory: 32 KiB at D = 64, 64 KiB at D = 128).</param>
@@ -121,7 +123,7 @@ internal static class TensorCoreFlashSteps
         // By default the tile is the whole query block: a block's rows share every K/V tile they stage.
         int tilesPerBlock = shape.QueryBlockSize / rows;
         var dims = new LaunchDimensions(new Dim3(checked(shape.QueryBlocks * tilesPerBlock), shape.HeadCount),
-            TensorCoreFlashKernels.GroupSize(rows, perWarp), TensorCoreFlashKernels.DynamicSharedBytes(shape.HeadDim, stages));
+            TensorCoreFlashKernels.GroupSize(rows, perWarp), TensorCoreFlashKernels.DynamicSharedBytes(shape.HeadDim, stages, rows, perWarp));
         TensorCoreFlashKernels.SparseKernel.Launch(launcher, dims, q, k, v, counts, lists, rectification, compensation, output,
             shape.SequenceLength, shape.VisualTokens, shape.ValidKeys, shape.QueryBlockSize, shape.KeyBlockSize,
             shape.QueryBlocks, shape.KeyBlocks, tilesPerBlock, rectify ? 1 : 0, ScaleLog2(shape.HeadDim), rows, stages, shape.HeadDim,
@@ -139,12 +141,12 @@ internal static class TensorCoreFlashSteps
         return rows;
     }
 
-    /// <summary>Rows per warp: 16 or 32, 32 only at D = 64 (at D = 128 it would not fit the registers); null is the default.</summary>
+    /// <summary>Rows per warp: 16 or 32; null is the default for the head dim.</summary>
     private static int RequireWarpRows(int? warpRows, int headDim)
     {
         int rows = warpRows ?? TensorCoreFlashKernels.DefaultWarpRows(headDim);
-        if (rows != 16 && (rows != 32 || headDim != 64))
-            throw new ArgumentOutOfRangeException(nameof(warpRows), rows, $"Rows per warp must be 16, or 32 at D = 64 (D is {headDim}).");
+        if (rows != 16 && rows != 32)
+            throw new ArgumentOutOfRangeException(nameof(warpRows), rows, "Rows per warp must be 16 or 32.");
         return rows;
     }
 
