@@ -21,7 +21,7 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 /// </summary>
 internal static partial class TensorCoreFlashKernels
 {
-    /// <summary>Keys staged in shared memory per step.</summary>
+    /// <summary>Keys staged in shared memory per step (half as many at D = 128 with 32 rows per warp, to fit the registers).</summary>
     public const int KeyTile = 64;
 
     /// <summary>Query rows per warp by default: 32 at D = 64 (each K/V fragment feeds two mma), 16 at D = 128.</summary>
@@ -87,7 +87,8 @@ internal static partial class TensorCoreFlashKernels
         AsyncCopy.WaitGroup(0);
         Group.Barrier();
         if (!qInShared) LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
-        // Every warp holds its Q fragments before the first K copy overwrites the staging.
+        // Every warp holds its Q fragments before the first K copy overwrites the staging (with Q resident the stages
+        // start after it, so this barrier is only redundant there).
         Group.Barrier();
 
         // A tile made only of invalid text slots has nothing to compute (the condition is the same for the whole group).
