@@ -76,7 +76,8 @@ public sealed class TensorCoreFlashDenseTests(ITestOutputHelper output)
 
         using DeviceBuffer<T> bq = FlashHarness.Upload<T>(accelerator, q), bk = FlashHarness.Upload<T>(accelerator, k);
         using DeviceBuffer<T> bv = FlashHarness.Upload<T>(accelerator, v), bo = FlashHarness.Poisoned<T>(accelerator, elements);
-        TensorCoreFlashSteps.DenseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bo.View, c.QueryStart, c.QueryCount, c.TileRows);
+        TensorCoreFlashSteps.DenseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bo.View, c.QueryStart, c.QueryCount, c.TileRows,
+            c.WarpRows, c.Stages);
         accelerator.Synchronize();
         double[] actual = FlashHarness.Download(bo);
 

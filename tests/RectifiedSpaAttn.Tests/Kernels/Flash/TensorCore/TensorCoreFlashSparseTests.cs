@@ -94,7 +94,7 @@ public sealed class TensorCoreFlashSparseTests(ITestOutputHelper output)
             ? Floats(accelerator, compensation.Data)
             : FlashHarness.Poisoned<float>(accelerator, (long)blockRows * c.D);
         TensorCoreFlashSteps.SparseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bCounts.View, bLists.View,
-            bR.View, bC.View, c.Rectify, bo.View, c.TileRows);
+            bR.View, bC.View, c.Rectify, bo.View, c.TileRows, c.WarpRows, c.Stages);
         accelerator.Synchronize();
         double[] actual = FlashHarness.Download(bo);
 

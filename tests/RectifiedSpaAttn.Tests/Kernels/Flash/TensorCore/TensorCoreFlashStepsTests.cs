@@ -20,22 +20,35 @@ public sealed class TensorCoreFlashStepsTests
         Assert.Equal(expected, TensorCoreFlashSteps.IsSupported(type, d, m, n));
 
     [Fact]
-    public void EveryVariantHasPtxAndACpuFormAndStaysWithinStaticSharedMemory()
+    public void EveryLaunchedVariantHasPtxAndACpuFormAndUsesOnlyDynamicSharedMemory()
     {
         KernelVariant[] variants = [.. TensorCoreFlashKernels.DenseKernel.Variants, .. TensorCoreFlashKernels.SparseKernel.Variants];
-        Assert.Equal(8, variants.Length);
+        // Two element types x two head dims x two rows-per-warp values, per kernel.
+        Assert.Equal(16, variants.Length);
         foreach (KernelVariant variant in variants)
         {
+            Assert.NotNull(variant.Cpu);
+            // The K/V stages are dynamic shared memory sized by the launcher (up to 64 KiB at D = 128 with 2 stages).
+            Assert.Equal(0, variant.StaticSharedMemoryBytes);
+            // OpenCL emulates mma through local memory and refuses kernels with this many mma sites.
             Assert.Contains("mma.sync.aligned.m16n8k16", variant.Ptx);
             Assert.Contains("cp.async", variant.Ptx);
-            Assert.NotNull(variant.Cpu);
-            // One K and one V tile of 64 keys (32 KiB at D = 128; dense adds 16 bytes), within the 48 KiB a launch gets
-            // without opting in.
-            int headDim = int.Parse(variant.Specialization["headDim"]);
-            Assert.InRange(variant.StaticSharedMemoryBytes, 2 * TensorCoreFlashKernels.KeyTile * headDim * 2, 48 * 1024);
-            // OpenCL emulates mma through local memory and refuses kernels with this many mma sites.
             Assert.NotNull(variant.OpenCLUnsupportedReason);
         }
+    }
+
+    [Fact]
+    public void SizesGroupsAndSharedMemoryFromTheKnobs()
+    {
+        Assert.Equal(32, TensorCoreFlashKernels.DefaultWarpRows(64));
+        Assert.Equal(16, TensorCoreFlashKernels.DefaultWarpRows(128));
+        Assert.Equal(128, TensorCoreFlashKernels.GroupSize(128, 32));
+        Assert.Equal(256, TensorCoreFlashKernels.GroupSize(128, 16));
+        Assert.Equal(128, TensorCoreFlashKernels.GroupSize(64, 16));
+        Assert.Equal(16 * 1024, TensorCoreFlashKernels.DynamicSharedBytes(64, 1, 128, 32));
+        Assert.Equal(64 * 1024, TensorCoreFlashKernels.DynamicSharedBytes(128, 2, 128, 16));
+        // D = 128 with 32 rows per warp keeps the Q tile (32 KiB) resident ahead of stages of 32-key tiles (16 KiB each).
+        Assert.Equal((32 + 2 * 16) * 1024, TensorCoreFlashKernels.DynamicSharedBytes(128, 2, 128, 32));
     }
 
     [Fact]
@@ -67,5 +80,9 @@ public sealed class TensorCoreFlashStepsTests
         using DeviceBuffer<float> floats = cpu.Allocate<float>(64);
         Assert.Throws<ArgumentOutOfRangeException>(() => TensorCoreFlashSteps.SparseAttention(cpu, small, x.View, x.View, x.View,
             ints.View, ints.View, floats.View, floats.View, false, x.View, 128));
+        // Rows per warp are 16 or 32, and the pipeline has 1 or 2 stages.
+        Assert.Throws<ArgumentOutOfRangeException>(() => TensorCoreFlashSteps.DenseAttention(cpu, small, x.View, x.View, x.View, x.View, 0, 8, null, 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TensorCoreFlashSteps.SparseAttention(cpu, small, x.View, x.View, x.View,
+            ints.View, ints.View, floats.View, floats.View, false, x.View, null, null, 3));
     }
 }

@@ -107,40 +107,121 @@ internal static partial class TensorCoreFlashKernels
     }
 
     /// <summary>
-    /// The first half of a key tile <c>[start, end)</c> (at most <see cref="KeyTile"/> keys) whose K copy was committed
-    /// earlier as the only outstanding cp.async group: waits for it, starts V's copy (it overlaps S = Q K^T and the
-    /// softmax), computes S on tensor cores and runs the online-softmax update on the accumulator fragments, leaving the
-    /// probabilities in <paramref name="s"/> (<c>KeyTile / 2</c> per row tile). In row tile mt, lane l holds rows g = l / 4
-    /// and g + 8 and, in n-tile j, keys 8j + 2(l % 4) and the next; <paramref name="stats"/> holds per row tile the two
-    /// row maxima (log2 units) then the two partial row sums of this lane's own columns (the rescale factor is equal
-    /// across the quad, so the quad sum is taken once at the end).
+    /// Issues the copies a key pipeline starts with, for the first tile <c>[first, firstEnd)</c> into the first stage, at
+    /// <paramref name="stageBase"/> (nothing
+    /// when <paramref name="first"/> is past <paramref name="firstEnd"/>): its K rows, and with
+    /// <paramref name="stages"/> = 2 its V rows too; one commit group.
     /// </summary>
-    private static void ScoreTile<T>(ArrayView<T> shared, ArrayView<T> v, long headBase, int start, int end,
-        int tid, int lane, float scaleLog2, int headDim, int mTiles, int groupSize, Span<uint> qf, Span<float> o, Span<float> s,
-        Span<float> stats) where T : unmanaged
+    private static void BeginPipeline<T>(ArrayView<T> shared, ArrayView<T> k, ArrayView<T> v, long headBase, int first,
+        int firstEnd, int tid, int headDim, int groupSize, int stages, int stageBase, int keyTile) where T : unmanaged
     {
-        // K has landed for this thread; the barrier makes it everyone's and also guarantees every warp is done with the
-        // previous tile's V (read by its P V), which the copy below overwrites.
+        if (first < firstEnd)
+        {
+            CopyRows(shared, stageBase, k, headBase, first, firstEnd - 1, tid, keyTile, headDim, groupSize);
+            if (stages == 2) CopyRows(shared, stageBase + keyTile * headDim, v, headBase, first, firstEnd - 1, tid, keyTile, headDim, groupSize);
+        }
+        AsyncCopy.CommitGroup();
+    }
+
+    /// <summary>
+    /// Opens key tile <c>[start, end)</c>, staged at <paramref name="kBase"/> (K) and <c>kBase + KeyTile * headDim</c> (V),
+    /// whose copies are the only outstanding cp.async group; <c>[next, nextEnd)</c> is the tile after it (none when
+    /// <paramref name="next"/> &gt;= <paramref name="nextEnd"/>). Waits for the copies and synchronises the group: the
+    /// barrier makes them everyone's and guarantees every warp is done with the previous tile. Then, with
+    /// <paramref name="stages"/> = 1 (one K and one V buffer), starts this tile's V copy, which overlaps S and the softmax
+    /// (<see cref="MidTile{T}"/> then starts the next K); with 2 (a ring of two K/V stages), starts the whole next tile into
+    /// the other stage, which overlaps all of this tile's work and needs no second barrier. The stages start at
+    /// <paramref name="stageBase"/>.
+    /// </summary>
+    private static void OpenTile<T>(ArrayView<T> shared, ArrayView<T> k, ArrayView<T> v, long headBase, int start, int end,
+        int next, int nextEnd, int kBase, int tid, int headDim, int groupSize, int stages, int stageBase, int keyTile) where T : unmanaged
+    {
         AsyncCopy.WaitGroup(0);
         Group.Barrier();
-        CopyRows(shared, KeyTile * headDim, v, headBase, start, end - 1, tid, KeyTile, headDim, groupSize);
+        if (stages == 2)
+        {
+            // The other stage held the previous tile, which the barrier above retired.
+            int other = 2 * stageBase + 2 * keyTile * headDim - kBase;
+            if (next < nextEnd)
+            {
+                CopyRows(shared, other, k, headBase, next, nextEnd - 1, tid, keyTile, headDim, groupSize);
+                CopyRows(shared, other + keyTile * headDim, v, headBase, next, nextEnd - 1, tid, keyTile, headDim, groupSize);
+            }
+        }
+        else CopyRows(shared, kBase + keyTile * headDim, v, headBase, start, end - 1, tid, keyTile, headDim, groupSize);
         AsyncCopy.CommitGroup();
+    }
 
+    /// <summary>
+    /// With <paramref name="stages"/> = 1, between S and P V: waits for the V copy <see cref="OpenTile{T}"/> started; the
+    /// barrier also guarantees every warp is done with K, so the next tile's K copy (into the one K buffer) can start and
+    /// overlap P V. With 2 there is nothing to do (the next tile is already on its way). The K buffer is at
+    /// <paramref name="stageBase"/>.
+    /// </summary>
+    private static void MidTile<T>(ArrayView<T> shared, ArrayView<T> k, long headBase, int next, int nextEnd, int tid,
+        int headDim, int groupSize, int stages, int stageBase, int keyTile) where T : unmanaged
+    {
+        if (stages != 2)
+        {
+            AsyncCopy.WaitGroup(0);
+            Group.Barrier();
+            if (next < nextEnd)
+            {
+                CopyRows(shared, stageBase, k, headBase, next, nextEnd - 1, tid, keyTile, headDim, groupSize);
+                AsyncCopy.CommitGroup();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The first half of a key tile <c>[start, end)</c> (at most <see cref="KeyTile"/> keys) whose K rows are staged (and
+    /// visible to the group) at <paramref name="kBase"/>: computes S = Q K^T on tensor cores and runs the online-softmax
+    /// update on the accumulator fragments, leaving the probabilities in <paramref name="s"/> (<c>KeyTile / 2</c> per row
+    /// tile). In row tile mt, lane l holds rows g = l / 4 and g + 8 and, in n-tile j, keys 8j + 2(l % 4) and the next;
+    /// <paramref name="stats"/> holds per row tile the two row maxima (log2 units) then the two partial row sums of this
+    /// lane's own columns (the rescale factor is equal across the quad, so the quad sum is taken once at the end).
+    /// The Q fragments come from <paramref name="qf"/>, or with <paramref name="qInShared"/> from the staged Q tile at
+    /// element 0 of <paramref name="shared"/>, re-read per 16 head dims (fewer live registers, more shared-memory reads).
+    /// </summary>
+    private static void ScoreTile<T>(ArrayView<T> shared, int kBase, int start, int end, int warp, int lane, float scaleLog2,
+        int headDim, int mTiles, int keyTile, bool qInShared, Span<uint> qf, Span<float> o, Span<float> s, Span<float> stats)
+        where T : unmanaged
+    {
         // S = Q K^T. K row-major [key][dim] is the col-major B operand, so ldmatrix without .trans: x4 matrices are
         // (keys 0-7, dims lo), (keys 0-7, dims hi), (keys 8-15, dims lo), (keys 8-15, dims hi) = b0b1 of two n-tiles.
         // Each K fragment feeds every row tile of the warp (more row tiles, fewer shared-memory reads per mma).
-        for (int i = 0; i < mTiles * KeyTile / 2; i++) s[i] = 0f;
+        for (int i = 0; i < mTiles * keyTile / 2; i++) s[i] = 0f;
+        Span<uint> qa = stackalloc uint[8];
         for (int ks = 0; ks < headDim / 16; ks++)
         {
-            for (int np = 0; np < KeyTile / 16; np++)
+            for (int mt = 0; mt < mTiles; mt++)
             {
-                int key = np * 16 + (lane & 7) + ((lane >> 4) << 3);
-                UInt4 f = Tc.LoadMatrixX4(shared, Swizzle(key, ks * 2 + ((lane >> 3) & 1), headDim));
-                for (int mt = 0; mt < mTiles; mt++)
+                if (qInShared)
+                {
+                    // The same x4 load LoadQueryFragments does once, here per 16 head dims.
+                    UInt4 a = Tc.LoadMatrixX4(shared, Swizzle((warp * mTiles + mt) * 16 + (lane & 15), ks * 2 + (lane >> 4), headDim));
+                    qa[mt * 4] = a.X;
+                    qa[mt * 4 + 1] = a.Y;
+                    qa[mt * 4 + 2] = a.Z;
+                    qa[mt * 4 + 3] = a.W;
+                }
+                else
                 {
                     int q = (mt * (headDim / 16) + ks) * 4;
-                    Mma<T>(s, mt * (KeyTile / 2) + np * 8, qf[q], qf[q + 1], qf[q + 2], qf[q + 3], f.X, f.Y);
-                    Mma<T>(s, mt * (KeyTile / 2) + np * 8 + 4, qf[q], qf[q + 1], qf[q + 2], qf[q + 3], f.Z, f.W);
+                    qa[mt * 4] = qf[q];
+                    qa[mt * 4 + 1] = qf[q + 1];
+                    qa[mt * 4 + 2] = qf[q + 2];
+                    qa[mt * 4 + 3] = qf[q + 3];
+                }
+            }
+            for (int np = 0; np < keyTile / 16; np++)
+            {
+                int key = np * 16 + (lane & 7) + ((lane >> 4) << 3);
+                UInt4 f = Tc.LoadMatrixX4(shared, kBase + Swizzle(key, ks * 2 + ((lane >> 3) & 1), headDim));
+                for (int mt = 0; mt < mTiles; mt++)
+                {
+                    Mma<T>(s, mt * (keyTile / 2) + np * 8, qa[mt * 4], qa[mt * 4 + 1], qa[mt * 4 + 2], qa[mt * 4 + 3], f.X, f.Y);
+                    Mma<T>(s, mt * (keyTile / 2) + np * 8 + 4, qa[mt * 4], qa[mt * 4 + 1], qa[mt * 4 + 2], qa[mt * 4 + 3], f.Z, f.W);
                 }
             }
         }
@@ -148,12 +229,12 @@ internal static partial class TensorCoreFlashKernels
         int column = start + (lane & 3) * 2;
         for (int mt = 0; mt < mTiles; mt++)
         {
-            int sb = mt * (KeyTile / 2);
+            int sb = mt * (keyTile / 2);
             int ob = mt * (headDim / 2);
             // Scale into log2 units and mask keys past the range end (a partial block or the text tail) to -inf.
             float max0 = stats[mt * 4], max1 = stats[mt * 4 + 1];
             float m0 = max0, m1 = max1;
-            for (int j = 0; j < KeyTile / 8; j++)
+            for (int j = 0; j < keyTile / 8; j++)
             {
                 bool in0 = column + j * 8 < end, in1 = column + j * 8 + 1 < end;
                 s[sb + j * 4] = in0 ? s[sb + j * 4] * scaleLog2 : float.NegativeInfinity;
@@ -173,7 +254,7 @@ internal static partial class TensorCoreFlashKernels
             stats[mt * 4] = m0;
             stats[mt * 4 + 1] = m1;
             float rs0 = 0f, rs1 = 0f;
-            for (int j = 0; j < KeyTile / 8; j++)
+            for (int j = 0; j < keyTile / 8; j++)
             {
                 s[sb + j * 4] = XMath.Exp2Fast(s[sb + j * 4] - m0);
                 s[sb + j * 4 + 1] = XMath.Exp2Fast(s[sb + j * 4 + 1] - m0);
@@ -195,31 +276,21 @@ internal static partial class TensorCoreFlashKernels
     }
 
     /// <summary>
-    /// Waits for the V copy <see cref="ScoreTile{T}"/> started; the barrier after it also guarantees every warp is done
-    /// with K, so the caller may then start the next tile's K copy (it overlaps <see cref="AccumulateTile{T}"/>).
-    /// </summary>
-    private static void AwaitValues()
-    {
-        AsyncCopy.WaitGroup(0);
-        Group.Barrier();
-    }
-
-    /// <summary>
-    /// O += P V for the staged V tile. P's accumulator layout is the A fragment's: for keys 16kk..16kk+15, a0a1/a2a3 are
+    /// O += P V for the V tile staged (and visible to the group) at <paramref name="vBase"/>. P's accumulator layout is
+    /// the A fragment's: for keys 16kk..16kk+15, a0a1/a2a3 are
     /// n-tile 2kk's rows g/g+8 and a4a5/a6a7 n-tile 2kk+1's. V row-major [key][dim] is a row-major B, hence ldmatrix
     /// .trans: x4 matrices (keys 0-7, dims lo), (keys 8-15, dims lo), (keys 0-7, dims hi), (keys 8-15, dims hi) = b0b1 of
     /// two dim n-tiles. Each V fragment feeds every row tile of the warp.
     /// </summary>
-    private static void AccumulateTile<T>(ArrayView<T> shared, int lane, int headDim, int mTiles, Span<float> s, Span<float> o)
-        where T : unmanaged
+    private static void AccumulateTile<T>(ArrayView<T> shared, int vBase, int lane, int headDim, int mTiles, int keyTile,
+        Span<float> s, Span<float> o) where T : unmanaged
     {
-        int vBase = KeyTile * headDim;
         Span<uint> p = stackalloc uint[8];
-        for (int kk = 0; kk < KeyTile / 16; kk++)
+        for (int kk = 0; kk < keyTile / 16; kk++)
         {
             for (int mt = 0; mt < mTiles; mt++)
             {
-                int sb = mt * (KeyTile / 2) + kk * 8;
+                int sb = mt * (keyTile / 2) + kk * 8;
                 p[mt * 4] = Pack<T>(s[sb], s[sb + 1]);
                 p[mt * 4 + 1] = Pack<T>(s[sb + 2], s[sb + 3]);
                 p[mt * 4 + 2] = Pack<T>(s[sb + 4], s[sb + 5]);

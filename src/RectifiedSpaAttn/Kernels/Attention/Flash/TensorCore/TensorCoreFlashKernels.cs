@@ -5,27 +5,37 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 
 /// <summary>
 /// FlashAttention-2-style attention on tensor cores (<c>mma.sync.m16n8k16</c>, fp32 accumulation) for 16-bit inputs:
-/// one group per (b, h, tile of <c>tileRows</c> query rows); each warp owns <see cref="RowTiles"/>(D) x 16 rows (32 at
-/// D = 64, so every K/V fragment read from shared memory feeds two mma; 16 at D = 128, where 32 rows would not fit the
-/// registers). The warp's Q rows are loaded once as mma A fragments (ldmatrix.x4 from a swizzled staging tile); K and V
-/// stream through shared memory <see cref="KeyTile"/> keys at a time by cp.async in a two-stage software pipeline (V's
-/// copy overlaps S = Q K^T and the softmax, the next tile's K copy overlaps P V: two barriers per tile); the online
-/// softmax runs in base 2 on the S accumulator fragments (row statistics across the 4 lanes of a quad), and P goes
-/// back into the tensor cores as A fragments straight from registers. Shared memory: one K and one V tile,
-/// <c>2 * KeyTile * headDim</c> elements (16 KiB at D = 64, 32 KiB at D = 128), which also stages Q before the first tile.
-/// Launch: group <see cref="GroupSize"/>(tileRows, D) with <c>tileRows</c> 64 or 128 (a launch value, so it costs no
-/// variants); grid x tiles, y <c>B * H</c>; no dynamic shared memory.
+/// one group per (b, h, tile of <c>tileRows</c> query rows); each warp owns <c>warpRows</c> rows, 16 or 32 (a
+/// specialisation, since it sizes the register arrays; with 32, each K/V fragment read from shared memory feeds two
+/// mma). The warp's Q rows are loaded once as mma A fragments (ldmatrix.x4 from a swizzled staging tile), except at
+/// D = 128 with 32 rows, where they would not fit the registers beside the accumulators: there Q stays in shared memory
+/// and its fragments are re-read per key tile. K and V stream through shared memory <see cref="KeyTile"/>
+/// keys at a time by cp.async in a software pipeline of <c>stages</c> K/V buffers (a launch value): with 1, V's copy
+/// overlaps S = Q K^T and the softmax and the next tile's K copy overlaps P V (two barriers per tile); with 2, the
+/// next tile's K and V copies overlap all of the current tile (one barrier per tile). The online softmax runs in base 2
+/// on the S accumulator fragments (row statistics across the 4 lanes of a quad), and P goes back into the tensor cores
+/// as A fragments straight from registers. Shared memory is dynamic, <see cref="DynamicSharedBytes"/>: <c>stages</c>
+/// x (one K and one V tile), <c>2 * KeyTile * headDim</c> elements each (16 KiB at D = 64, 32 KiB at D = 128); the first
+/// stage also stages Q before the first tile (or, with Q resident, the stages follow its <c>tileRows * headDim</c>). Launch: group <see cref="GroupSize"/>(tileRows, warpRows) with
+/// <c>tileRows</c> 64 or 128; grid x tiles, y <c>B * H</c>.
 /// </summary>
 internal static partial class TensorCoreFlashKernels
 {
-    /// <summary>Keys staged in shared memory per step.</summary>
+    /// <summary>Keys staged in shared memory per step (half as many at D = 128 with 32 rows per warp, to fit the registers).</summary>
     public const int KeyTile = 64;
 
-    /// <summary>16-row mma tiles per warp at head dim <paramref name="headDim"/>.</summary>
-    public static int RowTiles(int headDim) => headDim == 64 ? 2 : 1;
+    /// <summary>Query rows per warp by default: 32 at D = 64 (each K/V fragment feeds two mma), 16 at D = 128.</summary>
+    public static int DefaultWarpRows(int headDim) => headDim == 64 ? 32 : 16;
 
-    /// <summary>Threads per group: one warp per <see cref="RowTiles"/> x 16 query rows.</summary>
-    public static int GroupSize(int tileRows, int headDim) => tileRows / (16 * RowTiles(headDim)) * 32;
+    /// <summary>Threads per group: one warp per <paramref name="warpRows"/> query rows.</summary>
+    public static int GroupSize(int tileRows, int warpRows) => tileRows / warpRows * 32;
+
+    /// <summary>
+    /// Dynamic shared memory per group: <paramref name="stages"/> K/V tile pairs of 16-bit elements, after the Q tile
+    /// where it stays resident (D = 128 with 32 rows per warp, whose key tiles are <c>KeyTile / 2</c>).
+    /// </summary>
+    public static int DynamicSharedBytes(int headDim, int stages, int tileRows, int warpRows) =>
+        headDim == 128 && warpRows == 32 ? (tileRows * headDim + stages * KeyTile * headDim) * 2 : stages * 2 * KeyTile * headDim * 2;
 
     /// <summary>
     /// Dense attention for query tokens <c>[queryStart, queryEnd)</c> over keys <c>[0, validKeys)</c>; rows at or beyond
@@ -34,16 +44,25 @@ internal static partial class TensorCoreFlashKernels
     [Kernel]
     [Specialize("T", typeof(Half), typeof(BFloat16))]
     [Specialize("headDim", 64, 128)]
+    [Specialize("warpRows", 16, 32)]
     public static void Dense<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output,
-        int sequenceLength, int validKeys, int queryStart, int queryEnd, float scaleLog2, int tileRows,
-        [Constant] int headDim) where T : unmanaged
+        int sequenceLength, int validKeys, int queryStart, int queryEnd, float scaleLog2, int tileRows, int stages,
+        [Constant] int headDim, [Constant] int warpRows) where T : unmanaged
     {
-        ArrayView<T> shared = SharedMemory.Allocate<T>(2 * KeyTile * headDim);
-        ArrayView<float> unusedCompensation = SharedMemory.Allocate<float>(4);
-        // Written out, not RowTiles(headDim): the compiler folds this conditional to a constant, but not an inlined
-        // helper's result, and the register-array loops below need a constant bound.
-        int mTiles = headDim == 64 ? 2 : 1;
+        ArrayView<T> shared = SharedMemory.GetDynamic<T>();
+        // Dense has no rectification: with rectify false the compensation view is never read, and the kernel has no
+        // float buffer, so a float view of shared memory stands in for it.
+        ArrayView<float> unusedCompensation = shared.Cast<float>();
+        // Written out, not a helper: the compiler folds this conditional to a constant, but not an inlined helper's
+        // result, and the register-array loops below need a constant bound.
+        int mTiles = warpRows == 32 ? 2 : 1;
         int groupSize = tileRows / (16 * mTiles) * 32;
+        // At D = 128, 32 rows of Q fragments (64 registers) would not fit beside the accumulators: Q stays in shared
+        // memory ahead of the K/V stages and ScoreTile re-reads its fragments each tile.
+        bool qInShared = headDim == 128 && mTiles == 2;
+        int stageBase = qInShared ? tileRows * headDim : 0;
+        // There the key tile is also halved, which halves the S fragments: 64 keys would not fit either.
+        int keyTile = qInShared ? KeyTile / 2 : KeyTile;
         int tid = Group.IdxX;
         int lane = Warp.LaneIdx;
         int warp = Warp.WarpIdx;
@@ -67,29 +86,28 @@ internal static partial class TensorCoreFlashKernels
         AsyncCopy.CommitGroup();
         AsyncCopy.WaitGroup(0);
         Group.Barrier();
-        LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
-        // Every warp holds its Q fragments before the first K copy overwrites the staging.
+        if (!qInShared) LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
+        // Every warp holds its Q fragments before the first K copy overwrites the staging (with Q resident the stages
+        // start after it, so this barrier is only redundant there).
         Group.Barrier();
 
         // A tile made only of invalid text slots has nothing to compute (the condition is the same for the whole group).
         int keysEnd = tileStart < validKeys ? validKeys : 0;
         int k0 = 0;
-        if (k0 < keysEnd) CopyRows(shared, 0, k, headBase, k0, Math.Min(k0 + KeyTile, keysEnd) - 1, tid, KeyTile, headDim, groupSize);
-        AsyncCopy.CommitGroup();
-        // Software pipeline over the key tiles: V's copy overlaps S and the softmax, the next K's copy overlaps P V.
+        BeginPipeline(shared, k, v, headBase, k0, Math.Min(k0 + keyTile, keysEnd), tid, headDim, groupSize, stages, stageBase, keyTile);
+        // Software pipeline over the key tiles (see OpenTile and MidTile); kBase is the stage holding the current tile.
         // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul (non-constant bound).
+        int kBase = stageBase;
         while (k0 < keysEnd)
         {
-            int end = Math.Min(k0 + KeyTile, keysEnd);
-            ScoreTile(shared, v, headBase, k0, end, tid, lane, scaleLog2, headDim, mTiles, groupSize, qf, o, s, stats);
-            AwaitValues();
-            int next = k0 + KeyTile;
-            if (next < keysEnd)
-            {
-                CopyRows(shared, 0, k, headBase, next, Math.Min(next + KeyTile, keysEnd) - 1, tid, KeyTile, headDim, groupSize);
-                AsyncCopy.CommitGroup();
-            }
-            AccumulateTile<T>(shared, lane, headDim, mTiles, s, o);
+            int end = Math.Min(k0 + keyTile, keysEnd);
+            int next = k0 + keyTile;
+            int nextEnd = Math.Min(next + keyTile, keysEnd);
+            OpenTile(shared, k, v, headBase, k0, end, next, nextEnd, kBase, tid, headDim, groupSize, stages, stageBase, keyTile);
+            ScoreTile<T>(shared, kBase, k0, end, warp, lane, scaleLog2, headDim, mTiles, keyTile, qInShared, qf, o, s, stats);
+            MidTile(shared, k, headBase, next, nextEnd, tid, headDim, groupSize, stages, stageBase, keyTile);
+            AccumulateTile<T>(shared, kBase + keyTile * headDim, lane, headDim, mTiles, keyTile, s, o);
+            kBase = stages == 2 ? 2 * stageBase + 2 * keyTile * headDim - kBase : stageBase;
             k0 = next;
         }
 
@@ -102,8 +120,6 @@ internal static partial class TensorCoreFlashKernels
             sum1 += Warp.ShuffleXor(sum1, 2);
             int firstRow = tileStart + (warp * mTiles + mt) * 16;
             int row0 = firstRow + (lane >> 2);
-            // Dense has no rectification: with rectify false the compensation view is never read, and the kernel has no
-            // float buffer, so a small float view of shared memory stands in for it.
             StoreRows(output, headBase, firstRow, lane, row0 < queryEnd, row0 + 8 < queryEnd,
                 row0 < validKeys ? Normaliser(sum0) : 0f, row0 + 8 < validKeys ? Normaliser(sum1) : 0f, false, 1f,
                 unusedCompensation, 0, headDim, o, mt * (headDim / 2));
@@ -119,16 +135,24 @@ internal static partial class TensorCoreFlashKernels
     [Kernel]
     [Specialize("T", typeof(Half), typeof(BFloat16))]
     [Specialize("headDim", 64, 128)]
+    [Specialize("warpRows", 16, 32)]
     public static void Sparse<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<int> counts, ArrayView<int> lists,
         ArrayView<float> rectification, ArrayView<float> compensation, ArrayView<T> output,
         int sequenceLength, int visualTokens, int validKeys, int queryBlockSize, int keyBlockSize, int queryBlocks, int keyBlocks,
-        int tilesPerBlock, int rectify, float scaleLog2, int tileRows, [Constant] int headDim) where T : unmanaged
+        int tilesPerBlock, int rectify, float scaleLog2, int tileRows, int stages, [Constant] int headDim,
+        [Constant] int warpRows) where T : unmanaged
     {
-        ArrayView<T> shared = SharedMemory.Allocate<T>(2 * KeyTile * headDim);
-        // Written out, not RowTiles(headDim): the compiler folds this conditional to a constant, but not an inlined
-        // helper's result, and the register-array loops below need a constant bound.
-        int mTiles = headDim == 64 ? 2 : 1;
+        ArrayView<T> shared = SharedMemory.GetDynamic<T>();
+        // Written out, not a helper: the compiler folds this conditional to a constant, but not an inlined helper's
+        // result, and the register-array loops below need a constant bound.
+        int mTiles = warpRows == 32 ? 2 : 1;
         int groupSize = tileRows / (16 * mTiles) * 32;
+        // At D = 128, 32 rows of Q fragments (64 registers) would not fit beside the accumulators: Q stays in shared
+        // memory ahead of the K/V stages and ScoreTile re-reads its fragments each tile.
+        bool qInShared = headDim == 128 && mTiles == 2;
+        int stageBase = qInShared ? tileRows * headDim : 0;
+        // There the key tile is also halved, which halves the S fragments: 64 keys would not fit either.
+        int keyTile = qInShared ? KeyTile / 2 : KeyTile;
         int tid = Group.IdxX;
         int lane = Warp.LaneIdx;
         int warp = Warp.WarpIdx;
@@ -158,33 +182,32 @@ internal static partial class TensorCoreFlashKernels
             AsyncCopy.CommitGroup();
             AsyncCopy.WaitGroup(0);
             Group.Barrier();
-            LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
+            if (!qInShared) LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
             // Every warp holds its Q fragments before the first K copy overwrites the staging.
             Group.Barrier();
 
             // One software-pipelined loop over every key tile the row-block attends (the listed blocks, then the valid
-            // text keys), so the unrolled tile body appears in the PTX once. V's copy overlaps S and the softmax; the
-            // next tile's K copy overlaps P V. [pos, rangeEnd) is what is left of the range being walked.
+            // text keys), so the unrolled tile body appears in the PTX once. [pos, rangeEnd) is what is left of the
+            // range being walked; the cursor moves to the next tile before the current one is computed, since the
+            // pipeline starts that tile's copies first (see OpenTile and MidTile).
             int count = Math.Min(Math.Max(counts[rowBlock], 0), keyBlocks);
             long listBase = (long)rowBlock * keyBlocks;
             int entry = 0, phase = 0, pos = 0, rangeEnd = 0;
             Seek(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
-            if (pos < rangeEnd) CopyRows(shared, 0, k, headBase, pos, Math.Min(pos + KeyTile, rangeEnd) - 1, tid, KeyTile, headDim, groupSize);
-            AsyncCopy.CommitGroup();
+            BeginPipeline(shared, k, v, headBase, pos, Math.Min(pos + keyTile, rangeEnd), tid, headDim, groupSize, stages, stageBase, keyTile);
+            int kBase = stageBase;
             while (pos < rangeEnd)
             {
                 int start = pos;
-                int end = Math.Min(pos + KeyTile, rangeEnd);
-                ScoreTile(shared, v, headBase, start, end, tid, lane, scaleLog2, headDim, mTiles, groupSize, qf, o, s, stats);
-                pos += KeyTile;
+                int end = Math.Min(pos + keyTile, rangeEnd);
+                pos += keyTile;
                 Seek(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
-                AwaitValues();
-                if (pos < rangeEnd)
-                {
-                    CopyRows(shared, 0, k, headBase, pos, Math.Min(pos + KeyTile, rangeEnd) - 1, tid, KeyTile, headDim, groupSize);
-                    AsyncCopy.CommitGroup();
-                }
-                AccumulateTile<T>(shared, lane, headDim, mTiles, s, o);
+                int nextEnd = Math.Min(pos + keyTile, rangeEnd);
+                OpenTile(shared, k, v, headBase, start, end, pos, nextEnd, kBase, tid, headDim, groupSize, stages, stageBase, keyTile);
+                ScoreTile<T>(shared, kBase, start, end, warp, lane, scaleLog2, headDim, mTiles, keyTile, qInShared, qf, o, s, stats);
+                MidTile(shared, k, headBase, pos, nextEnd, tid, headDim, groupSize, stages, stageBase, keyTile);
+                AccumulateTile<T>(shared, kBase + keyTile * headDim, lane, headDim, mTiles, keyTile, s, o);
+                kBase = stages == 2 ? 2 * stageBase + 2 * keyTile * headDim - kBase : stageBase;
             }
 
             // Without rectification R and C are never read (the caller may pass anything there).

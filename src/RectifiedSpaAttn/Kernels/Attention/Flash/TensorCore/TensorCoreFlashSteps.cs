@@ -8,7 +8,8 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 /// same contract as <see cref="FlashSteps"/>'s dense and sparse attention. Built for 16-bit element types (Half,
 /// BFloat16: the mma operand types), head dims 64 and 128, and query and key block sizes 64 and 128; fp32 inputs and
 /// other shapes keep using the SIMT kernels. The query tile is the query block (64 or 128 rows; 2 or 4 warps at D = 64,
-/// 4 or 8 at D = 128).
+/// 4 or 8 at D = 128). Tuning knobs, each defaulting to the behaviour above: the query tile, the rows per warp
+/// (16 doubles the warps; 32 at D = 128 halves them and keeps Q in shared memory), and the K/V pipeline depth (2 stages: one barrier per key tile, twice the shared memory).
 /// </summary>
 internal static class TensorCoreFlashSteps
 {
@@ -41,8 +42,16 @@ internal static class TensorCoreFlashSteps
     /// <param name="queryCount">Query rows.</param>
     /// <param name="tileRows">Query rows per group, 64 or 128; by default the query block size (a tuning knob: fewer rows
     /// per group trade K/V reuse for more groups per multiprocessor).</param>
+    /// <param name="warpRows">Query rows per warp, 16 or 32; by default 32 at D = 64 and 16 at D = 128. A tuning knob: 16
+    /// gives twice the warps per group, each with about half the registers, at the cost of reading every K/V fragment
+    /// from shared memory for half as many mma; 32 at D = 128 keeps Q in shared memory (its fragments would not fit the
+    /// registers beside the accumulators), adding <c>tileRows * D</c> elements of shared memory.</param>
+    /// <param name="stages">K/V pipeline depth, 1 or 2 (a tuning knob): 1 keeps one K and one V buffer (two barriers per
+    /// key tile); 2 a ring of two, so the next tile's copies overlap the whole current tile (one barrier per key tile,
+    /// twice the shared memory: 32 KiB at D = 64, 64 KiB at D = 128).</param>
     public static void DenseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
-        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount, int? tileRows = null) where T : unmanaged
+        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount, int? tileRows = null, int? warpRows = null,
+        int stages = 1) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
@@ -53,10 +62,13 @@ internal static class TensorCoreFlashSteps
         if (queryCount == 0 || shape.HeadCount == 0) return;
 
         int rows = RequireTileRows(tileRows ?? shape.QueryBlockSize, 128);
+        int perWarp = RequireWarpRows(warpRows, shape.HeadDim);
+        RequireStages(stages);
         int tiles = (queryCount + rows - 1) / rows;
-        var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), TensorCoreFlashKernels.GroupSize(rows, shape.HeadDim));
+        var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), TensorCoreFlashKernels.GroupSize(rows, perWarp),
+            TensorCoreFlashKernels.DynamicSharedBytes(shape.HeadDim, stages, rows, perWarp));
         TensorCoreFlashKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, shape.SequenceLength, shape.ValidKeys,
-            queryStart, queryStart + queryCount, ScaleLog2(shape.HeadDim), rows, shape.HeadDim);
+            queryStart, queryStart + queryCount, ScaleLog2(shape.HeadDim), rows, stages, shape.HeadDim, perWarp);
     }
 
     /// <summary>
@@ -79,9 +91,17 @@ internal static class TensorCoreFlashSteps
     /// <param name="output">O, <c>[B, H, S, D]</c>; only the visual rows are written.</param>
     /// <param name="tileRows">Query rows per group, 64 or 128 and at most the query block size; by default the query
     /// block (a tuning knob: 64 splits a block of 128 over two groups, each streaming the block's keys).</param>
+    /// <param name="warpRows">Query rows per warp, 16 or 32; by default 32 at D = 64 and 16 at D = 128. A tuning knob: 16
+    /// gives twice the warps per group, each with about half the registers, at the cost of reading every K/V fragment
+    /// from shared memory for half as many mma; 32 at D = 128 keeps Q in shared memory (its fragments would not fit the
+    /// registers beside the accumulators), adding <c>tileRows * D</c> elements of shared memory.</param>
+    /// <param name="stages">K/V pipeline depth, 1 or 2 (a tuning knob): 1 keeps one K and one V buffer (two barriers per
+    /// key tile); 2 a ring of two, so the next tile's copies overlap the whole current tile (one barrier per key tile,
+    /// twice the shared memory: 32 KiB at D = 64, 64 KiB at D = 128).</param>
     public static void SparseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
         ArrayView<T> v, ArrayView<int> counts, ArrayView<int> lists, ArrayView<float> rectification,
-        ArrayView<float> compensation, bool rectify, ArrayView<T> output, int? tileRows = null) where T : unmanaged
+        ArrayView<float> compensation, bool rectify, ArrayView<T> output, int? tileRows = null, int? warpRows = null,
+        int stages = 1) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
@@ -94,16 +114,20 @@ internal static class TensorCoreFlashSteps
             StepArguments.RequireElements(rectification, rowBlocks, nameof(rectification));
             StepArguments.RequireElements(compensation, rowBlocks * shape.HeadDim, nameof(compensation));
         }
+        // The knobs are checked before the early return, so a bad value fails on every shape.
+        int rows = RequireTileRows(tileRows ?? shape.QueryBlockSize, shape.QueryBlockSize);
+        int perWarp = RequireWarpRows(warpRows, shape.HeadDim);
+        RequireStages(stages);
         if (rowBlocks == 0) return;
 
         // By default the tile is the whole query block: a block's rows share every K/V tile they stage.
-        int rows = RequireTileRows(tileRows ?? shape.QueryBlockSize, shape.QueryBlockSize);
         int tilesPerBlock = shape.QueryBlockSize / rows;
         var dims = new LaunchDimensions(new Dim3(checked(shape.QueryBlocks * tilesPerBlock), shape.HeadCount),
-            TensorCoreFlashKernels.GroupSize(rows, shape.HeadDim));
+            TensorCoreFlashKernels.GroupSize(rows, perWarp), TensorCoreFlashKernels.DynamicSharedBytes(shape.HeadDim, stages, rows, perWarp));
         TensorCoreFlashKernels.SparseKernel.Launch(launcher, dims, q, k, v, counts, lists, rectification, compensation, output,
             shape.SequenceLength, shape.VisualTokens, shape.ValidKeys, shape.QueryBlockSize, shape.KeyBlockSize,
-            shape.QueryBlocks, shape.KeyBlocks, tilesPerBlock, rectify ? 1 : 0, ScaleLog2(shape.HeadDim), rows, shape.HeadDim);
+            shape.QueryBlocks, shape.KeyBlocks, tilesPerBlock, rectify ? 1 : 0, ScaleLog2(shape.HeadDim), rows, stages, shape.HeadDim,
+            perWarp);
     }
 
     /// <summary>log2(e) / sqrt(D): the softmax runs in base 2, so exp(s / sqrt(D) - m) becomes exp2(s * this - m').</summary>
@@ -115,6 +139,22 @@ internal static class TensorCoreFlashSteps
         if ((rows != 64 && rows != 128) || rows > most)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, $"The query tile must be 64 or 128 rows and at most {most}.");
         return rows;
+    }
+
+    /// <summary>Rows per warp: 16 or 32; null is the default for the head dim.</summary>
+    private static int RequireWarpRows(int? warpRows, int headDim)
+    {
+        int rows = warpRows ?? TensorCoreFlashKernels.DefaultWarpRows(headDim);
+        if (rows != 16 && rows != 32)
+            throw new ArgumentOutOfRangeException(nameof(warpRows), rows, "Rows per warp must be 16 or 32.");
+        return rows;
+    }
+
+    /// <summary>The K/V pipeline has 1 or 2 stages.</summary>
+    private static void RequireStages(int stages)
+    {
+        if (stages != 1 && stages != 2)
+            throw new ArgumentOutOfRangeException(nameof(stages), stages, "The K/V pipeline has 1 or 2 stages.");
     }
 
     private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged
