@@ -41,7 +41,7 @@ public sealed class TensorCoreFlashStepsTests
     public void SizesGroupsAndSharedMemoryFromTheKnobs()
     {
         Assert.Equal(32, TensorCoreFlashKernels.DefaultWarpRows(64));
-        Assert.Equal(16, TensorCoreFlashKernels.DefaultWarpRows(128));
+        Assert.Equal(32, TensorCoreFlashKernels.DefaultWarpRows(128));
         Assert.Equal(128, TensorCoreFlashKernels.GroupSize(128, 32));
         Assert.Equal(256, TensorCoreFlashKernels.GroupSize(128, 16));
         Assert.Equal(128, TensorCoreFlashKernels.GroupSize(64, 16));
