@@ -68,6 +68,9 @@ public sealed class OperatorTests(ITestOutputHelper output)
         new("f2i", (a, b, f, g) => Conv(IrType.I32, Mul(f, F32(1000f))), (a, b, f, g) => (ulong)(long)(int)(f * 1000f)),
         new("f2l", (a, b, f, g) => Conv(IrType.I64, Mul(f, F32(1e12f))), (a, b, f, g) => (ulong)(long)(f * 1e12f)),
         new("f2u8", (a, b, f, g) => Conv(IrType.U8, Mul(Math(IrMathOp.Abs, f), F32(100f))), (a, b, f, g) => (byte)(System.Math.Abs(f) * 100f)),
+        // Out of range for the small types: .NET goes through int and keeps the low bits ((byte)-2.75f is 254).
+        new("f2u8 wrap", (a, b, f, g) => Conv(IrType.U8, Mul(f, F32(1000f))), (a, b, f, g) => (byte)(f * 1000f)),
+        new("f2u16 wrap", (a, b, f, g) => Conv(IrType.U16, Mul(f, F32(100000f))), (a, b, f, g) => (ushort)(f * 100000f)),
         new("i2f", (a, b, f, g) => Bits(Conv(IrType.F32, a)), (a, b, f, g) => Fb(a)),
         new("u2f", (a, b, f, g) => Bits(Conv(IrType.F32, U(a))), (a, b, f, g) => Fb((uint)a)),
         new("l2f", (a, b, f, g) => Bits(Conv(IrType.F32, Mul(L(a), L(b)))), (a, b, f, g) => Fb((long)a * b)),

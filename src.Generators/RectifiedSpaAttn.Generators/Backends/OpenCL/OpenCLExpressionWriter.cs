@@ -144,8 +144,13 @@ internal static class OpenCLExpressionWriter
     {
         if (to == IrType.Bool) return $"({x} != 0)";
         if (IrTypes.IsInteger(to) && IrTypes.IsFloat(from))
+        {
             // Truncates toward zero; saturating (NaN -> 0) like .NET's float-to-integer conversions, instead of C's UB.
+            // .NET saturates only to the 32- and 64-bit types: to byte and ushort it goes through int and keeps the
+            // low bits ((byte)-2.75f is 254), and so does this.
+            if (to is IrType.U8 or IrType.U16) return $"(({OpenCLNames.Type(to)})convert_int_sat_rtz({x}))";
             return $"convert_{OpenCLNames.Type(to)}_sat_rtz({x})";
+        }
         return $"(({OpenCLNames.Type(to)}){x})";
     }
 
