@@ -20,31 +20,34 @@ internal static class AttentionInputs
         {
             if (tensor.ElementType is not (ElementType.BFloat16 or ElementType.Float16 or ElementType.Float32 or ElementType.Float64))
                 throw new ArgumentException($"{name} has element type {tensor.ElementType}; attention takes BFloat16, Float16, Float32 or Float64.", name);
-            if (tensor.Rank != 4)
-                throw new ArgumentException($"{name} must have rank 4 ([B, H, S, D]), got shape {tensor.ShapeText}.", name);
-            for (int d = 0; d < 4; d++)
-                if (tensor.Shape[d] == 0)
-                    throw new ArgumentException($"{name} has an empty dimension: shape {tensor.ShapeText} ([B, H, S, D], all at least 1).", name);
+            RequireRank4(tensor.Shape, tensor.ShapeText, name);
         }
-        if (!k.Shape.SequenceEqual(q.Shape) || !v.Shape.SequenceEqual(q.Shape))
-            throw new ArgumentException($"q, k and v must have the same shape; got q {q.ShapeText}, k {k.ShapeText}, v {v.ShapeText}.");
+        RequireSameShape(q.Shape, k.Shape, v.Shape, q.ShapeText, k.ShapeText, v.ShapeText);
 
         HostTensor<double> qd = q.ToDouble(), kd = k.ToDouble(), vd = v.ToDouble();
-        RequireFinite(qd, nameof(q));
-        RequireFinite(kd, nameof(k));
-        RequireFinite(vd, nameof(v));
+        FiniteCheck.Require<double>(qd.Span, qd.Shape, nameof(q));
+        FiniteCheck.Require<double>(kd.Span, kd.Shape, nameof(k));
+        FiniteCheck.Require<double>(vd.Span, vd.Shape, nameof(v));
         return (qd, kd, vd);
     }
 
-    private static void RequireFinite(HostTensor<double> tensor, string name)
+    /// <summary>
+    /// Throws unless <paramref name="shape"/> is <c>[B, H, S, D]</c> with every extent at least 1. Host and device
+    /// attention inputs are checked by this one rule, so their messages agree.
+    /// </summary>
+    internal static void RequireRank4(ReadOnlySpan<int> shape, string shapeText, string name)
     {
-        ReadOnlySpan<double> data = tensor.Span;
-        for (int n = 0; n < data.Length; n++)
-        {
-            if (double.IsFinite(data[n])) continue;
-            int dim = tensor.Shape[3], seq = tensor.Shape[2], heads = tensor.Shape[1];
-            int d = n % dim, s = n / dim % seq, h = n / dim / seq % heads, b = n / dim / seq / heads;
-            throw new ArgumentException($"{name} contains {data[n]} at [{b}, {h}, {s}, {d}] (index [b, h, s, d]); inputs must be finite.", name);
-        }
+        if (shape.Length != 4)
+            throw new ArgumentException($"{name} must have rank 4 ([B, H, S, D]), got shape {shapeText}.", name);
+        for (int d = 0; d < 4; d++)
+            if (shape[d] == 0)
+                throw new ArgumentException($"{name} has an empty dimension: shape {shapeText} ([B, H, S, D], all at least 1).", name);
+    }
+
+    /// <summary>Throws unless q, k and v have one shape.</summary>
+    internal static void RequireSameShape(ReadOnlySpan<int> q, ReadOnlySpan<int> k, ReadOnlySpan<int> v, string qText, string kText, string vText)
+    {
+        if (!k.SequenceEqual(q) || !v.SequenceEqual(q))
+            throw new ArgumentException($"q, k and v must have the same shape; got q {qText}, k {kText}, v {vText}.");
     }
 }

@@ -1,6 +1,9 @@
 namespace RectifiedSpaAttn.Tensors;
 
-/// <summary>Refuses NaN and infinity in floating-point data, naming the first offending index.</summary>
+/// <summary>
+/// Refuses NaN and infinity in floating-point data, naming the first offending index: the one check behind device
+/// uploads and the exact reference's inputs.
+/// </summary>
 internal static class FiniteCheck
 {
     /// <summary>Throws when <paramref name="data"/> (row-major with <paramref name="shape"/>) holds a non-finite float; other element types pass.</summary>
@@ -16,7 +19,12 @@ internal static class FiniteCheck
 
     private static long FirstNonFinite<T>(ReadOnlySpan<T> data) where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
+        if (typeof(T) == typeof(double))
+        {
+            var doubles = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(data);
+            for (int i = 0; i < doubles.Length; i++) if (!double.IsFinite(doubles[i])) return i;
+        }
+        else if (typeof(T) == typeof(float))
         {
             var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(data);
             for (int i = 0; i < floats.Length; i++) if (!float.IsFinite(floats[i])) return i;
@@ -37,6 +45,7 @@ internal static class FiniteCheck
 
     private static double ToDouble<T>(T value) where T : unmanaged => value switch
     {
+        double d => d,
         float f => f,
         Half h => (double)h,
         Numerics.BFloat16 b => (double)(float)b,

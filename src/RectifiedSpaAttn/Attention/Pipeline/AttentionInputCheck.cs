@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Kernels.Attention;
+using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
 
 namespace RectifiedSpaAttn.Attention.Pipeline;
@@ -18,16 +19,11 @@ internal static class AttentionInputCheck
         foreach (var (tensor, name) in new[] { (q, nameof(q)), (k, nameof(k)), (v, nameof(v)) })
         {
             ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
-            if (tensor.Rank != 4)
-                throw new ArgumentException($"{name} must have rank 4 ([B, H, S, D]), got shape {tensor.ShapeText}.", name);
-            for (int d = 0; d < 4; d++)
-                if (tensor.Shape[d] == 0)
-                    throw new ArgumentException($"{name} has an empty dimension: shape {tensor.ShapeText} ([B, H, S, D], all at least 1).", name);
+            AttentionInputs.RequireRank4(tensor.Shape, tensor.ShapeText, name);
             if (!ReferenceEquals(tensor.Accelerator, q.Accelerator))
                 throw new ArgumentException($"q, k and v must be on one accelerator; q is on {q.Accelerator}, {name} on {tensor.Accelerator}.", name);
         }
-        if (!k.Shape.SequenceEqual(q.Shape) || !v.Shape.SequenceEqual(q.Shape))
-            throw new ArgumentException($"q, k and v must have the same shape; got q {q.ShapeText}, k {k.ShapeText}, v {v.ShapeText}.");
+        AttentionInputs.RequireSameShape(q.Shape, k.Shape, v.Shape, q.ShapeText, k.ShapeText, v.ShapeText);
 
         int batch = q.Shape[0], heads = q.Shape[1], seq = q.Shape[2], dim = q.Shape[3];
         options.Validate(batch, heads, seq);
