@@ -15,15 +15,13 @@ public class CpuAttentionBenchmarks : IAttentionWorkload, IDisposable
 {
     private CpuAccelerator _cpu = null!;
     private DeviceTensor<float> _q = null!, _k = null!, _v = null!;
-    /// <summary>Densities the setups measured, by case: the throughput column asks a fresh instance, which has run no setup.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, double> s_densities = new();
 
     [Params(4096)] public int Sequence { get; set; } = 4096;
     [Params(4)] public int Heads { get; set; } = 4;
     [Params(64)] public int HeadDim { get; set; } = 64;
     [Params("dense", "rectified")] public string Method { get; set; } = "dense";
 
-    public double Flops => AttentionFlops.Of(1, Heads, Sequence, HeadDim, Method == "dense" ? 1 : s_densities.GetValueOrDefault(Key, double.NaN));
+    public double Flops => AttentionFlops.Of(1, Heads, Sequence, HeadDim, Method == "dense" ? 1 : MeasuredDensity.Of(this, Key));
 
     private string Key => $"{Sequence}x{Heads}x{HeadDim}";
 
@@ -37,7 +35,7 @@ public class CpuAttentionBenchmarks : IAttentionWorkload, IDisposable
         using DeviceTensor<float> dense = AttentionOperations.Dense(_q, _k, _v);
         AttentionWorkloads.CheckSampledRows("CPU dense fp32", _q, _k, _v, dense, mask: null, blockSize: 128);
         using AttentionResult<float> rectified = AttentionOperations.Rectified(_q, _k, _v, Options);
-        s_densities[Key] = rectified.Density;
+        MeasuredDensity.Record(this, Key, rectified.Density);
         Console.WriteLine($"// rectified density {rectified.Density:F3}");
     }
 

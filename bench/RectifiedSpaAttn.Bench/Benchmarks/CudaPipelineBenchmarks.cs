@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using BenchmarkDotNet.Attributes;
 using RectifiedSpaAttn.Attention;
 using RectifiedSpaAttn.Bench.Columns;
@@ -16,7 +15,6 @@ namespace RectifiedSpaAttn.Bench.Benchmarks;
 /// </summary>
 public class CudaPipelineBenchmarks : IAttentionWorkload, IDisposable
 {
-    private static readonly ConcurrentDictionary<string, double> s_densities = new();
     private Context? _context;
     private DeviceTensor<BFloat16> _q = null!, _k = null!, _v = null!;
     private RectifiedSpaAttnOptions _options = new() { DropRate = 0.75, Tau = 0.3 };
@@ -35,7 +33,7 @@ public class CudaPipelineBenchmarks : IAttentionWorkload, IDisposable
         }
     }
 
-    public double Flops => AttentionFlops.Of(1, Size.H, Size.S, Size.D, s_densities.GetValueOrDefault($"{Shape}/{Method}", double.NaN));
+    public double Flops => AttentionFlops.Of(1, Size.H, Size.S, Size.D, MeasuredDensity.Of(this, $"{Shape}/{Method}"));
 
     [GlobalSetup]
     public void Setup()
@@ -49,7 +47,7 @@ public class CudaPipelineBenchmarks : IAttentionWorkload, IDisposable
         if (Method == "sparse-0.25")
             _options = new RectifiedSpaAttnOptions { CriticalMask = AttentionWorkloads.RandomMask(h, (s + 127) / 128, 0.25, seed: 7) };
         using AttentionResult<BFloat16> first = Run();
-        s_densities[$"{Shape}/{Method}"] = first.Density;
+        MeasuredDensity.Record(this, $"{Shape}/{Method}", first.Density);
         if (Method != "rectified")
             AttentionWorkloads.CheckSampledRows($"CUDA {Shape}/{Method}", _q, _k, _v, first.Output, _options.CriticalMask, 128, rows: 4);
         Console.WriteLine($"// CUDA {Shape}/{Method}: density {first.Density:F3} on {accelerator}");

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using BenchmarkDotNet.Attributes;
 using RectifiedSpaAttn.Attention;
 using RectifiedSpaAttn.Bench.Columns;
@@ -17,7 +16,6 @@ namespace RectifiedSpaAttn.Bench.Benchmarks;
 /// </summary>
 public class GpuAttentionBenchmarks : IAttentionWorkload, IDisposable
 {
-    private static readonly ConcurrentDictionary<string, double> s_densities = new();
     private static readonly RectifiedSpaAttnOptions Rectify = new() { DropRate = 0.75, Tau = 0.3 };
     private Context? _context;
     private Accelerator _accelerator = null!;
@@ -47,13 +45,7 @@ public class GpuAttentionBenchmarks : IAttentionWorkload, IDisposable
         get
         {
             var (s, h, d) = Size;
-            double density = Method switch
-            {
-                "dense" => 1,
-                "sparse-0.25" or "sparse-0.10" => s_densities.GetValueOrDefault(Key, double.NaN),
-                _ => s_densities.GetValueOrDefault(Key, double.NaN),
-            };
-            return AttentionFlops.Of(1, h, s, d, density);
+            return AttentionFlops.Of(1, h, s, d, Method == "dense" ? 1 : MeasuredDensity.Of(this, Key));
         }
     }
 
@@ -75,7 +67,7 @@ public class GpuAttentionBenchmarks : IAttentionWorkload, IDisposable
             _options = new RectifiedSpaAttnOptions { CriticalMask = mask };
         }
         using AttentionResult<BFloat16> first = Run();
-        s_densities[Key] = first.Density;
+        MeasuredDensity.Record(this, Key, first.Density);
         if (Method != "rectified")
             AttentionWorkloads.CheckSampledRows($"{Key}", _q, _k, _v, first.Output, Method == "dense" ? null : _options.CriticalMask, 128);
         Console.WriteLine($"// {Key}: density {first.Density:F3} on {_accelerator}");

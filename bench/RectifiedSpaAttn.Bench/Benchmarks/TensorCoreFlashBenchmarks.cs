@@ -21,8 +21,6 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     private DeviceTensor<BFloat16> _q = null!, _k = null!, _v = null!, _o = null!;
     private DeviceBuffer<int> _counts = null!, _lists = null!;
     private DeviceBuffer<float> _unused = null!;
-    /// <summary>Densities the setups measured, by case: the throughput column asks a fresh instance, which has run no setup.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, double> s_densities = new();
     private double _density = 1;
 
     /// <summary>
@@ -63,7 +61,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
 
     private AttentionShape AttentionShape => new(1, Size.H, Size.S, Size.D, 0, 0, Block, Block);
 
-    public double Flops => AttentionFlops.Of(1, Size.H, Size.S, Size.D, s_densities.GetValueOrDefault($"{Shape}/{Method}", double.NaN));
+    public double Flops => AttentionFlops.Of(1, Size.H, Size.S, Size.D, MeasuredDensity.Of(this, $"{Shape}/{Method}"));
 
     [GlobalSetup]
     public void Setup()
@@ -100,7 +98,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
         _unused = _accelerator.Allocate<float>(1);
         Attention();
         AttentionWorkloads.CheckSampledRows($"tensor-core {Config}/{Method}/tile {Tile}", _q, _k, _v, _o, mask, Block, rows: 16);
-        s_densities[$"{Shape}/{Method}"] = _density;
+        MeasuredDensity.Record(this, $"{Shape}/{Method}", _density);
         Console.WriteLine($"// tensor-core {Config}/{Method}: density {_density:F3} on {_accelerator}");
     }
 
