@@ -101,7 +101,7 @@ public sealed class CorpusCatalogTests
         using var cpu = new CpuAccelerator();
         using DeviceBuffer<float> a = cpu.Allocate<float>(1), c = cpu.Allocate<float>(1);
         var e = Assert.Throws<ArgumentException>(() => TensorCoreMatmulKernels.MatmulKernel.Launch<float>(
-            cpu, new LaunchDimensions(1, TensorCoreMatmulKernels.GroupSize(256)), a.View, a.View, c.View, 128, 256, 32, 3, 256, 32, 2));
+            cpu, new LaunchDimensions(1, TensorCoreMatmulKernels.GroupSize(256)), a.View, a.View, c.View, 128, 256, 32, 1, 3, 256, 32, 2));
         Assert.Contains("T=Single", e.Message);
         foreach (string built in new[] { "[T=half, stages=3, tileN=256, tileK=32, fragments=2]", "[T=half, stages=4, tileN=128, tileK=64, fragments=1]", "[T=bfloat16, stages=3, tileN=128, tileK=32, fragments=2]", "[T=bfloat16, stages=4, tileN=256, tileK=64, fragments=1]" })
             Assert.Contains("TensorCoreMatmulKernels.Matmul" + built, e.Message);

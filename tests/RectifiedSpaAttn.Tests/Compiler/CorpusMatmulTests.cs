@@ -68,20 +68,21 @@ public sealed class CorpusMatmulTests(ITestOutputHelper output)
     {
         if (Accelerator(kind, TensorCoreMatmulKernels.MatmulKernel.GetVariant(typeof(T), stages, tileN, tileK, fragments), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
-        // Two groups along M so Grid.IdxY matters, along N too (256 wide) for the narrow tile so Grid.IdxX does;
-        // 5 k tiles so a 3- or 4-stage ring wraps and the tail drains.
-        int m = 2 * TensorCoreMatmulKernels.TileM, n = 256, k = 5 * tileK;
+        // Three tile rows and, for the narrow tile, two tile columns, so the band order has a partial last band when
+        // it is 2 rows high; 5 k tiles so a 3- or 4-stage ring wraps and the tail drains.
+        int m = 3 * TensorCoreMatmulKernels.TileM, n = 256, k = 5 * tileK;
+        int tileRows = m / TensorCoreMatmulKernels.TileM;
+        int bandRows = new[] { 1, 2, 16 }[rng.Next(3)];
         T[] a = Round<T>(Uniform(rng, m * k)), b = Round<T>(Uniform(rng, k * n));
         using var da = Upload(acc, a);
         using var db = Upload(acc, b);
         using DeviceBuffer<float> dc = Poisoned<float>(acc, m * n);
-        var dims = new LaunchDimensions(new Dim3(n / tileN, m / TensorCoreMatmulKernels.TileM), TensorCoreMatmulKernels.GroupSize(tileN),
-            TensorCoreMatmulKernels.SharedBytes(stages, tileN, tileK, 2));
-        TensorCoreMatmulKernels.MatmulKernel.Launch(acc, dims, da.View, db.View, dc.View, m, n, k, stages, tileN, tileK, fragments);
+        var dims = new LaunchDimensions(new Dim3(n / tileN, tileRows), TensorCoreMatmulKernels.GroupSize(tileN), TensorCoreMatmulKernels.SharedBytes(stages, tileN, tileK, 2));
+        TensorCoreMatmulKernels.MatmulKernel.Launch(acc, dims, da.View, db.View, dc.View, m, n, k, bandRows, stages, tileN, tileK, fragments);
 
         // The inputs are exactly representable, so only the f32 accumulation differs from the fp64 product.
         AssertClose(Product(ToDoubles(a), ToDoubles(b), m, n, k), ToDoubles(dc.ToArray()), 1e-5,
-            $"seed {seed}: {typeof(T).Name}, {stages} stages, tile N {tileN}, tile K {tileK}, {fragments} fragment sets, {m}x{n}x{k}", output);
+            $"seed {seed}: {typeof(T).Name}, {stages} stages, tile N {tileN}, tile K {tileK}, {fragments} fragment sets, {m}x{n}x{k}, bands of {bandRows} tile rows", output);
     }
 
     /// <summary>The fp64 product of row-major a (m x k) and b (k x n).</summary>

@@ -32,7 +32,7 @@ public sealed class LaunchBoundsTests
         c.Fill(-1f);
         var dims = new LaunchDimensions(new Dim3(1, 1), 256, TensorCoreMatmulKernels.SharedBytes(3, 128, 32, 2));
         var e = Assert.Throws<ArgumentException>(() =>
-            TensorCoreMatmulKernels.MatmulKernel.Launch(cpu, dims, a.View, a.View, c.View, 128, 128, 32, 3, 128, 32, 1));
+            TensorCoreMatmulKernels.MatmulKernel.Launch(cpu, dims, a.View, a.View, c.View, 128, 128, 32, 1, 3, 128, 32, 1));
         Assert.Contains("128", e.Message);
         Assert.Contains("LaunchBounds", e.Message);
         // Refused before anything ran: C is untouched.

@@ -11,23 +11,31 @@ namespace RectifiedSpaAttn.Kernels.Corpus;
 /// <list type="bullet">
 /// <item>a 128 x <c>tileN</c> x <c>tileK</c> tile per group of 2 x (<c>tileN</c> / 64) warps, each warp owning 64 x 64 of C in
 /// 128 f32 registers: 32 mma per 8 ldmatrix.x4 per 16-deep k step. <c>tileN</c> = 256 (8 warps) reuses each B tile
-/// over more rows; 128 (4 warps) halves the group so two or three groups share a multiprocessor and hide each other's
+/// over more rows; 128 (4 warps) halves the group so two groups share a multiprocessor and hide each other's
 /// barriers; <c>tileK</c> = 64 halves the barriers and cp.async waits per mma at twice the shared memory per stage;</item>
 /// <item>a <c>stages</c>-deep cp.async ring in dynamic shared memory: tile k+stages-1 is in flight while tile k is
 /// multiplied, one barrier per k tile;</item>
 /// <item>XOR-swizzled shared layouts so every ldmatrix phase (8 rows of 16 bytes) hits 8 different bank groups
 /// without padding (padding would cost shared memory, hence stages);</item>
 /// <item>every address that does not depend on k computed once before the loop: the loop only advances two global
-/// indices and two ring offsets, which keeps registers for the accumulators and fragments.</item>
+/// indices and two ring offsets, which keeps registers for the accumulators and fragments;</item>
+/// <item>a banded launch order, so the groups of one wave share their A and B slabs in L2;</item>
+/// <item>an epilogue of 16-byte stores, lanes pairing up their accumulators through one shuffle exchange.</item>
 /// </list>
 /// Requirements (checked by the host before launching): M a multiple of 128, N of <c>tileN</c>, K of <c>tileK</c>;
-/// group <see cref="GroupSize"/>(tileN); grid (N / tileN, M / 128); dynamic shared memory
+/// group <see cref="GroupSize"/>(tileN); grid (N / tileN, M / 128); <c>bandRows</c> at least 1 (<see cref="BandRows"/>
+/// is the measured best); dynamic shared memory
 /// <see cref="SharedBytes"/>(stages, tileN, tileK, sizeof(T)).
 /// </summary>
 internal static partial class TensorCoreMatmulKernels
 {
     /// <summary>Rows of C per group.</summary>
     public const int TileM = 128;
+    /// <summary>
+    /// Tile rows per band of the launch order: on the H100 a wave of 132 groups then reuses 16 slabs of A and 8 of B
+    /// through L2 (3% faster than row by row at 8192^3).
+    /// </summary>
+    public const int BandRows = 16;
     /// <summary>Threads per group for a tile <paramref name="tileN"/> wide: two warp rows of tileN / 64 warps.</summary>
     public static int GroupSize(int tileN) => 2 * (tileN / 64) * 32;
 
@@ -41,7 +49,7 @@ internal static partial class TensorCoreMatmulKernels
     [Specialize("tileN", 128, 256)]
     [Specialize("tileK", 32, 64)]
     [Specialize("fragments", 1, 2)]
-    public static void Matmul<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<float> c, int m, int n, int k,
+    public static void Matmul<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<float> c, int m, int n, int k, int bandRows,
         [Constant] int stages, [Constant] int tileN, [Constant] int tileK, [Constant] int fragments)
         where T : unmanaged
     {
@@ -57,8 +65,17 @@ internal static partial class TensorCoreMatmulKernels
         int warp = Warp.WarpIdx;
         int warpRow = (warp / (tileN / 64)) * 64;
         int warpCol = (warp % (tileN / 64)) * 64;
-        long blockRow = (long)Grid.IdxY * TileM;
-        long blockCol = (long)Grid.IdxX * tileN;
+        // Groups start roughly in launch order, and those in flight at once share their k slabs through L2 only if
+        // their tiles are close together. Launch order i walks bands of bandRows tile rows column by column, instead
+        // of whole tile rows, which would stream all of B from memory in every wave: a wave of 132 groups then touches
+        // about bandRows row tiles of A and 132 / bandRows column tiles of B (16: 16 and 8).
+        int linear = Grid.IdxY * Grid.DimX + Grid.IdxX;
+        int bandGroups = bandRows * Grid.DimX;
+        int band = linear / bandGroups;
+        int bandHeight = Math.Min(bandRows, Grid.DimY - band * bandRows);
+        int inBand = linear - band * bandGroups;
+        long blockRow = (long)(band * bandRows + inBand % bandHeight) * TileM;
+        long blockCol = (long)(inBand / bandHeight) * tileN;
         int kTiles = k / tileK;
 
         // cp.async sources and destinations of this thread's first A and B chunk; its other chunks are a constant
@@ -70,6 +87,11 @@ internal static partial class TensorCoreMatmulKernels
         int bCopyRow = tid / (tileN / 8), bCopyChunk = tid % (tileN / 8);
         int bCopy = aElements + SwizzleB(bCopyRow, bCopyChunk, tileN);
         long bSource = (long)bCopyRow * n + blockCol + bCopyChunk * 8;
+        // Global distance between a thread's consecutive A chunks (groupSize / (tileK / 8) rows) and B chunks (8 k-rows):
+        // kept in registers, so a copy's source is one 64-bit add from the previous one. Recomputing them in the loop
+        // (a 64-bit multiply per copy) put those chains among the kernel's top stalls under ncu.
+        long aRowStep = (long)(groupSize / (tileK / 8)) * k;
+        long bRowStep = 8L * n;
 
         // The lane's ldmatrix addresses in stage 0 for k step 0, from which all 8 of every k step follow (see
         // LoadFragments). A: lane l names row l % 16 of a 16 x 16 tile and k half l / 16; the row's swizzle bits are
@@ -85,9 +107,10 @@ internal static partial class TensorCoreMatmulKernels
 
         Span<float> acc = stackalloc float[128];
         int bStep = 16 * tileN;
-        // Groups per multiprocessor the registers should allow: three 168-register groups where shared memory lets
-        // three in (tileN 128, tileK 32, one fragment set), else what 255 registers allow.
-        KernelHint.LaunchBounds(groupSize, tileN == 256 ? 1 : fragments == 2 || tileK == 64 ? 2 : 3);
+        // Groups per multiprocessor the registers should allow: what 255 registers allow, one 8-warp group or two
+        // 4-warp ones. (Three 4-warp groups, where shared memory would let them in, need 168 registers: the epilogue's
+        // lane exchange spilled there, and that variant was the slowest anyway.)
+        KernelHint.LaunchBounds(groupSize, tileN == 256 ? 1 : 2);
 
         // Prologue: stages-1 tiles in flight. Every thread commits a group each time, even an empty one, so the
         // wait counts below are the same for every thread and every k.
@@ -95,8 +118,8 @@ internal static partial class TensorCoreMatmulKernels
         {
             KernelHint.Unroll();
             if (s < kTiles)
-                LoadTile(a, b, shared, s * stageElements, aCopy, bCopy, aSource + s * tileK, bSource + s * tileK * (long)n,
-                    n, k, groupSize, tileN, tileK);
+                LoadTile(a, b, shared, s * stageElements, aCopy, bCopy, aSource + s * tileK, bSource + s * (tileK / 8) * bRowStep,
+                    aRowStep, bRowStep, groupSize, tileN, tileK);
             AsyncCopy.CommitGroup();
         }
 
@@ -105,7 +128,7 @@ internal static partial class TensorCoreMatmulKernels
         int readStage = 0;
         int writeStage = (stages - 1) * stageElements;
         long aNext = aSource + (stages - 1) * tileK;
-        long bNext = bSource + (stages - 1) * tileK * (long)n;
+        long bNext = bSource + (stages - 1) * (tileK / 8) * bRowStep;
         // Tiles left to multiply, counted down so kTiles need not stay live.
         int kLeft = kTiles;
         if (fragments == 2)
@@ -131,10 +154,10 @@ internal static partial class TensorCoreMatmulKernels
                     if (p == 0)
                     {
                         if (kLeft > stages - 1)
-                            LoadTile(a, b, shared, writeStage, aCopy, bCopy, aNext, bNext, n, k, groupSize, tileN, tileK);
+                            LoadTile(a, b, shared, writeStage, aCopy, bCopy, aNext, bNext, aRowStep, bRowStep, groupSize, tileN, tileK);
                         AsyncCopy.CommitGroup();
                         aNext += tileK;
-                        bNext += tileK * (long)n;
+                        bNext += (tileK / 8) * bRowStep;
                         writeStage = writeStage + stageElements == ringElements ? 0 : writeStage + stageElements;
                     }
                     Multiply<T>(step0, acc);
@@ -156,8 +179,8 @@ internal static partial class TensorCoreMatmulKernels
         }
         else
         {
-            // One fragment set, loaded as it is used: fewer live registers (168), so three 4-warp groups fit on a
-            // multiprocessor and hide each other's waits instead.
+            // One fragment set, loaded as it is used: fewer live registers, but nothing to multiply while a warp
+            // waits at the barrier.
             while (kLeft > 0)
             {
                 // Tile kt has landed for this thread; the barrier makes it everyone's, and also guarantees every warp
@@ -165,10 +188,10 @@ internal static partial class TensorCoreMatmulKernels
                 AsyncCopy.WaitGroup(stages - 2);
                 Group.Barrier();
                 if (kLeft > stages - 1)
-                    LoadTile(a, b, shared, writeStage, aCopy, bCopy, aNext, bNext, n, k, groupSize, tileN, tileK);
+                    LoadTile(a, b, shared, writeStage, aCopy, bCopy, aNext, bNext, aRowStep, bRowStep, groupSize, tileN, tileK);
                 AsyncCopy.CommitGroup();
                 aNext += tileK;
-                bNext += tileK * (long)n;
+                bNext += (tileK / 8) * bRowStep;
                 writeStage = writeStage + stageElements == ringElements ? 0 : writeStage + stageElements;
                 for (int ks = 0; ks < tileK / 16; ks++)
                 {
@@ -182,17 +205,26 @@ internal static partial class TensorCoreMatmulKernels
         AsyncCopy.WaitGroup(0);
 
         // Accumulator (i, j) holds C rows g and g+8, columns 2t and 2t+1 of the 16 x 8 tile (g = lane / 4, t = lane % 4).
+        // Lanes t and t ^ 1 trade halves so each holds four adjacent columns of one row (even t: row g, columns
+        // 2t..2t+3; odd t: row g+8, columns 2t-2..2t+1) and writes them with one 16-byte store, not four 4-byte ones:
+        // with one group per multiprocessor nothing hides the epilogue, and this made the whole matmul 4% faster.
         long cRow8 = 8L * n;
+        bool even = (lane & 1) == 0;
         for (int i = 0; i < 4; i++)
         {
             for (int j = 0; j < 8; j++)
             {
                 long at = cIndex + i * 16 * (long)n + j * 8;
                 int r = (i * 8 + j) * 4;
-                c[at] = acc[r];
-                c[at + 1] = acc[r + 1];
-                c[at + cRow8] = acc[r + 2];
-                c[at + cRow8 + 1] = acc[r + 3];
+                float v0 = acc[r], v1 = acc[r + 1], v2 = acc[r + 2], v3 = acc[r + 3];
+                float got0 = Warp.ShuffleXor(even ? v2 : v0, 1);
+                float got1 = Warp.ShuffleXor(even ? v3 : v1, 1);
+                UInt4 quad = even
+                    ? new UInt4(BitConverter.SingleToUInt32Bits(v0), BitConverter.SingleToUInt32Bits(v1),
+                        BitConverter.SingleToUInt32Bits(got0), BitConverter.SingleToUInt32Bits(got1))
+                    : new UInt4(BitConverter.SingleToUInt32Bits(got0), BitConverter.SingleToUInt32Bits(got1),
+                        BitConverter.SingleToUInt32Bits(v2), BitConverter.SingleToUInt32Bits(v3));
+                VectorMemory.Store16(c, even ? at : at + cRow8 - 2, quad);
             }
         }
     }
@@ -203,19 +235,22 @@ internal static partial class TensorCoreMatmulKernels
     /// tileK x tileN (tileK * tileN / 8 chunks, tileK / 8 per thread, 8 k-rows apart).
     /// </summary>
     private static void LoadTile<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> shared, int stage, int aCopy, int bCopy,
-        long aSource, long bSource, int n, int k, int groupSize, int tileN, int tileK) where T : unmanaged
+        long aSource, long bSource, long aRowStep, long bRowStep, int groupSize, int tileN, int tileK) where T : unmanaged
     {
-        // The row steps are recomputed from the parameters rather than kept in registers through the k loop.
         int aRows = groupSize / (tileK / 8);
+        long source = aSource;
         for (int i = 0; i < TileM * tileK / 8 / groupSize; i++)
         {
             KernelHint.Unroll();
-            AsyncCopy.Copy16(shared, stage + aCopy + i * aRows * tileK, a, aSource + i * aRows * (long)k);
+            AsyncCopy.Copy16(shared, stage + aCopy + i * aRows * tileK, a, source);
+            source += aRowStep;
         }
+        source = bSource;
         for (int i = 0; i < tileK / 8; i++)
         {
             KernelHint.Unroll();
-            AsyncCopy.Copy16(shared, stage + bCopy + i * 8 * tileN, b, bSource + i * 8 * (long)n);
+            AsyncCopy.Copy16(shared, stage + bCopy + i * 8 * tileN, b, source);
+            source += bRowStep;
         }
     }
 
