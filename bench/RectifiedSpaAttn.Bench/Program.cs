@@ -8,6 +8,20 @@ using RectifiedSpaAttn.Bench.Columns;
 // --in-process runs benchmarks inside this process: the GPU machine has a .NET runtime but no SDK to build
 // BenchmarkDotNet's usual child projects.
 bool inProcess = args.Contains("--in-process");
+// --profile-matmul [N] runs the fastest tensor-core matmul variant N times (default 1) after its check, without
+// BenchmarkDotNet, so a profiler (ncu -k regex:Matmul -c 1) sees one launch, or a clock/power monitor sees sustained load.
+int profileAt = Array.IndexOf(args, "--profile-matmul");
+if (profileAt >= 0)
+{
+    int launches = profileAt + 1 < args.Length && int.TryParse(args[profileAt + 1], out int n) ? n : 1;
+    using var matmul = new RectifiedSpaAttn.Bench.Benchmarks.TensorCoreMatmulBenchmarks { Size = 8192, Element = "bf16", Stages = 3, TileN = 256, TileK = 64, Fragments = 2 };
+    matmul.Setup();
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    for (int i = 0; i < launches; i++) matmul.Multiply();
+    double ms = clock.Elapsed.TotalMilliseconds / launches;
+    Console.WriteLine($"// {launches} launches: {ms:F3} ms each, {matmul.Flops / ms / 1e9:F1} TFLOP/s");
+    return;
+}
 string[] rest = args.Where(a => a != "--in-process").ToArray();
 
 IConfig config = DefaultConfig.Instance.AddColumn(new ThroughputColumn());
