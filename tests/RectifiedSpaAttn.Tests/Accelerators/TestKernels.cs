@@ -102,6 +102,9 @@ internal static class TestKernels
                                        __global int* dst_base, ulong dst_off, ulong dst_len,
                                        __local uchar* dyn_smem)
         {
+            // The contract's anchor: NVIDIA's OpenCL faults on dyn_smem in a kernel with no static __local memory.
+            __local volatile uint rsa_local_anchor[1];
+            rsa_local_anchor[0] = 0u;
             __local int* tile = (__local int*)dyn_smem;
             size_t t = get_local_id(0), n = get_local_size(0), g = get_global_id(0);
             tile[t] = src_base[src_off + g];

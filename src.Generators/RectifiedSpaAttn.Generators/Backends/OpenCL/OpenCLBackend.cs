@@ -117,6 +117,14 @@ public static class OpenCLBackend
             sb.Append($"    __local uint rsa_xchg[{OpenCLPrelude.ExchangeWords}];\n");
             sb.Append("    const int rsa_warps = (int)((get_local_size(0) * get_local_size(1) * get_local_size(2) + 31) >> 5);\n");
         }
+        if (kernel.UsesDynamicShared && kernel.StaticSharedBytes == 0)
+        {
+            // NVIDIA's OpenCL gives a group no shared memory for its __local arguments unless the kernel declares some
+            // of its own: every dyn_smem access then faults (CL_OUT_OF_RESOURCES, on an H100). A volatile word that is
+            // written keeps a declaration the compiler cannot drop.
+            sb.Append("    __local volatile uint rsa_local_anchor[1];\n");
+            sb.Append("    rsa_local_anchor[0] = 0u;\n");
+        }
         sb.Append("    const int rsa_lin = (int)(get_local_id(0) + get_local_size(0) * (get_local_id(1) + get_local_size(1) * get_local_id(2)));\n");
         foreach (IrLocal l in kernel.Locals)
             sb.Append($"    {OpenCLNames.Type(l.Type)} {OpenCLNames.Local(l)} = 0;\n");
