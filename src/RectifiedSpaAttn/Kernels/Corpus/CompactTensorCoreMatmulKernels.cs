@@ -50,6 +50,9 @@ internal static partial class CompactTensorCoreMatmulKernels
         int warp = Warp.WarpIdx;
         long blockRow = (long)Grid.IdxY * TileM;
         long blockCol = (long)Grid.IdxX * TileN;
+        // The copies and fragments assume exactly 4 warps; the bound makes every accelerator refuse larger groups. It
+        // also gives the OpenCL backend a constant warp count, which keeps its mma emulation straight-line: pocl then
+        // builds this kernel in under a second instead of half a minute.
         KernelHint.LaunchBounds(GroupSize, 0);
 
         // A k tile is 256 chunks of 16 bytes of A (64 rows x 4) and 128 of B (32 k-rows x 4): with 128 threads each
