@@ -10,7 +10,8 @@ namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 /// Every warp stages its own A (16x16) and B (16x8) tile in shared memory, loads the fragments with ldmatrix and runs
 /// mma.m16n8k16; D must equal the host's A·B + C exactly (the inputs are small multiples of 1/4, so every product and
 /// sum is exact in f32 whatever the order). Each storage layout needs a different ldmatrix form, so together the cases
-/// cover x1, x2 and x4 with and without .trans; 8 warps per group make the mma emulation take two rounds.
+/// cover x1, x2 and x4 with and without .trans; 8 warps per group make the mma emulation take two rounds. With launch
+/// bounds the round count is a constant of the program (the bound's warps), which may exceed the group's warps.
 /// </summary>
 public sealed class TensorCoreTests(ITestOutputHelper output)
 {
@@ -19,12 +20,15 @@ public sealed class TensorCoreTests(ITestOutputHelper output)
     /// <param name="bf16">bf16 (else f16) operands.</param>
     /// <param name="transposedStorage">A stored k-major (ldmatrix x4.trans) and B stored n-major (ldmatrix non-trans); else A row-major (x4) and B k-major (.trans).</param>
     /// <param name="bAsTwoX1">B loaded as two x1 loads instead of one x2.</param>
+    /// <param name="maxGroupSize">The kernel's launch bounds (0: none): the group's 256 threads, or more.</param>
     [Theory]
-    [InlineData(true, false, false)]
-    [InlineData(true, true, true)]
-    [InlineData(false, false, true)]
-    [InlineData(false, true, false)]
-    public void MmaOfLdmatrixFragmentsMatchesTheHostMatmul(bool bf16, bool transposedStorage, bool bAsTwoX1)
+    [InlineData(true, false, false, 0)]
+    [InlineData(true, true, true, 0)]
+    [InlineData(false, false, true, 0)]
+    [InlineData(false, true, false, 0)]
+    [InlineData(true, false, true, WarpsPerGroup * 32)]
+    [InlineData(false, true, false, 1024)]
+    public void MmaOfLdmatrixFragmentsMatchesTheHostMatmul(bool bf16, bool transposedStorage, bool bAsTwoX1, int maxGroupSize)
     {
         OpenCLAccelerator? cl = OpenCLTestDevice.RequireOrSkipOutsideCI(output);
         if (cl is null) return;
@@ -84,7 +88,12 @@ public sealed class TensorCoreTests(ITestOutputHelper output)
         body.Add(new IrMma(bf16 ? IrMmaKind.BF16 : IrMmaKind.F16, df, [.. af.Select(Ref)], [.. bf.Select(Ref)],
             [.. Enumerable.Range(0, 4).Select(i => Load(View(c), cAt(i)))]));
         for (int i = 0; i < 4; i++) body.Add(Store(View(d), cAt(i), Ref(df[i])));
-        KernelVariant variant = OpenCLKernelRunner.Variant(bld.Build("mma_tile", [.. body]), output);
+        IrKernel kernel = bld.Build("mma_tile", [.. body]);
+        if (maxGroupSize > 0)
+            kernel = new IrKernel(kernel.EntryPoint, kernel.Parameters, kernel.Locals, kernel.SharedAllocations, kernel.UsesDynamicShared,
+                kernel.Body, new IrLaunchBounds(maxGroupSize, 0));
+        KernelVariant variant = OpenCLKernelRunner.Variant(kernel, output);
+        Assert.Contains(maxGroupSize > 0 ? $"const int rsa_warps = {maxGroupSize / 32};" : "const int rsa_warps = (int)((get_local_size(0)", variant.OpenCL);
 
         int seed = OpenCLKernelRunner.NewSeed();
         var rng = new Random(seed);

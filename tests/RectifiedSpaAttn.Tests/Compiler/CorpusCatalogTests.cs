@@ -21,6 +21,7 @@ public sealed class CorpusCatalogTests
         ["WarpReductionKernels.SegmentPrefixSums"] = 1,
         ["TiledMatmulKernels.Matmul"] = 2,
         ["TensorCoreMatmulKernels.Matmul"] = 32,
+        ["CompactTensorCoreMatmulKernels.Matmul"] = 2,
         ["SoftmaxKernels.RowSoftmax"] = 3,
     };
 
@@ -29,6 +30,7 @@ public sealed class CorpusCatalogTests
     /// emulates (shared memory within 48 KiB, float atomics, int/uint/float shuffles, tensor-core ops).
     /// </summary>
     // The fast tensor-core matmul unrolls 256 mma sites: too many to emulate on OpenCL (see OpenCLKernelFacts).
+    // CompactTensorCoreMatmulKernels.Matmul is the tensor-core matmul OpenCL does run, and must never appear here.
     private static readonly HashSet<string> s_notOnOpenCL =
     [
         "TensorCoreMatmulKernels.Matmul[T=half, stages=3, tileN=128, tileK=32, fragments=1]", "TensorCoreMatmulKernels.Matmul[T=half, stages=3, tileN=128, tileK=32, fragments=2]",
@@ -84,6 +86,17 @@ public sealed class CorpusCatalogTests
         var unexpected = refused.Where(r => !s_notOnOpenCL.Any(n => r.StartsWith(n + ": ", StringComparison.Ordinal))).ToList();
         Assert.True(unexpected.Count == 0, "OpenCL unexpectedly refuses: " + string.Join("; ", unexpected));
         Assert.Equal(s_notOnOpenCL.Count, refused.Count);
+    }
+
+    [Fact]
+    public void TheCompactTensorCoreMatmulIsBuiltForOpenCL()
+    {
+        // The corpus's only tensor-core matmul OpenCL runs: both element types must stay within what it emulates.
+        var variants = KernelCatalog.Variants.Where(v => v.KernelName == "CompactTensorCoreMatmulKernels.Matmul").ToList();
+        Assert.Equal(2, variants.Count);
+        foreach (KernelVariant v in variants)
+            Assert.True(v.OpenCLUnsupportedReason is null, $"{v.DisplayName} does not run on OpenCL: {v.OpenCLUnsupportedReason}");
+        Assert.DoesNotContain(s_notOnOpenCL, n => n.StartsWith("CompactTensorCoreMatmulKernels.", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -7,7 +7,7 @@ using static RectifiedSpaAttn.Tests.Compiler.CorpusSupport;
 
 namespace RectifiedSpaAttn.Tests.Compiler;
 
-/// <summary>The shared-memory fp32 matmul and the tensor-core matmul against an fp64 host product.</summary>
+/// <summary>The shared-memory fp32 matmul and the two tensor-core matmuls against an fp64 host product.</summary>
 public sealed class CorpusMatmulTests(ITestOutputHelper output)
 {
     public static TheoryData<AcceleratorKind, int> TiledCases() => PerKind(16, 32);
@@ -83,6 +83,44 @@ public sealed class CorpusMatmulTests(ITestOutputHelper output)
         // The inputs are exactly representable, so only the f32 accumulation differs from the fp64 product.
         AssertClose(Product(ToDoubles(a), ToDoubles(b), m, n, k), ToDoubles(dc.ToArray()), 1e-5,
             $"seed {seed}: {typeof(T).Name}, {stages} stages, tile N {tileN}, tile K {tileK}, {fragments} fragment sets, {m}x{n}x{k}, bands of {bandRows} tile rows", output);
+    }
+
+    public static TheoryData<AcceleratorKind, string> CompactTensorCoreCases() => PerKind("half", "bfloat16");
+
+    [Theory]
+    [MemberData(nameof(CompactTensorCoreCases))]
+    public void CompactTensorCoreMatmulMatchesTheProductOfTheRoundedInputs(AcceleratorKind kind, string type)
+    {
+        if (type == "half") CompactTensorCore<Half>(kind);
+        else CompactTensorCore<BFloat16>(kind);
+    }
+
+    private void CompactTensorCore<T>(AcceleratorKind kind) where T : unmanaged
+    {
+        KernelVariant variant = CompactTensorCoreMatmulKernels.MatmulKernel.GetVariant(typeof(T));
+        // This kernel is the tensor-core matmul that runs on OpenCL: its case may skip only where there is no backend.
+        if (kind == AcceleratorKind.OpenCL) Assert.Null(variant.OpenCLUnsupportedReason);
+        if (Accelerator(kind, variant, output) is not { } acc) return;
+        var rng = NewRandom(output, out int seed);
+        // 1-3 tiles each way, and 1-6 k tiles: one tile only fills and drains the double buffer, more make it wrap.
+        int m = rng.Next(1, 4) * CompactTensorCoreMatmulKernels.TileM;
+        int n = rng.Next(1, 4) * CompactTensorCoreMatmulKernels.TileN;
+        int k = rng.Next(1, 7) * CompactTensorCoreMatmulKernels.TileK;
+        T[] a = Round<T>(Uniform(rng, m * k)), b = Round<T>(Uniform(rng, k * n));
+        using var da = Upload(acc, a);
+        using var db = Upload(acc, b);
+        using DeviceBuffer<float> dc = Poisoned<float>(acc, m * n);
+        var dims = new LaunchDimensions(new Dim3(n / CompactTensorCoreMatmulKernels.TileN, m / CompactTensorCoreMatmulKernels.TileM),
+            CompactTensorCoreMatmulKernels.GroupSize);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        CompactTensorCoreMatmulKernels.MatmulKernel.Launch(acc, dims, da.View, db.View, dc.View, m, n, k);
+        double[] got = ToDoubles(dc.ToArray());
+        // On OpenCL the first launch of a variant includes building its program.
+        output.WriteLine($"{variant.DisplayName} on {acc.Name}: launch and read back {clock.Elapsed.TotalSeconds:F2} s");
+
+        // The inputs are exactly representable, so only the f32 accumulation differs from the fp64 product.
+        AssertClose(Product(ToDoubles(a), ToDoubles(b), m, n, k), got, 1e-5,
+            $"seed {seed}: {typeof(T).Name}, {m}x{n}x{k}", output);
     }
 
     /// <summary>The fp64 product of row-major a (m x k) and b (k x n).</summary>

@@ -115,7 +115,15 @@ public static class OpenCLBackend
         if (facts.UsesWarpCollectives)
         {
             sb.Append($"    __local uint rsa_xchg[{OpenCLPrelude.ExchangeWords}];\n");
-            sb.Append("    const int rsa_warps = (int)((get_local_size(0) * get_local_size(1) * get_local_size(2) + 31) >> 5);\n");
+            // rsa_warps bounds the mma emulation's loop over rounds of warps. Under launch bounds every accelerator
+            // refuses larger groups, so the bound's warp count is a safe constant (rounds past the real warps stage
+            // nothing), and with it the compiler drops the loop: up to 5 warps it is one round. pocl's work-group
+            // compilation is slow on barriers inside loops: the compact tensor-core matmul's first launch (8 mma sites)
+            // took 36 s with the group size read at run time and 0.6 s with the constant.
+            if (kernel.LaunchBounds is { } bounds)
+                sb.Append($"    const int rsa_warps = {(bounds.MaxGroupSize + 31) >> 5};\n");
+            else
+                sb.Append("    const int rsa_warps = (int)((get_local_size(0) * get_local_size(1) * get_local_size(2) + 31) >> 5);\n");
         }
         if (kernel.UsesDynamicShared && kernel.StaticSharedBytes == 0)
         {

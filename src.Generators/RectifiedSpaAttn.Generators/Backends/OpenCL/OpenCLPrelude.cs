@@ -68,7 +68,8 @@ internal static class OpenCLPrelude
     /// <see cref="MaxGroupSize"/> work items, so the one-word collectives (shuffle, ldmatrix) give every work item its
     /// own scratch word and run straight-line: stage, barrier, read, barrier. A loop around those barriers (staging
     /// warps in rounds) made pocl's work-group function generation take minutes once a kernel had a dozen shuffles
-    /// inside a loop; mma stages 6 words per lane and still goes in rounds of <see cref="MmaWarpsPerRound"/> warps.
+    /// inside a loop; mma stages 6 words per lane and still goes in rounds of <see cref="MmaWarpsPerRound"/> warps, a loop
+    /// the compiler drops where the kernel has launch bounds (the round count is then a constant, see OpenCLBackend).
     /// </summary>
     public const string Warp = """
         /* shfl.sync: every lane publishes its value, then reads the source lane's word of its own warp. */
