@@ -35,19 +35,13 @@ internal sealed record AcceleratorChoice(string Kind, int? Device)
     {
         if (IsReference) return null;
         if (Kind == "best" && Device is null) return context.CreateBest();
-        AcceleratorKind? wanted = Kind switch
+        AcceleratorKind wanted = Kind switch
         {
             "cpu" => AcceleratorKind.Cpu,
             "opencl" => AcceleratorKind.OpenCL,
             "cuda" => AcceleratorKind.Cuda,
-            _ => null,
+            _ => BestKind(context.Devices),
         };
-        if (wanted is null)
-        {
-            // "best" with a device number: the number counts within the kind best would pick.
-            using Accelerator probe = context.CreateBest();
-            wanted = probe.Kind;
-        }
         AcceleratorInfo[] devices = [.. context.Devices.Where(d => d.Kind == wanted)];
         if (devices.Length == 0)
         {
@@ -60,4 +54,13 @@ internal sealed record AcceleratorChoice(string Kind, int? Device)
             throw new UsageException($"--device {index}: the {wanted} devices here are {string.Join(", ", devices.Select(d => $"{d.Index} ({d.Name})"))}");
         return context.CreateAccelerator(chosen);
     }
+
+    /// <summary>
+    /// "best" with a device number: the number counts within the kind <see cref="Context.CreateBest"/> would pick, read
+    /// from the device list (CUDA if any, else OpenCL if it has a GPU, else the CPU) without opening anything.
+    /// </summary>
+    private static AcceleratorKind BestKind(IReadOnlyList<AcceleratorInfo> devices)
+        => devices.Any(d => d.Kind == AcceleratorKind.Cuda) ? AcceleratorKind.Cuda
+            : devices.Any(d => d.Kind == AcceleratorKind.OpenCL && d.IsGpu) ? AcceleratorKind.OpenCL
+            : AcceleratorKind.Cpu;
 }

@@ -191,6 +191,7 @@ public class CliRunTests(Xunit.Abstractions.ITestOutputHelper log)
     [Theory]
     [InlineData("gpu", "--accelerator must be")]
     [InlineData("cpu --device 7", "--device 7")]
+    [InlineData("best --device 7", "--device 7")]
     [InlineData("reference --device 0", "does not apply")]
     public void BadAcceleratorChoicesAreUsageErrors(string choice, string expected)
     {

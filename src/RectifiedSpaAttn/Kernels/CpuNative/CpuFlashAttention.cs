@@ -129,8 +129,7 @@ internal static unsafe class CpuFlashAttention
 
     private static void RequireLength<T>(ArrayView<T> view, long needed, string name, string layout) where T : unmanaged
     {
-        if (view.Length < needed)
-            throw new ArgumentException($"{name} holds {view.Length} elements but {layout} needs {needed}.", name);
+        StepArguments.RequireElements(view, needed, name, layout);
         if (needed > 0 && view.Handle == 0)
             throw new ArgumentException($"{name} has no memory behind it.", name);
     }

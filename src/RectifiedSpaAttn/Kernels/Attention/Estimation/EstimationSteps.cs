@@ -48,9 +48,9 @@ internal static class EstimationSteps
         if (blockSize < 1) throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize, "The block size must be at least 1.");
         int blocks = (shape.VisualTokens + blockSize - 1) / blockSize;
         long outputs = (long)shape.HeadCount * blocks * shape.HeadDim;
-        RequireLength(x, shape.TokenElements, nameof(x), "[B, H, S, D]");
-        RequireLength(means, outputs, nameof(means), "[B, H, nBlocks, D]");
-        if (computeDeviations) RequireLength(deviations, outputs, nameof(deviations), "[B, H, nBlocks, D]");
+        StepArguments.RequireElements(x, shape.TokenElements, nameof(x), "[B, H, S, D]");
+        StepArguments.RequireElements(means, outputs, nameof(means), "[B, H, nBlocks, D]");
+        if (computeDeviations) StepArguments.RequireElements(deviations, outputs, nameof(deviations), "[B, H, nBlocks, D]");
         if (outputs == 0) return;
         // One thread per feature up to a full group; wider heads stride.
         int group = Math.Min(256, (shape.HeadDim + 31) / 32 * 32);
@@ -76,11 +76,11 @@ internal static class EstimationSteps
         ArgumentNullException.ThrowIfNull(launcher);
         RequireShape(shape);
         int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
-        RequireLength(queryMeans, (long)shape.HeadCount * nQ * shape.HeadDim, nameof(queryMeans), "[B, H, nQ, D]");
-        RequireLength(keyMeans, (long)shape.HeadCount * nK * shape.HeadDim, nameof(keyMeans), "[B, H, nK, D]");
-        RequireLength(k, shape.TokenElements, nameof(k), "[B, H, S, D]");
-        RequireLength(blockMass, (long)shape.HeadCount * nQ * nK, nameof(blockMass), "[B, H, nQ, nK]");
-        RequireLength(textMass, (long)shape.HeadCount * nQ, nameof(textMass), "[B, H, nQ]");
+        StepArguments.RequireElements(queryMeans, (long)shape.HeadCount * nQ * shape.HeadDim, nameof(queryMeans), "[B, H, nQ, D]");
+        StepArguments.RequireElements(keyMeans, (long)shape.HeadCount * nK * shape.HeadDim, nameof(keyMeans), "[B, H, nK, D]");
+        StepArguments.RequireElements(k, shape.TokenElements, nameof(k), "[B, H, S, D]");
+        StepArguments.RequireElements(blockMass, (long)shape.HeadCount * nQ * nK, nameof(blockMass), "[B, H, nQ, nK]");
+        StepArguments.RequireElements(textMass, (long)shape.HeadCount * nQ, nameof(textMass), "[B, H, nQ]");
         if ((long)shape.HeadCount * nQ == 0) return;
         int shared = SharedBytes((long)shape.HeadDim + nK + shape.ValidTextTokens, "PooledMasses (D + nK + valid text keys floats)");
         float scale = (float)(1.0 / Math.Sqrt(shape.HeadDim));
@@ -116,10 +116,10 @@ internal static class EstimationSteps
         ArgumentOutOfRangeException.ThrowIfNegative(firstFrameBlocks);
         int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
         long rows = (long)shape.HeadCount * nQ;
-        RequireLength(blockMass, rows * nK, nameof(blockMass), "[B, H, nQ, nK]");
-        RequireLength(textMass, rows, nameof(textMass), "[B, H, nQ]");
-        if (hasNeighborMask) RequireLength(neighborMask, (long)nQ * nK, nameof(neighborMask), "[nQ, nK]");
-        RequireLength(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
+        StepArguments.RequireElements(blockMass, rows * nK, nameof(blockMass), "[B, H, nQ, nK]");
+        StepArguments.RequireElements(textMass, rows, nameof(textMass), "[B, H, nQ]");
+        if (hasNeighborMask) StepArguments.RequireElements(neighborMask, (long)nQ * nK, nameof(neighborMask), "[nQ, nK]");
+        StepArguments.RequireElements(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
         if (rows * nK == 0) return;
         int hasText = shape.ValidTextTokens > 0 ? 1 : 0;
         int padded = 1;
@@ -147,9 +147,9 @@ internal static class EstimationSteps
         RequireShape(shape);
         int nK = shape.KeyBlocks;
         long rows = (long)shape.HeadCount * shape.QueryBlocks;
-        RequireLength(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
-        RequireLength(counts, rows, nameof(counts), "[B, H, nQ]");
-        RequireLength(lists, rows * nK, nameof(lists), "[B, H, nQ, nK]");
+        StepArguments.RequireElements(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
+        StepArguments.RequireElements(counts, rows, nameof(counts), "[B, H, nQ]");
+        StepArguments.RequireElements(lists, rows * nK, nameof(lists), "[B, H, nQ, nK]");
         if (rows == 0) return;
         const int group = 128;
         CriticalListKernels.CompactCriticalBlocksKernel.Launch(launcher, new LaunchDimensions((int)((rows + group - 1) / group), group),
@@ -183,17 +183,17 @@ internal static class EstimationSteps
         RequireShape(shape);
         int nQ = shape.QueryBlocks, nK = shape.KeyBlocks, dim = shape.HeadDim;
         long rows = (long)shape.HeadCount * nQ, keys = (long)shape.HeadCount * nK * dim;
-        RequireLength(queryMeans, rows * dim, nameof(queryMeans), "[B, H, nQ, D]");
-        RequireLength(queryDeviations, rows * dim, nameof(queryDeviations), "[B, H, nQ, D]");
-        RequireLength(keyMeans, keys, nameof(keyMeans), "[B, H, nK, D]");
-        RequireLength(keyDeviations, keys, nameof(keyDeviations), "[B, H, nK, D]");
-        RequireLength(valueMeans, keys, nameof(valueMeans), "[B, H, nK, D]");
-        RequireLength(blockMass, rows * nK, nameof(blockMass), "[B, H, nQ, nK]");
-        RequireLength(textMass, rows, nameof(textMass), "[B, H, nQ]");
-        RequireLength(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
-        RequireLength(compensable, rows * nK, nameof(compensable), "[B, H, nQ, nK]");
-        RequireLength(rectification, rows, nameof(rectification), "[B, H, nQ]");
-        RequireLength(compensation, rows * dim, nameof(compensation), "[B, H, nQ, D]");
+        StepArguments.RequireElements(queryMeans, rows * dim, nameof(queryMeans), "[B, H, nQ, D]");
+        StepArguments.RequireElements(queryDeviations, rows * dim, nameof(queryDeviations), "[B, H, nQ, D]");
+        StepArguments.RequireElements(keyMeans, keys, nameof(keyMeans), "[B, H, nK, D]");
+        StepArguments.RequireElements(keyDeviations, keys, nameof(keyDeviations), "[B, H, nK, D]");
+        StepArguments.RequireElements(valueMeans, keys, nameof(valueMeans), "[B, H, nK, D]");
+        StepArguments.RequireElements(blockMass, rows * nK, nameof(blockMass), "[B, H, nQ, nK]");
+        StepArguments.RequireElements(textMass, rows, nameof(textMass), "[B, H, nQ]");
+        StepArguments.RequireElements(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
+        StepArguments.RequireElements(compensable, rows * nK, nameof(compensable), "[B, H, nQ, nK]");
+        StepArguments.RequireElements(rectification, rows, nameof(rectification), "[B, H, nQ]");
+        StepArguments.RequireElements(compensation, rows * dim, nameof(compensation), "[B, H, nQ, D]");
         if (rows == 0) return;
         int shared = SharedBytes(2L * dim + nK, "RectificationTerms (2 * D + nK floats)");
         RectificationTermKernels.RectificationTermsKernel.Launch(launcher, new LaunchDimensions(new Dim3(nQ, shape.HeadCount), RowGroupSize, shared),
@@ -218,12 +218,5 @@ internal static class EstimationSteps
             throw new ArgumentException($"Invalid attention shape {shape}: need 0 <= ValidTextTokens <= TextTokens <= SequenceLength.", nameof(shape));
         if (shape.QueryBlockSize < 1 || shape.KeyBlockSize < 1)
             throw new ArgumentException($"Invalid attention shape {shape}: block sizes must be at least 1.", nameof(shape));
-    }
-
-    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="name"/> and its layout when the view is shorter than <paramref name="needed"/>.</summary>
-    internal static void RequireLength<T>(ArrayView<T> view, long needed, string name, string layout) where T : unmanaged
-    {
-        if (view.Length < needed)
-            throw new ArgumentException($"{name} has {view.Length} elements; {layout} needs {needed}.", name);
     }
 }
