@@ -15,25 +15,17 @@ bool inProcess = args.Contains("--in-process");
 int flashAt = Array.IndexOf(args, "--profile-flash");
 if (flashAt >= 0)
 {
-    int launches = flashAt + 3 < args.Length && int.TryParse(args[flashAt + 3], out int n) ? n : 1;
     using var flash = new RectifiedSpaAttn.Bench.Benchmarks.TensorCoreFlashBenchmarks { Config = args[flashAt + 1], Method = args[flashAt + 2] };
     flash.Setup();
-    var clock = System.Diagnostics.Stopwatch.StartNew();
-    for (int i = 0; i < launches; i++) flash.Attention();
-    double ms = clock.Elapsed.TotalMilliseconds / launches;
-    Console.WriteLine($"// {launches} calls: {ms:F3} ms each, {flash.Flops / ms / 1e9:F1} TFLOP/s");
+    TimeRepeatedCalls(flash, flash.Attention, LaunchCount(flashAt + 3));
     return;
 }
-int profileAt = Array.IndexOf(args, "--profile-matmul");
-if (profileAt >= 0)
+int matmulAt = Array.IndexOf(args, "--profile-matmul");
+if (matmulAt >= 0)
 {
-    int launches = profileAt + 1 < args.Length && int.TryParse(args[profileAt + 1], out int n) ? n : 1;
     using var matmul = new RectifiedSpaAttn.Bench.Benchmarks.TensorCoreMatmulBenchmarks { Size = 8192, Element = "bf16", Stages = 3, TileN = 256, TileK = 64, Fragments = 2 };
     matmul.Setup();
-    var clock = System.Diagnostics.Stopwatch.StartNew();
-    for (int i = 0; i < launches; i++) matmul.Multiply();
-    double ms = clock.Elapsed.TotalMilliseconds / launches;
-    Console.WriteLine($"// {launches} launches: {ms:F3} ms each, {matmul.Flops / ms / 1e9:F1} TFLOP/s");
+    TimeRepeatedCalls(matmul, matmul.Multiply, LaunchCount(matmulAt + 1));
     return;
 }
 string[] rest = args.Where(a => a != "--in-process").ToArray();
@@ -44,3 +36,14 @@ if (inProcess)
 
 BenchmarkSwitcher.FromAssembly(typeof(ThroughputColumn).Assembly).Run(rest, config);
 DeviceAnchors.Print(Console.Out);
+
+// The optional call count of a --profile-* option at args[at], 1 when absent.
+int LaunchCount(int at) => at < args.Length && int.TryParse(args[at], out int n) ? n : 1;
+
+static void TimeRepeatedCalls(IAttentionWorkload workload, Action call, int calls)
+{
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    for (int i = 0; i < calls; i++) call();
+    double ms = clock.Elapsed.TotalMilliseconds / calls;
+    Console.WriteLine($"// {calls} calls: {ms:F3} ms each, {workload.Flops / ms / 1e9:F1} TFLOP/s");
+}

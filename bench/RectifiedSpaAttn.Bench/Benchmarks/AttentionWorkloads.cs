@@ -1,3 +1,4 @@
+using RectifiedSpaAttn.Attention;
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Tensors;
 
@@ -19,6 +20,18 @@ internal static class AttentionWorkloads
         }
         return (Make(), Make(), Make());
     }
+
+    /// <summary>
+    /// One call through the device API by benchmark method name: "dense", "rectified", or block-sparse for anything else
+    /// ("sparse-0.25": the density is in the options' mask).
+    /// </summary>
+    public static AttentionResult<T> Run<T>(string method, DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions options)
+        where T : unmanaged => method switch
+    {
+        "dense" => AttentionOperations.Run(AttentionMethod.Dense, q, k, v, options),
+        "rectified" => AttentionOperations.Rectified(q, k, v, options),
+        _ => AttentionOperations.BlockSparse(q, k, v, options),
+    };
 
     /// <summary>A random block mask <c>[1, H, nQ, nK]</c> with the given density (each row keeps round(density·nK) blocks, the diagonal first).</summary>
     public static HostTensor<bool> RandomMask(int heads, int blocks, double density, int seed)

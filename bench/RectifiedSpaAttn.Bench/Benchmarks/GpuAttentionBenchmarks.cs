@@ -73,12 +73,7 @@ public class GpuAttentionBenchmarks : IAttentionWorkload, IDisposable
         Console.WriteLine($"// {Key}: density {first.Density:F3} on {_accelerator}");
     }
 
-    private AttentionResult<BFloat16> Run() => Method switch
-    {
-        "dense" => AttentionOperations.Run(AttentionMethod.Dense, _q, _k, _v, _options),
-        "rectified" => AttentionOperations.Rectified(_q, _k, _v, _options),
-        _ => AttentionOperations.BlockSparse(_q, _k, _v, _options),
-    };
+    private AttentionResult<BFloat16> Run() => AttentionWorkloads.Run(Method, _q, _k, _v, _options);
 
     [Benchmark]
     public void Attention()

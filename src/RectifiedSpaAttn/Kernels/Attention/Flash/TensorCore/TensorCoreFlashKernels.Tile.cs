@@ -277,29 +277,17 @@ internal static partial class TensorCoreFlashKernels
             stats[mt * 4] = m0;
             stats[mt * 4 + 1] = m1;
             float rs0 = 0f, rs1 = 0f;
-            if (full)
+            // A full tile's scores are still raw, a partial tile's already scaled (or -inf): one FMA serves both, as
+            // fma(x, 1, -m) rounds exactly as x - m does.
+            float expScale = full ? scaleLog2 : 1f;
+            for (int j = 0; j < keyTile / 8; j++)
             {
-                for (int j = 0; j < keyTile / 8; j++)
-                {
-                    s[sb + j * 4] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(s[sb + j * 4], scaleLog2, -m0));
-                    s[sb + j * 4 + 1] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(s[sb + j * 4 + 1], scaleLog2, -m0));
-                    s[sb + j * 4 + 2] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(s[sb + j * 4 + 2], scaleLog2, -m1));
-                    s[sb + j * 4 + 3] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(s[sb + j * 4 + 3], scaleLog2, -m1));
-                    rs0 += s[sb + j * 4] + s[sb + j * 4 + 1];
-                    rs1 += s[sb + j * 4 + 2] + s[sb + j * 4 + 3];
-                }
-            }
-            else
-            {
-                for (int j = 0; j < keyTile / 8; j++)
-                {
-                    s[sb + j * 4] = XMath.Exp2Fast(s[sb + j * 4] - m0);
-                    s[sb + j * 4 + 1] = XMath.Exp2Fast(s[sb + j * 4 + 1] - m0);
-                    s[sb + j * 4 + 2] = XMath.Exp2Fast(s[sb + j * 4 + 2] - m1);
-                    s[sb + j * 4 + 3] = XMath.Exp2Fast(s[sb + j * 4 + 3] - m1);
-                    rs0 += s[sb + j * 4] + s[sb + j * 4 + 1];
-                    rs1 += s[sb + j * 4 + 2] + s[sb + j * 4 + 3];
-                }
+                s[sb + j * 4] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(s[sb + j * 4], expScale, -m0));
+                s[sb + j * 4 + 1] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(s[sb + j * 4 + 1], expScale, -m0));
+                s[sb + j * 4 + 2] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(s[sb + j * 4 + 2], expScale, -m1));
+                s[sb + j * 4 + 3] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(s[sb + j * 4 + 3], expScale, -m1));
+                rs0 += s[sb + j * 4] + s[sb + j * 4 + 1];
+                rs1 += s[sb + j * 4 + 2] + s[sb + j * 4 + 3];
             }
             stats[mt * 4 + 2] = MathF.FusedMultiplyAdd(stats[mt * 4 + 2], alpha0, rs0);
             stats[mt * 4 + 3] = MathF.FusedMultiplyAdd(stats[mt * 4 + 3], alpha1, rs1);
