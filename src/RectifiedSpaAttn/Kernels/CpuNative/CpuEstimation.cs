@@ -30,17 +30,7 @@ internal static unsafe class CpuEstimation
     public static void SelectCriticalBlocks(AttentionShape shape, ArrayView<float> blockMass, ArrayView<float> textMass, float tau,
         int minCriticalBlocks, int firstFrameBlocks, ArrayView<byte> neighborMask, bool hasNeighborMask, ArrayView<byte> mask)
     {
-        EstimationSteps.RequireShape(shape);
-        if (float.IsNaN(tau) || tau < 0) throw new ArgumentOutOfRangeException(nameof(tau), tau, "tau must be a non-negative number.");
-        ArgumentOutOfRangeException.ThrowIfNegative(minCriticalBlocks);
-        ArgumentOutOfRangeException.ThrowIfNegative(firstFrameBlocks);
-        int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
-        long rows = (long)shape.HeadCount * nQ;
-        StepArguments.RequireElements(blockMass, rows * nK, nameof(blockMass), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(textMass, rows, nameof(textMass), "[B, H, nQ]");
-        if (hasNeighborMask) StepArguments.RequireElements(neighborMask, (long)nQ * nK, nameof(neighborMask), "[nQ, nK]");
-        StepArguments.RequireElements(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
-        if (rows * nK == 0) return;
+        if (!EstimationArguments.SelectCriticalBlocks(shape, blockMass, textMass, tau, minCriticalBlocks, firstFrameBlocks, neighborMask, hasNeighborMask, mask)) return;
         HostCriticalBlocks.Select(shape, Address(blockMass), Address(textMass), tau, minCriticalBlocks, firstFrameBlocks,
             hasNeighborMask ? Address(neighborMask) : null, Address(mask));
     }
@@ -48,14 +38,9 @@ internal static unsafe class CpuEstimation
     /// <summary>The compact per-row lists; see <see cref="EstimationSteps.CompactCriticalBlocks"/>.</summary>
     public static void CompactCriticalBlocks(AttentionShape shape, ArrayView<byte> mask, ArrayView<int> counts, ArrayView<int> lists)
     {
-        EstimationSteps.RequireShape(shape);
-        int nK = shape.KeyBlocks;
+        if (!EstimationArguments.CompactCriticalBlocks(shape, mask, counts, lists)) return;
         long rows = (long)shape.HeadCount * shape.QueryBlocks;
-        StepArguments.RequireElements(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(counts, rows, nameof(counts), "[B, H, nQ]");
-        StepArguments.RequireElements(lists, rows * nK, nameof(lists), "[B, H, nQ, nK]");
-        if (rows == 0) return;
-        HostCriticalBlocks.Compact((int)rows, nK, Address(mask), Address(counts), Address(lists));
+        HostCriticalBlocks.Compact((int)rows, shape.KeyBlocks, Address(mask), Address(counts), Address(lists));
     }
 
     /// <summary>Step 6 and step 8's terms; see <see cref="EstimationSteps.RectificationTerms"/>.</summary>
@@ -70,14 +55,7 @@ internal static unsafe class CpuEstimation
         bool computeDeviations, SimdLevel level) where T : unmanaged
     {
         RequireElement<T>();
-        EstimationSteps.RequireShape(shape);
-        if (blockSize < 1) throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize, "The block size must be at least 1.");
-        int blocks = (shape.VisualTokens + blockSize - 1) / blockSize;
-        long outputs = (long)shape.HeadCount * blocks * shape.HeadDim;
-        StepArguments.RequireElements(x, shape.TokenElements, nameof(x), "[B, H, S, D]");
-        StepArguments.RequireElements(means, outputs, nameof(means), "[B, H, nBlocks, D]");
-        if (computeDeviations) StepArguments.RequireElements(deviations, outputs, nameof(deviations), "[B, H, nBlocks, D]");
-        if (outputs == 0) return;
+        if (!EstimationArguments.PoolBlocks(shape, x, blockSize, means, deviations, computeDeviations)) return;
         T* px = Address(x);
         float* pm = Address(means), pd = computeDeviations ? Address(deviations) : null;
         switch (level)
@@ -94,14 +72,7 @@ internal static unsafe class CpuEstimation
         ArrayView<float> blockMass, ArrayView<float> textMass, SimdLevel level) where T : unmanaged
     {
         RequireElement<T>();
-        EstimationSteps.RequireShape(shape);
-        int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
-        StepArguments.RequireElements(queryMeans, (long)shape.HeadCount * nQ * shape.HeadDim, nameof(queryMeans), "[B, H, nQ, D]");
-        StepArguments.RequireElements(keyMeans, (long)shape.HeadCount * nK * shape.HeadDim, nameof(keyMeans), "[B, H, nK, D]");
-        StepArguments.RequireElements(k, shape.TokenElements, nameof(k), "[B, H, S, D]");
-        StepArguments.RequireElements(blockMass, (long)shape.HeadCount * nQ * nK, nameof(blockMass), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(textMass, (long)shape.HeadCount * nQ, nameof(textMass), "[B, H, nQ]");
-        if ((long)shape.HeadCount * nQ == 0) return;
+        if (!EstimationArguments.PooledMasses(shape, queryMeans, keyMeans, k, blockMass, textMass)) return;
         float* q = Address(queryMeans), kb = Address(keyMeans), p = Address(blockMass), t = Address(textMass);
         T* pk = Address(k);
         switch (level)
@@ -119,21 +90,8 @@ internal static unsafe class CpuEstimation
         ArrayView<float> textMass, ArrayView<byte> mask, ArrayView<byte> compensable, ArrayView<float> rectification, ArrayView<float> compensation,
         SimdLevel level)
     {
-        EstimationSteps.RequireShape(shape);
-        int nQ = shape.QueryBlocks, nK = shape.KeyBlocks, dim = shape.HeadDim;
-        long rows = (long)shape.HeadCount * nQ, keys = (long)shape.HeadCount * nK * dim;
-        StepArguments.RequireElements(queryMeans, rows * dim, nameof(queryMeans), "[B, H, nQ, D]");
-        StepArguments.RequireElements(queryDeviations, rows * dim, nameof(queryDeviations), "[B, H, nQ, D]");
-        StepArguments.RequireElements(keyMeans, keys, nameof(keyMeans), "[B, H, nK, D]");
-        StepArguments.RequireElements(keyDeviations, keys, nameof(keyDeviations), "[B, H, nK, D]");
-        StepArguments.RequireElements(valueMeans, keys, nameof(valueMeans), "[B, H, nK, D]");
-        StepArguments.RequireElements(blockMass, rows * nK, nameof(blockMass), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(textMass, rows, nameof(textMass), "[B, H, nQ]");
-        StepArguments.RequireElements(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(compensable, rows * nK, nameof(compensable), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(rectification, rows, nameof(rectification), "[B, H, nQ]");
-        StepArguments.RequireElements(compensation, rows * dim, nameof(compensation), "[B, H, nQ, D]");
-        if (rows == 0) return;
+        if (!EstimationArguments.RectificationTerms(shape, queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, blockMass, textMass, mask,
+            compensable, rectification, compensation)) return;
         float* q = Address(queryMeans), dq = Address(queryDeviations), kb = Address(keyMeans), dk = Address(keyDeviations), vb = Address(valueMeans);
         float* p = Address(blockMass), t = Address(textMass), r = Address(rectification), c = Address(compensation);
         byte* m = Address(mask), verdicts = Address(compensable);

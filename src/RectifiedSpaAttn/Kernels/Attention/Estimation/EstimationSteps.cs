@@ -44,14 +44,8 @@ internal static class EstimationSteps
         ArrayView<float> means, ArrayView<float> deviations, bool computeDeviations) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
-        RequireShape(shape);
-        if (blockSize < 1) throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize, "The block size must be at least 1.");
+        if (!EstimationArguments.PoolBlocks(shape, x, blockSize, means, deviations, computeDeviations)) return;
         int blocks = (shape.VisualTokens + blockSize - 1) / blockSize;
-        long outputs = (long)shape.HeadCount * blocks * shape.HeadDim;
-        StepArguments.RequireElements(x, shape.TokenElements, nameof(x), "[B, H, S, D]");
-        StepArguments.RequireElements(means, outputs, nameof(means), "[B, H, nBlocks, D]");
-        if (computeDeviations) StepArguments.RequireElements(deviations, outputs, nameof(deviations), "[B, H, nBlocks, D]");
-        if (outputs == 0) return;
         // One thread per feature up to a full group; wider heads stride.
         int group = Math.Min(256, (shape.HeadDim + 31) / 32 * 32);
         BlockPoolingKernels.PoolBlocksKernel.Launch(launcher, new LaunchDimensions(new Dim3(blocks, shape.HeadCount), group),
@@ -74,14 +68,8 @@ internal static class EstimationSteps
         ArrayView<float> keyMeans, ArrayView<T> k, ArrayView<float> blockMass, ArrayView<float> textMass) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
-        RequireShape(shape);
+        if (!EstimationArguments.PooledMasses(shape, queryMeans, keyMeans, k, blockMass, textMass)) return;
         int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
-        StepArguments.RequireElements(queryMeans, (long)shape.HeadCount * nQ * shape.HeadDim, nameof(queryMeans), "[B, H, nQ, D]");
-        StepArguments.RequireElements(keyMeans, (long)shape.HeadCount * nK * shape.HeadDim, nameof(keyMeans), "[B, H, nK, D]");
-        StepArguments.RequireElements(k, shape.TokenElements, nameof(k), "[B, H, S, D]");
-        StepArguments.RequireElements(blockMass, (long)shape.HeadCount * nQ * nK, nameof(blockMass), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(textMass, (long)shape.HeadCount * nQ, nameof(textMass), "[B, H, nQ]");
-        if ((long)shape.HeadCount * nQ == 0) return;
         int shared = SharedBytes((long)shape.HeadDim + nK + shape.ValidTextTokens, "PooledMasses (D + nK + valid text keys floats)");
         float scale = (float)(1.0 / Math.Sqrt(shape.HeadDim));
         PooledMassKernels.PooledMassesKernel.Launch(launcher, new LaunchDimensions(new Dim3(nQ, shape.HeadCount), RowGroupSize, shared),
@@ -110,17 +98,8 @@ internal static class EstimationSteps
         bool hasNeighborMask, ArrayView<byte> mask)
     {
         ArgumentNullException.ThrowIfNull(launcher);
-        RequireShape(shape);
-        if (float.IsNaN(tau) || tau < 0) throw new ArgumentOutOfRangeException(nameof(tau), tau, "tau must be a non-negative number.");
-        ArgumentOutOfRangeException.ThrowIfNegative(minCriticalBlocks);
-        ArgumentOutOfRangeException.ThrowIfNegative(firstFrameBlocks);
+        if (!EstimationArguments.SelectCriticalBlocks(shape, blockMass, textMass, tau, minCriticalBlocks, firstFrameBlocks, neighborMask, hasNeighborMask, mask)) return;
         int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
-        long rows = (long)shape.HeadCount * nQ;
-        StepArguments.RequireElements(blockMass, rows * nK, nameof(blockMass), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(textMass, rows, nameof(textMass), "[B, H, nQ]");
-        if (hasNeighborMask) StepArguments.RequireElements(neighborMask, (long)nQ * nK, nameof(neighborMask), "[nQ, nK]");
-        StepArguments.RequireElements(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
-        if (rows * nK == 0) return;
         int hasText = shape.ValidTextTokens > 0 ? 1 : 0;
         int padded = 1;
         while (padded < nK + hasText) padded <<= 1;
@@ -144,13 +123,9 @@ internal static class EstimationSteps
         ArrayView<int> counts, ArrayView<int> lists)
     {
         ArgumentNullException.ThrowIfNull(launcher);
-        RequireShape(shape);
+        if (!EstimationArguments.CompactCriticalBlocks(shape, mask, counts, lists)) return;
         int nK = shape.KeyBlocks;
         long rows = (long)shape.HeadCount * shape.QueryBlocks;
-        StepArguments.RequireElements(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(counts, rows, nameof(counts), "[B, H, nQ]");
-        StepArguments.RequireElements(lists, rows * nK, nameof(lists), "[B, H, nQ, nK]");
-        if (rows == 0) return;
         const int group = 128;
         CriticalListKernels.CompactCriticalBlocksKernel.Launch(launcher, new LaunchDimensions((int)((rows + group - 1) / group), group),
             mask, counts, lists, nK, (int)rows);
@@ -180,21 +155,9 @@ internal static class EstimationSteps
         ArrayView<float> rectification, ArrayView<float> compensation)
     {
         ArgumentNullException.ThrowIfNull(launcher);
-        RequireShape(shape);
+        if (!EstimationArguments.RectificationTerms(shape, queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, blockMass, textMass, mask,
+            compensable, rectification, compensation)) return;
         int nQ = shape.QueryBlocks, nK = shape.KeyBlocks, dim = shape.HeadDim;
-        long rows = (long)shape.HeadCount * nQ, keys = (long)shape.HeadCount * nK * dim;
-        StepArguments.RequireElements(queryMeans, rows * dim, nameof(queryMeans), "[B, H, nQ, D]");
-        StepArguments.RequireElements(queryDeviations, rows * dim, nameof(queryDeviations), "[B, H, nQ, D]");
-        StepArguments.RequireElements(keyMeans, keys, nameof(keyMeans), "[B, H, nK, D]");
-        StepArguments.RequireElements(keyDeviations, keys, nameof(keyDeviations), "[B, H, nK, D]");
-        StepArguments.RequireElements(valueMeans, keys, nameof(valueMeans), "[B, H, nK, D]");
-        StepArguments.RequireElements(blockMass, rows * nK, nameof(blockMass), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(textMass, rows, nameof(textMass), "[B, H, nQ]");
-        StepArguments.RequireElements(mask, rows * nK, nameof(mask), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(compensable, rows * nK, nameof(compensable), "[B, H, nQ, nK]");
-        StepArguments.RequireElements(rectification, rows, nameof(rectification), "[B, H, nQ]");
-        StepArguments.RequireElements(compensation, rows * dim, nameof(compensation), "[B, H, nQ, D]");
-        if (rows == 0) return;
         int shared = SharedBytes(2L * dim + nK, "RectificationTerms (2 * D + nK floats)");
         RectificationTermKernels.RectificationTermsKernel.Launch(launcher, new LaunchDimensions(new Dim3(nQ, shape.HeadCount), RowGroupSize, shared),
             queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, blockMass, textMass, mask, compensable,
