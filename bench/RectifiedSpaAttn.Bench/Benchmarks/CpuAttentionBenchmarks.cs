@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using RectifiedSpaAttn.Attention;
 using RectifiedSpaAttn.Bench.Columns;
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Tensors;
 
 namespace RectifiedSpaAttn.Bench.Benchmarks;

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.Attention.Estimation;
 using RectifiedSpaAttn.Kernels.CpuNative;

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using RectifiedSpaAttn.Bench.Columns;
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.CpuNative;
 using RectifiedSpaAttn.Numerics;

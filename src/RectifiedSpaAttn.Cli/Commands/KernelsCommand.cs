@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using RectifiedSpaAttn.Cli.Arguments;
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels;
 
 namespace RectifiedSpaAttn.Cli.Commands;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using RectifiedSpaAttn.Compute.Cpu;
 
 namespace RectifiedSpaAttn.Compute;
 

@@ -1,3 +1,7 @@
+using RectifiedSpaAttn.Compute.Cpu;
+using RectifiedSpaAttn.Compute.Cuda;
+using RectifiedSpaAttn.Compute.OpenCL;
+
 namespace RectifiedSpaAttn.Compute;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Generators.Ir;
 
 namespace RectifiedSpaAttn.Generators.Tests.Cpu;

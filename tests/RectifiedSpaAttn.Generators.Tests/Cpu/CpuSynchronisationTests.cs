@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Compute.Emulation;
 using RectifiedSpaAttn.Generators.Ir;
 

@@ -1,4 +1,6 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
+using RectifiedSpaAttn.Compute.OpenCL;
 using RectifiedSpaAttn.Generators.Ir;
 using RectifiedSpaAttn.Generators.Tests.Cpu;
 using RectifiedSpaAttn.Generators.Tests.OpenCL;

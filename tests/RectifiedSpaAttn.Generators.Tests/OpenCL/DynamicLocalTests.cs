@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.OpenCL;
 using RectifiedSpaAttn.Generators.Backends.OpenCL;
 using RectifiedSpaAttn.Generators.Ir;
 using Xunit.Abstractions;

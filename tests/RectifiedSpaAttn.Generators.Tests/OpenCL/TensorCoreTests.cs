@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.OpenCL;
 using RectifiedSpaAttn.Generators.Ir;
 using RectifiedSpaAttn.Numerics;
 using Xunit.Abstractions;

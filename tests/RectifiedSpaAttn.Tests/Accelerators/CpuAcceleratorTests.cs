@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using FsCheck;
 using FsCheck.Fluent;
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
 
 namespace RectifiedSpaAttn.Tests.Accelerators;
 

@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.OpenCL;
 
 namespace RectifiedSpaAttn.Tests.Accelerators;
 

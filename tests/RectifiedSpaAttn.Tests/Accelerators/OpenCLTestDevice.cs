@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.OpenCL;
 using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Accelerators;

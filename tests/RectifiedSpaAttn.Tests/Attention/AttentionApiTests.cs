@@ -1,5 +1,6 @@
 using RectifiedSpaAttn.Attention;
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Tensors;
 using RectifiedSpaAttn.Tests.Accelerators;
 using RectifiedSpaAttn.Video;

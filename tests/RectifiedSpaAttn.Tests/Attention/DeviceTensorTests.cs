@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Tensors;
 using RectifiedSpaAttn.Tests.Accelerators;

@@ -1,6 +1,7 @@
 using RectifiedSpaAttn.Attention.Pipeline;
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Attention;
+using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Tensors;
 using Xunit;
 

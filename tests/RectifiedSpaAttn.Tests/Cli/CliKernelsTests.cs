@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels;
 
 namespace RectifiedSpaAttn.Tests.Cli;
 
@@ -34,8 +35,8 @@ public class CliKernelsTests
             Assert.Contains(v.KernelName + "(", r.Output);
             Assert.Contains(v.EntryPoint, r.Output);
         }
-        Assert.Contains("TiledMatmulKernels.Matmul(Float32[] a", r.Output);
-        Assert.Contains("tile=32", r.Output);
+        Assert.Contains("FlashAttentionKernels.Dense(Float32[] q", r.Output);
+        Assert.Contains("headDim=128", r.Output);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Kernels.Corpus;
 using RectifiedSpaAttn.Numerics;
 
@@ -54,7 +55,7 @@ public sealed class CorpusCatalogTests
     [Fact]
     public void TheCatalogListsEveryCorpusVariantOnceWithAllThreeForms()
     {
-        IReadOnlyList<KernelVariant> all = KernelCatalog.Variants;
+        IReadOnlyList<KernelVariant> all = CorpusCatalog.Variants;
         foreach (var (kernel, count) in s_corpus)
             Assert.True(count == all.Count(v => v.KernelName == kernel), $"{kernel}: {all.Count(v => v.KernelName == kernel)} variants in the catalog, expected {count}");
         var corpus = all.Where(v => s_corpus.ContainsKey(v.KernelName)).ToList();
@@ -79,7 +80,7 @@ public sealed class CorpusCatalogTests
     [Fact]
     public void OpenCLRefusesExactlyTheExpectedCorpusVariants()
     {
-        var refused = KernelCatalog.Variants
+        var refused = CorpusCatalog.Variants
             .Where(v => s_corpus.ContainsKey(v.KernelName) && v.OpenCLUnsupportedReason is not null)
             .Select(v => v.DisplayName + ": " + v.OpenCLUnsupportedReason)
             .ToList();
@@ -92,7 +93,7 @@ public sealed class CorpusCatalogTests
     public void TheCompactTensorCoreMatmulIsBuiltForOpenCL()
     {
         // The corpus's only tensor-core matmul OpenCL runs: both element types must stay within what it emulates.
-        var variants = KernelCatalog.Variants.Where(v => v.KernelName == "CompactTensorCoreMatmulKernels.Matmul").ToList();
+        var variants = CorpusCatalog.Variants.Where(v => v.KernelName == "CompactTensorCoreMatmulKernels.Matmul").ToList();
         Assert.Equal(2, variants.Count);
         foreach (KernelVariant v in variants)
             Assert.True(v.OpenCLUnsupportedReason is null, $"{v.DisplayName} does not run on OpenCL: {v.OpenCLUnsupportedReason}");

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.Cpu;
 
 /// <summary>
 /// Runs kernels on the host: buffers live in native memory (64-byte aligned; a view's handle is its address) and a

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.Cpu;
 
 /// <summary>Describes the host CPU as an accelerator device.</summary>
 internal static class CpuDevice

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.Cpu;
 
 /// <summary>Runs a variant's CPU form over a grid: one call per group, groups spread over all processors.</summary>
 internal static class CpuLauncher

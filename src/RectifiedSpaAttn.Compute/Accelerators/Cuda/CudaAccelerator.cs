@@ -1,6 +1,6 @@
-using static RectifiedSpaAttn.Compute.CudaApi;
+using static RectifiedSpaAttn.Compute.Cuda.CudaApi;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.Cuda;
 
 /// <summary>
 /// An NVIDIA GPU through the CUDA driver API: the device's primary context, memory from <c>cuMemAlloc</c>, kernels

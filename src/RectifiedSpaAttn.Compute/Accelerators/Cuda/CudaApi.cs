@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.Cuda;
 
 /// <summary>
 /// The CUDA driver API entry points the CUDA accelerator uses. Every function returns a <c>CUresult</c> (0 = success).

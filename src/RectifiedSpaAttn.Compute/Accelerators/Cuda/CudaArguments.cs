@@ -1,4 +1,4 @@
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.Cuda;
 
 /// <summary>
 /// Lays out launch arguments for <c>cuLaunchKernel</c> per the compiler contract: a buffer becomes two <c>.u64</c>

@@ -1,7 +1,7 @@
 using System.Text;
-using static RectifiedSpaAttn.Compute.CudaApi;
+using static RectifiedSpaAttn.Compute.Cuda.CudaApi;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.Cuda;
 
 /// <summary>Loads and initialises the CUDA driver once per process and lists its devices.</summary>
 internal static unsafe class CudaDriver

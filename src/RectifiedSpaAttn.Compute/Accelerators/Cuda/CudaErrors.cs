@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.Cuda;
 
 /// <summary>Turns <c>CUresult</c> codes into <see cref="AcceleratorException"/>s that name the error and the call.</summary>
 internal static unsafe class CudaErrors

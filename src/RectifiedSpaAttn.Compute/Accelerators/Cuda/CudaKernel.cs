@@ -1,4 +1,4 @@
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.Cuda;
 
 /// <summary>A variant's PTX loaded into one CUDA context: its module, entry point and per-function limits.</summary>
 internal sealed class CudaKernel(nint module, nint function, int maxThreadsPerGroup, int staticSharedBytes)

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using static RectifiedSpaAttn.Compute.CudaApi;
+using static RectifiedSpaAttn.Compute.Cuda.CudaApi;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.Cuda;
 
 /// <summary>
 /// Loads each variant's PTX once per context (the driver JIT-compiles it for the device) and keeps the module until

@@ -1,6 +1,6 @@
-using static RectifiedSpaAttn.Compute.CudaApi;
+using static RectifiedSpaAttn.Compute.Cuda.CudaApi;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.Cuda;
 
 /// <summary>
 /// A CUDA stream. The default stream is the legacy NULL stream (handle 0); created streams are blocking streams, so

@@ -1,6 +1,6 @@
-using static RectifiedSpaAttn.Compute.OpenCLApi;
+using static RectifiedSpaAttn.Compute.OpenCL.OpenCLApi;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.OpenCL;
 
 /// <summary>
 /// An OpenCL device: its own context and in-order command queue, buffers from <c>clCreateBuffer</c>, programs built from

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.OpenCL;
 
 /// <summary>
 /// The OpenCL 1.2 entry points the OpenCL accelerator uses, through the ICD loader. Functions return a <c>cl_int</c>

@@ -1,6 +1,6 @@
-using static RectifiedSpaAttn.Compute.OpenCLApi;
+using static RectifiedSpaAttn.Compute.OpenCL.OpenCLApi;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.OpenCL;
 
 /// <summary>
 /// Sets kernel arguments per the compiler contract: a buffer is three arguments (<c>__global T* base</c>, <c>ulong</c>

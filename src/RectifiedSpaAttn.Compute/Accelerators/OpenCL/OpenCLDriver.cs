@@ -1,6 +1,6 @@
-using static RectifiedSpaAttn.Compute.OpenCLApi;
+using static RectifiedSpaAttn.Compute.OpenCL.OpenCLApi;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.OpenCL;
 
 /// <summary>Loads the OpenCL ICD loader once per process and lists the devices of every platform.</summary>
 internal static unsafe class OpenCLDriver

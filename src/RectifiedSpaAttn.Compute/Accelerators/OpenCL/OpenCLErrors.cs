@@ -1,4 +1,4 @@
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.OpenCL;
 
 /// <summary>Turns OpenCL error codes into <see cref="AcceleratorException"/>s that name the CL_* error and the call.</summary>
 internal static class OpenCLErrors

@@ -1,4 +1,4 @@
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.OpenCL;
 
 /// <summary>A variant's OpenCL program built for one accelerator, with its kernel object and what the launch needs to know.</summary>
 internal sealed class OpenCLKernel(nint program, nint kernel, bool takesDynamicShared, int maxGroupSize, long staticLocalBytes)

@@ -1,7 +1,7 @@
 using System.Text;
-using static RectifiedSpaAttn.Compute.OpenCLApi;
+using static RectifiedSpaAttn.Compute.OpenCL.OpenCLApi;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.OpenCL;
 
 /// <summary>
 /// Builds each variant's OpenCL C program on first use for one device and keeps it (and its kernel) until the

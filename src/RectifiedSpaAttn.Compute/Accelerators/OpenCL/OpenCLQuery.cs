@@ -1,7 +1,7 @@
 using System.Text;
-using static RectifiedSpaAttn.Compute.OpenCLApi;
+using static RectifiedSpaAttn.Compute.OpenCL.OpenCLApi;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.OpenCL;
 
 /// <summary>Typed wrappers over <c>clGetPlatformInfo</c>/<c>clGetDeviceInfo</c>.</summary>
 internal static unsafe class OpenCLQuery

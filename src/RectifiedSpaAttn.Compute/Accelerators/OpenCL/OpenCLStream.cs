@@ -1,6 +1,6 @@
-using static RectifiedSpaAttn.Compute.OpenCLApi;
+using static RectifiedSpaAttn.Compute.OpenCL.OpenCLApi;
 
-namespace RectifiedSpaAttn.Compute;
+namespace RectifiedSpaAttn.Compute.OpenCL;
 
 /// <summary>An in-order OpenCL command queue.</summary>
 internal sealed class OpenCLStream(OpenCLAccelerator accelerator, nint queue, bool isDefault) : AcceleratorStream(accelerator, isDefault)

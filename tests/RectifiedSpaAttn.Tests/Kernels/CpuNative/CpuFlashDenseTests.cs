@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.CpuNative;
 using RectifiedSpaAttn.Numerics;

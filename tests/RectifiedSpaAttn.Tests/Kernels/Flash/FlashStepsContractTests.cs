@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.Attention.Flash;
 using RectifiedSpaAttn.Kernels.Layout;

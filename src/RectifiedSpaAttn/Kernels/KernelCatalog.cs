@@ -1,4 +1,6 @@
-namespace RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute;
+
+namespace RectifiedSpaAttn.Kernels;
 
 /// <summary>
 /// Every kernel variant compiled into this library, in every backend's form: for tools that inspect or pre-build
