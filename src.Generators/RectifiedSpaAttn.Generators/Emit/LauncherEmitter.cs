@@ -76,8 +76,8 @@ internal static class LauncherEmitter
         sb.AppendLine($"            {specialization},");
         sb.AppendLine($"            {parameters},");
         sb.AppendLine($"            {ir.StaticSharedBytes},");
-        sb.AppendLine($"            {CSharpText.Utf8Text(v.Ptx)},");
-        sb.AppendLine($"            {CSharpText.Utf8Text(v.OpenCL)},");
+        sb.AppendLine($"            {CompressedText.Expression(v.Ptx, "                ")},");
+        sb.AppendLine($"            {CompressedText.Expression(v.OpenCL, "                ")},");
         sb.AppendLine($"            {v.CpuMethodName},");
         sb.AppendLine($"            {(v.OpenCLUnsupportedReason is null ? "null" : CSharpText.Quoted(v.OpenCLUnsupportedReason))},");
         sb.AppendLine($"            {ir.LaunchBounds?.MaxGroupSize ?? 0});");

@@ -56,6 +56,10 @@ public delegate void CpuGroupFunction(in CpuGroupContext context, ReadOnlySpan<K
 /// </summary>
 public sealed class KernelVariant
 {
+    // Stored compressed by generated code and decoded on first use (see KernelSource).
+    private readonly KernelSource _ptx;
+    private readonly KernelSource _openCL;
+
     /// <summary>Creates a variant description (called by generated code).</summary>
     public KernelVariant(
         string kernelName,
@@ -63,8 +67,8 @@ public sealed class KernelVariant
         IReadOnlyDictionary<string, string> specialization,
         IReadOnlyList<KernelParameter> parameters,
         int staticSharedMemoryBytes,
-        string ptx,
-        string openCL,
+        KernelSource ptx,
+        KernelSource openCL,
         CpuGroupFunction cpu,
         string? openCLUnsupportedReason = null,
         int maxGroupSize = 0)
@@ -75,8 +79,8 @@ public sealed class KernelVariant
         Specialization = specialization;
         Parameters = parameters;
         StaticSharedMemoryBytes = staticSharedMemoryBytes;
-        Ptx = ptx;
-        OpenCL = openCL;
+        _ptx = ptx ?? throw new ArgumentNullException(nameof(ptx));
+        _openCL = openCL ?? throw new ArgumentNullException(nameof(openCL));
         Cpu = cpu;
         OpenCLUnsupportedReason = openCLUnsupportedReason;
     }
@@ -97,10 +101,10 @@ public sealed class KernelVariant
     public int StaticSharedMemoryBytes { get; }
 
     /// <summary>The complete PTX module text (ISA 7.8, target sm_80) holding this variant's entry point.</summary>
-    public string Ptx { get; }
+    public string Ptx => _ptx.Text;
 
     /// <summary>The complete OpenCL C 1.2 program text holding this variant's entry point.</summary>
-    public string OpenCL { get; }
+    public string OpenCL => _openCL.Text;
 
     /// <summary>The CPU implementation.</summary>
     public CpuGroupFunction Cpu { get; }
