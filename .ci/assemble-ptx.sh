@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Dumps the PTX of every built kernel variant (rsa kernels --dump) and assembles each one with ptxas for
-# sm_80 and sm_90, printing register counts and spills. Any ptxas error, or a spill, fails the script.
+# Dumps the PTX of every built kernel variant, the library's and the test corpus's (rsa kernels [--assembly] --dump),
+# and assembles each one with ptxas for sm_80 and sm_90, printing register counts and spills. Any ptxas error, or a
+# spill, fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dump=$(mktemp -d)
 trap 'rm -rf "$dump"' EXIT
 dotnet run --project src/RectifiedSpaAttn.Cli -c Release -- kernels --dump "$dump" >/dev/null
+dotnet build tests/RectifiedSpaAttn.Compute.Corpus -c Release >/dev/null
+dotnet run --project src/RectifiedSpaAttn.Cli -c Release --no-build -- kernels --dump "$dump" \
+  --assembly tests/RectifiedSpaAttn.Compute.Corpus/bin/Release/net10.0/RectifiedSpaAttn.Compute.Corpus.dll >/dev/null
 shopt -s nullglob
 files=("$dump"/*.ptx)
 [ "${#files[@]}" -gt 0 ] || { echo "no PTX was dumped: the kernel compiler produced nothing" >&2; exit 1; }

@@ -62,7 +62,7 @@ echo "== consumer: a kernel that allocates must not build (tests/consumer/Rectif
 if dotnet build tests/consumer/RectifiedSpaAttn.Consumer.Broken -c Release "${restore[@]}" >"$log/broken.txt" 2>&1; then
   fail "the broken kernel built: no RSA diagnostic reached the user's build"
 elif grep -q "error RSA0002" "$log/broken.txt"; then
-  pass "the broken kernel fails to build with $(grep -o 'error RSA0002[^[]*' "$log/broken.txt" | head -1)"
+  pass "the broken kernel fails to build with $(sed -n 's/.*\(error RSA0002: .*\) \[\/.*/\1/p' "$log/broken.txt" | head -1)"
 else
   grep -E "error" "$log/broken.txt" | sort -u | head -10
   fail "the broken kernel failed to build, but without RSA0002"

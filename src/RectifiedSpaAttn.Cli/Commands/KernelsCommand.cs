@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using RectifiedSpaAttn.Cli.Arguments;
 using RectifiedSpaAttn.Compute;
@@ -20,21 +21,25 @@ internal sealed class KernelsCommand : ICommand
 
     public string Help =>
         """
-        usage: rsa kernels [--dump DIR]
+        usage: rsa kernels [--assembly FILE] [--dump DIR]
 
         Lists every kernel compiled into the library with its variants (one per combination of [Specialize] values):
         entry point, launch parameters, static shared memory, and whether it runs on OpenCL.
 
-          --dump DIR    write ENTRYPOINT.ptx (PTX ISA 7.8, sm_80) and ENTRYPOINT.cl (OpenCL C 1.2) for every variant
-                        into DIR, creating it; existing files of the same names are replaced
+          --assembly FILE  the kernels of another assembly built with RectifiedSpaAttn.Compute (your own project's
+                           .dll) instead of the library's
+          --dump DIR       write ENTRYPOINT.ptx (PTX ISA 7.8, sm_80) and ENTRYPOINT.cl (OpenCL C 1.2) for every
+                           variant into DIR, creating it; existing files of the same names are replaced
         """;
 
     public int Run(ParsedArguments args, TextWriter output, TextWriter progress)
     {
         string? dump = args.GetString("dump");
+        string? assembly = args.GetString("assembly");
         args.ThrowOnUnknown(Name);
         if (dump is { Length: 0 }) throw new UsageException("--dump needs a directory");
-        IReadOnlyList<KernelVariant> variants = KernelCatalog.Variants;
+        if (assembly is { Length: 0 }) throw new UsageException("--assembly needs a file");
+        IReadOnlyList<KernelVariant> variants = assembly is null ? KernelCatalog.Variants : CatalogOf(assembly);
         if (dump is null)
         {
             List(variants, output);
@@ -51,6 +56,17 @@ internal sealed class KernelsCommand : ICommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wrote {variants.Count} PTX and {variants.Count} OpenCL C files to {Path.GetFullPath(dump)}"));
         return CommandLine.Success;
+    }
+
+    // Every assembly the kernel compiler ran on has an internal <AssemblyName>.Generated.KernelCatalog; reflection is
+    // the only way to reach another assembly's internal type, and this is a tool, not a hot path.
+    private static IReadOnlyList<KernelVariant> CatalogOf(string file)
+    {
+        Assembly assembly = Assembly.LoadFrom(Path.GetFullPath(file));
+        string catalog = assembly.GetName().Name!.Replace('-', '_') + ".Generated.KernelCatalog";
+        PropertyInfo? variants = assembly.GetType(catalog)?.GetProperty("Variants", BindingFlags.Public | BindingFlags.Static);
+        return variants?.GetValue(null) as IReadOnlyList<KernelVariant>
+            ?? throw new InvalidDataException($"{file} holds no kernels built by RectifiedSpaAttn.Compute (no {catalog})");
     }
 
     private static void List(IReadOnlyList<KernelVariant> variants, TextWriter output)

@@ -40,6 +40,28 @@ public class CliKernelsTests
     }
 
     [Fact]
+    public void AssemblyDumpsTheKernelsOfAnotherAssembly()
+    {
+        using var dir = new TempDirectory();
+        string corpus = typeof(RectifiedSpaAttn.Kernels.Corpus.CorpusCatalog).Assembly.Location;
+        var r = CliRunner.Run("kernels", "--assembly", corpus, "--dump", dir.Path);
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        IReadOnlyList<KernelVariant> variants = RectifiedSpaAttn.Kernels.Corpus.CorpusCatalog.Variants;
+        Assert.Contains(variants, v => v.KernelName == "TiledMatmulKernels.Matmul");
+        foreach (KernelVariant v in variants)
+            Assert.Equal(v.Ptx, File.ReadAllText(Path.Combine(dir.Path, v.EntryPoint + ".ptx")));
+        Assert.Equal(2 * variants.Count, Directory.GetFiles(dir.Path).Length);
+
+        var library = CliRunner.Run("kernels", "--assembly", typeof(KernelCatalog).Assembly.Location);
+        Assert.Equal(0, library.ExitCode);
+        Assert.Contains("FlashAttentionKernels.Dense(", library.Output);
+        var none = CliRunner.Run("kernels", "--assembly", typeof(CliKernelsTests).Assembly.Location);
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("holds no kernels", none.Error);
+    }
+
+    [Fact]
     public void DumpIntoAFileIsAUserError()
     {
         using var dir = new TempDirectory();
