@@ -79,9 +79,11 @@ internal static class LauncherEmitter
         var selectors = kernel.TypeParameters.Select(t => (Name: t, Type: "global::System.Type", Value: t))
             .Concat(kernel.Parameters.Where(p => p.IsConstant).Select(p => (Name: p.Name, Type: p.Type, Value: "@" + p.Name)))
             .ToList();
-        string signature = string.Join(", ", selectors.Select(s => $"{s.Type} {(s.Type == "global::System.Type" ? s.Name : s.Value)}"));
-        sb.AppendLine("        /// <summary>The variant built for these specialisation values; throws, listing the built ones, when there is none.</summary>");
-        sb.AppendLine($"        public static {Compute}KernelVariant GetVariant({signature})");
+        var declared = selectors.Select(s => $"{s.Type} {(s.Type == "global::System.Type" ? s.Name : s.Value)}").ToList();
+        string signature = string.Join(", ", declared);
+        string arguments = string.Join(", ", selectors.Select(s => s.Type == "global::System.Type" ? s.Name : s.Value));
+        sb.AppendLine("        /// <summary>Whether a variant was built for these specialisation values (the launch side's list of what is supported), and which.</summary>");
+        sb.AppendLine($"        public static bool TryGetVariant({string.Join(", ", declared.Append($"[global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out {Compute}KernelVariant? variant"))})");
         sb.AppendLine("        {");
         for (int i = 0; i < variants.Count; i++)
         {
@@ -90,13 +92,19 @@ internal static class LauncherEmitter
                 var s = selectors.First(x => x.Name == kv.Name);
                 return s.Type == "global::System.Type" ? $"{s.Name} == {kv.Selector}" : $"{s.Value} == {kv.Selector}";
             }).ToList();
-            sb.AppendLine(conditions.Count == 0 ? $"            return s_variant{i};" : $"            if ({string.Join(" && ", conditions)}) return s_variant{i};");
+            sb.AppendLine(conditions.Count == 0
+                ? $"            variant = s_variant{i}; return true;"
+                : $"            if ({string.Join(" && ", conditions)}) {{ variant = s_variant{i}; return true; }}");
         }
-        if (variants.Count > 0 && variants[0].Values.Count > 0)
-        {
-            string asked = string.Join(", ", selectors.Select(s => s.Type == "global::System.Type" ? $"{s.Name}={{{s.Name}.Name}}" : $"{s.Name}={{{s.Value}}}"));
-            sb.AppendLine($"            throw new global::System.ArgumentException($\"{display} was not built for {asked}. Built variants: \" + string.Join(\"; \", global::System.Linq.Enumerable.Select(s_variants, v => v.DisplayName)) + \". Add the values to its [Specialize] attributes to build them.\");");
-        }
+        if (variants.Count == 0 || variants[0].Values.Count > 0) sb.AppendLine("            variant = null; return false;");
+        sb.AppendLine("        }");
+        sb.AppendLine();
+        sb.AppendLine("        /// <summary>The variant built for these specialisation values; throws, listing the built ones, when there is none.</summary>");
+        sb.AppendLine($"        public static {Compute}KernelVariant GetVariant({signature})");
+        sb.AppendLine("        {");
+        sb.AppendLine($"            if (TryGetVariant({arguments}{(selectors.Count > 0 ? ", " : "")}out var variant)) return variant;");
+        string asked = string.Join(", ", selectors.Select(s => s.Type == "global::System.Type" ? $"{s.Name}={{{s.Name}.Name}}" : $"{s.Name}={{{s.Value}}}"));
+        sb.AppendLine($"            throw new global::System.ArgumentException($\"{display} was not built for {asked}. Built variants: \" + string.Join(\"; \", global::System.Linq.Enumerable.Select(s_variants, v => v.DisplayName)) + \". Add the values to its [Specialize] attributes to build them.\");");
         sb.AppendLine("        }");
         sb.AppendLine();
     }

@@ -123,6 +123,7 @@ public class DiagnosticTests
         Assert.Empty(diagnostics);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
         Assert.Contains(output.SyntaxTrees, t => t.ToString().Contains("Scale_T_bfloat16_unroll_4"));
+        Assert.Contains(output.SyntaxTrees, t => t.ToString().Contains("public static bool TryGetVariant(global::System.Type T, int @unroll,"));
     }
 
     [Fact]

@@ -47,6 +47,15 @@ internal static class FlashArguments
                 $"No {kernels} kernel for {typeof(T).Name}, D = {shape.HeadDim}, M = {shape.QueryBlockSize}, N = {shape.KeyBlockSize}; built: {built}.");
     }
 
+    /// <summary>
+    /// The element types and head dims <paramref name="built"/> (a kernel's generated variant list) covers, e.g.
+    /// <c>element types float, half, bfloat16; head dims 64, 128</c>: read from what the generator built, so it cannot
+    /// drift from the kernel's <c>[Specialize]</c> lists.
+    /// </summary>
+    public static string DescribeBuilt(IReadOnlyList<KernelVariant> built) =>
+        $"element types {string.Join(", ", built.Select(v => v.Specialization["T"]).Distinct())}; "
+        + $"head dims {string.Join(", ", built.Select(v => v.Specialization["headDim"]).Distinct())}";
+
     /// <summary>log2(e) / sqrt(D): the softmax runs in base 2, so exp(s / sqrt(D) - m) becomes exp2(s * this - m').</summary>
     public static float ScaleLog2(int headDim) => (float)(1.4426950408889634 / Math.Sqrt(headDim));
 

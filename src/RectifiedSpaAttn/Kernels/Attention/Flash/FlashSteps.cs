@@ -10,17 +10,18 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash;
 /// </summary>
 internal static class FlashSteps
 {
-    private static readonly Type[] s_elementTypes = [typeof(float), typeof(Half), typeof(BFloat16)];
-    private static readonly int[] s_headDims = [64, 128];
-
-    /// <summary>Whether a variant is built for this combination (the API checks before launching and lists what is built).</summary>
+    /// <summary>
+    /// Whether a variant is built for this combination (the API checks before launching and lists what is built): the
+    /// generated variant lists of both kernels answer, so this follows their <c>[Specialize]</c> attributes.
+    /// </summary>
     public static bool IsSupported(Type elementType, int headDim, int queryBlockSize, int keyBlockSize) =>
-        s_elementTypes.Contains(elementType) && s_headDims.Contains(headDim) && queryBlockSize > 0 && keyBlockSize > 0;
+        queryBlockSize > 0 && keyBlockSize > 0
+        && FlashAttentionKernels.DenseKernel.TryGetVariant(elementType, headDim, out _)
+        && FlashAttentionKernels.SparseKernel.TryGetVariant(elementType, headDim, out _);
 
     /// <summary>A human-readable list of the built combinations, for error messages.</summary>
     public static string DescribeSupported() =>
-        $"element types {string.Join(", ", s_elementTypes.Select(t => t.Name))}; head dims {string.Join(", ", s_headDims)}; "
-        + "any positive query and key block sizes";
+        FlashArguments.DescribeBuilt(FlashAttentionKernels.DenseKernel.Variants) + "; any positive query and key block sizes";
 
     /// <summary>
     /// Dense attention for query rows <c>[queryStart, queryStart + queryCount)</c> of every (b, h): softmax(q.k / sqrt(D))

@@ -13,19 +13,22 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 /// </summary>
 internal static class TensorCoreFlashSteps
 {
-    private static readonly Type[] s_elementTypes = [typeof(Half), typeof(BFloat16)];
-    private static readonly int[] s_headDims = [64, 128];
+    /// <summary>Query and key block sizes the kernels take (runtime values: the tile is the query block, 64 or 128 rows).</summary>
     private static readonly int[] s_blockSizes = [64, 128];
 
-    /// <summary>Whether a variant is built for this combination (the API checks before launching and lists what is built).</summary>
+    /// <summary>
+    /// Whether a variant is built for this combination with the default rows per warp (the API checks before launching
+    /// and lists what is built): element types and head dims come from the generated variant lists of both kernels.
+    /// </summary>
     public static bool IsSupported(Type elementType, int headDim, int queryBlockSize, int keyBlockSize) =>
-        s_elementTypes.Contains(elementType) && s_headDims.Contains(headDim)
-        && s_blockSizes.Contains(queryBlockSize) && s_blockSizes.Contains(keyBlockSize);
+        s_blockSizes.Contains(queryBlockSize) && s_blockSizes.Contains(keyBlockSize)
+        && TensorCoreFlashKernels.DenseKernel.TryGetVariant(elementType, headDim, TensorCoreFlashKernels.DefaultWarpRows(headDim), out _)
+        && TensorCoreFlashKernels.SparseKernel.TryGetVariant(elementType, headDim, TensorCoreFlashKernels.DefaultWarpRows(headDim), out _);
 
     /// <summary>A human-readable list of the built combinations, for error messages.</summary>
     public static string DescribeSupported() =>
-        $"element types {string.Join(", ", s_elementTypes.Select(t => t.Name))}; head dims {string.Join(", ", s_headDims)}; "
-        + $"query and key block sizes {string.Join(", ", s_blockSizes)}";
+        FlashArguments.DescribeBuilt(TensorCoreFlashKernels.DenseKernel.Variants)
+        + $"; query and key block sizes {string.Join(", ", s_blockSizes)}";
 
     /// <summary>
     /// Dense attention for query rows <c>[queryStart, queryStart + queryCount)</c> of every (b, h): softmax(q.k / sqrt(D))
