@@ -1,9 +1,11 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
-using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using RectifiedSpaAttn.Generators.Diagnostics;
 using RectifiedSpaAttn.Generators.Emit;
+using RectifiedSpaAttn.Generators.Pipeline;
 
 namespace RectifiedSpaAttn.Generators;
 
@@ -12,6 +14,19 @@ namespace RectifiedSpaAttn.Generators;
 /// compilation to PTX, OpenCL C and CPU code with a typed launcher, and lists all of them in a per-assembly
 /// <c>&lt;AssemblyName&gt;.Generated.KernelCatalog</c>.
 /// </summary>
+/// <remarks>
+/// The pipeline, step by step (tracking names in <see cref="TrackingNames"/>):
+/// <list type="number">
+/// <item><c>Frontend</c>: each kernel through the frontend to a <see cref="KernelModel"/> (IR per variant, all its
+/// errors as data, its position). Roslyn runs it for every kernel on every edit; its value equality is what lets
+/// the later steps skip unchanged kernels.</item>
+/// <item><c>Lowered</c>: the model without positions, so a kernel that only moved stays equal.</item>
+/// <item><c>Backends</c>: PTX, OpenCL C and CPU code of one kernel, re-run only when its <c>Lowered</c> changed.</item>
+/// <item><c>Launchers</c>: the launcher source, added to the compilation.</item>
+/// <item><c>FrontendDiagnostics</c> and <c>BackendDiagnostics</c>: the errors, reported apart from the source output.</item>
+/// <item><c>Catalog</c>: every launcher's name, for <c>KernelCatalog</c>.</item>
+/// </list>
+/// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed class KernelGenerator : IIncrementalGenerator
 {
@@ -20,43 +35,56 @@ public sealed class KernelGenerator : IIncrementalGenerator
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        IncrementalValuesProvider<KernelOutput> kernels = context.SyntaxProvider.ForAttributeWithMetadataName(
-            KernelAttribute,
-            static (node, _) => node is MethodDeclarationSyntax,
-            static (ctx, cancel) => KernelCompiler.Compile((IMethodSymbol)ctx.TargetSymbol, (MethodDeclarationSyntax)ctx.TargetNode, ctx.SemanticModel, cancel));
+        IncrementalValuesProvider<KernelModel> models = context.SyntaxProvider.ForAttributeWithMetadataName(
+                KernelAttribute,
+                static (node, _) => node is MethodDeclarationSyntax,
+                KernelFrontend.Lower)
+            .WithTrackingName(TrackingNames.Frontend);
 
-        context.RegisterSourceOutput(kernels, static (spc, output) =>
+        IncrementalValuesProvider<KernelBuild> builds = models
+            .Select(static (m, _) => m.Lowered).WithTrackingName(TrackingNames.Lowered)
+            .Select(KernelBackends.Build).WithTrackingName(TrackingNames.Backends);
+
+        IncrementalValuesProvider<GeneratedSource> launchers = builds
+            .Where(static b => b.Diagnostics.Count == 0 && b.Variants.Count > 0)
+            .Select(static (b, _) => LauncherEmitter.Emit(b)).WithTrackingName(TrackingNames.Launchers);
+        context.RegisterSourceOutput(launchers, static (spc, source) => spc.AddSource(source.HintName, source.Text));
+
+        // Diagnostics go through their own steps: the source output never waits on them, and they hold no syntax.
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> frontendDiagnostics = models
+            .Select(static (m, _) => m.Diagnostics).WithTrackingName(TrackingNames.FrontendDiagnostics);
+        context.RegisterSourceOutput(frontendDiagnostics, static (spc, diagnostics) =>
         {
-            foreach (Diagnostic d in output.Diagnostics) spc.ReportDiagnostic(d);
-            if (output.Source is not null) spc.AddSource(output.HintName, output.Source);
+            foreach (DiagnosticInfo d in diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
         });
 
-        IncrementalValueProvider<(ImmutableArray<KernelOutput> Kernels, string? Assembly)> catalog =
-            kernels.Collect().Combine(context.CompilationProvider.Select(static (c, _) => c.AssemblyName));
-        context.RegisterSourceOutput(catalog, static (spc, input) =>
+        // A backend's error has no position of its own: it is placed at its kernel, whose position the frontend knows.
+        IncrementalValueProvider<EquatableArray<DiagnosticInfo>> backendDiagnostics = builds
+            .Where(static b => b.Diagnostics.Count > 0).Collect()
+            .Combine(models.Select(static (m, _) => (m.Lowered.Declaration.HintName, m.Anchor)).Collect())
+            .Select(static (input, _) => PlaceAtKernels(input.Left, input.Right)).WithTrackingName(TrackingNames.BackendDiagnostics);
+        context.RegisterSourceOutput(backendDiagnostics, static (spc, diagnostics) =>
         {
-            var launchers = input.Kernels.Where(k => k.LauncherType is not null).Select(k => k.LauncherType!).OrderBy(n => n, System.StringComparer.Ordinal).ToList();
-            if (launchers.Count == 0) return;
-            string ns = (input.Assembly ?? "Kernels").Replace('-', '_') + ".Generated";
-            var sb = new StringBuilder();
-            sb.AppendLine("// <auto-generated> by the RectifiedSpaAttn kernel compiler. Do not edit. </auto-generated>");
-            sb.AppendLine("#nullable enable");
-            sb.AppendLine("namespace " + ns + ";");
-            sb.AppendLine();
-            sb.AppendLine("/// <summary>Every kernel variant compiled into this assembly (generated).</summary>");
-            sb.AppendLine("internal static class KernelCatalog");
-            sb.AppendLine("{");
-            sb.AppendLine("    /// <summary>All variants of all kernels, kernel by kernel.</summary>");
-            sb.AppendLine("    public static global::System.Collections.Generic.IReadOnlyList<global::RectifiedSpaAttn.Compute.KernelVariant> Variants { get; } = Build();");
-            sb.AppendLine();
-            sb.AppendLine("    private static global::RectifiedSpaAttn.Compute.KernelVariant[] Build()");
-            sb.AppendLine("    {");
-            sb.AppendLine("        var all = new global::System.Collections.Generic.List<global::RectifiedSpaAttn.Compute.KernelVariant>();");
-            foreach (string l in launchers) sb.AppendLine($"        all.AddRange({l}.Variants);");
-            sb.AppendLine("        return all.ToArray();");
-            sb.AppendLine("    }");
-            sb.AppendLine("}");
-            spc.AddSource("KernelCatalog.g.cs", sb.ToString());
+            foreach (DiagnosticInfo d in diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
         });
+
+        IncrementalValueProvider<GeneratedSource?> catalog = builds
+            .Where(static b => b.Diagnostics.Count == 0 && b.Variants.Count > 0).Select(static (b, _) => b.Declaration.LauncherType).Collect()
+            .Combine(context.CompilationProvider.Select(static (c, _) => c.AssemblyName))
+            .Select(static (input, _) => CatalogEmitter.Emit(input.Left, input.Right)).WithTrackingName(TrackingNames.Catalog);
+        context.RegisterSourceOutput(catalog, static (spc, source) =>
+        {
+            if (source is not null) spc.AddSource(source.HintName, source.Text);
+        });
+    }
+
+    private static EquatableArray<DiagnosticInfo> PlaceAtKernels(
+        ImmutableArray<KernelBuild> failed, ImmutableArray<(string HintName, SourceLocation? Anchor)> kernels)
+    {
+        if (failed.IsEmpty) return EquatableArray<DiagnosticInfo>.Empty;
+        var anchors = new Dictionary<string, SourceLocation?>();
+        foreach (var k in kernels) anchors[k.HintName] = k.Anchor;
+        return EquatableArray.From(failed.SelectMany(b => b.Diagnostics.Select(d =>
+            d with { Location = d.Location ?? (anchors.TryGetValue(b.Declaration.HintName, out SourceLocation? at) ? at : null) })));
     }
 }

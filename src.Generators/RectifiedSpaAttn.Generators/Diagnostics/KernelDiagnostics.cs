@@ -1,17 +1,23 @@
+using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace RectifiedSpaAttn.Generators.Diagnostics;
 
 /// <summary>
 /// Every diagnostic the kernel compiler reports. Each names what is wrong and how to fix it; the location is the
-/// C# construct that cannot be compiled for a GPU.
+/// C# construct that cannot be compiled for a GPU. Each id has a help page, <c>docs/diagnostics/&lt;id&gt;.md</c> in the
+/// repository, that the descriptor's help link names (a path relative to the repository root).
 /// </summary>
 internal static class KernelDiagnostics
 {
     private const string Category = "RectifiedSpaAttn.Kernels";
 
+    /// <summary>Where the help pages live, relative to the repository root.</summary>
+    public const string HelpFolder = "docs/diagnostics/";
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpFolder + id + ".md");
 
     public static readonly DiagnosticDescriptor UnsupportedConstruct = Error("RSA0001",
         "Unsupported construct in a kernel",
@@ -60,6 +66,15 @@ internal static class KernelDiagnostics
     public static readonly DiagnosticDescriptor NotPartial = Error("RSA0012",
         "Kernel container is not partial",
         "The type '{0}' holding kernel '{1}' must be declared 'static partial' (and so must every type around it) so the generator can add its launcher");
+
+    /// <summary>Every descriptor above, by id.</summary>
+    public static IReadOnlyDictionary<string, DiagnosticDescriptor> All { get; } = new[]
+    {
+        UnsupportedConstruct, Allocation, ReferenceType, Exception, VirtualCall, Recursion, DynamicRegisterIndex,
+        KernelSignature, Specialization, NoSource, Backend, NotPartial,
+    }.ToDictionary(d => d.Id);
+
+    public static DiagnosticDescriptor ById(string id) => All[id];
 }
 
 /// <summary>Thrown inside the frontend to abandon a kernel with one diagnostic; the driver reports it.</summary>

@@ -24,36 +24,64 @@ internal sealed partial class KernelLowering
     /// <summary>
     /// Lowers statements[start..] then <paramref name="tail"/>. In an inlined helper, an <c>if</c> one of whose
     /// branches always returns takes the rest of the list into its other branch, so early returns need no jumps.
+    /// A statement that cannot be lowered records its error and lowering goes on with the next one.
     /// </summary>
     private void LowerSequence(IReadOnlyList<IOperation> statements, int start, System.Action? tail)
     {
         for (int k = start; k < statements.Count; k++)
         {
-            IOperation s = statements[k];
-            bool last = k == statements.Count - 1;
-            if (Current.IsInline && !last && ContainsReturn(s))
+            Frame frame = Current;
+            int blocks = _blocks.Count, loops = frame.LoopDepth;
+            try
             {
-                int next = k + 1;
-                System.Action rest = () => LowerSequence(statements, next, tail);
-                switch (s)
-                {
-                    case IConditionalOperation c:
-                        LowerIf(c, rest);
-                        return;
-                    case IBlockOperation b:
-                        LowerSequence(b.Operations, 0, rest);
-                        return;
-                    case IReturnOperation:
-                        LowerStatement(s);
-                        return; // what follows a return is unreachable
-                    default:
-                        throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, Where(s), "A return inside this statement of an inlined helper",
-                            "return from helpers only at the end, or from if/else branches");
-                }
+                if (LowerInSequence(statements, k, tail)) return;
             }
-            LowerStatement(s);
+            catch (System.Exception e) when (e is KernelCompileException or PoisonedSymbolException)
+            {
+                // An error in a statement that uses a local whose declaration failed is most likely a consequence.
+                if (e is KernelCompileException error && !UsesPoisoned(statements[k])) _errors.Add(error);
+                // Undo what the failed statement left half done: statement lists it opened, loops it entered.
+                while (_blocks.Count > blocks) _blocks.Pop();
+                frame.LoopDepth = loops;
+            }
         }
         tail?.Invoke();
+    }
+
+    private bool UsesPoisoned(IOperation statement) => _poisoned.Count > 0 && statement.DescendantsAndSelf().Any(op => op switch
+    {
+        ILocalReferenceOperation l => _poisoned.Contains(l.Local),
+        IParameterReferenceOperation p => _poisoned.Contains(p.Parameter),
+        _ => false,
+    });
+
+    /// <summary>Lowers statements[k]; true when that also lowered the rest of the list and the tail.</summary>
+    private bool LowerInSequence(IReadOnlyList<IOperation> statements, int k, System.Action? tail)
+    {
+        IOperation s = statements[k];
+        bool last = k == statements.Count - 1;
+        if (Current.IsInline && !last && ContainsReturn(s))
+        {
+            int next = k + 1;
+            System.Action rest = () => LowerSequence(statements, next, tail);
+            switch (s)
+            {
+                case IConditionalOperation c:
+                    LowerIf(c, rest);
+                    return true;
+                case IBlockOperation b:
+                    LowerSequence(b.Operations, 0, rest);
+                    return true;
+                case IReturnOperation:
+                    LowerStatement(s);
+                    return true; // what follows a return is unreachable
+                default:
+                    throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, Where(s), "A return inside this statement of an inlined helper",
+                        "return from helpers only at the end, or from if/else branches");
+            }
+        }
+        LowerStatement(s);
+        return false;
     }
 
     private static bool ContainsReturn(IOperation op) => op is IReturnOperation || op.Descendants().Any(d => d is IReturnOperation);
@@ -122,6 +150,20 @@ internal sealed partial class KernelLowering
     }
 
     private void LowerDeclarator(IVariableDeclaratorOperation declarator)
+    {
+        try
+        {
+            LowerDeclaratorOrThrow(declarator);
+        }
+        catch
+        {
+            // Later uses of the local would only repeat this error.
+            _poisoned.Add(declarator.Symbol);
+            throw;
+        }
+    }
+
+    private void LowerDeclaratorOrThrow(IVariableDeclaratorOperation declarator)
     {
         ILocalSymbol local = declarator.Symbol;
         Location? where = Where(declarator);

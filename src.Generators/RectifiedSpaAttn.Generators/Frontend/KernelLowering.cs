@@ -63,40 +63,70 @@ internal sealed partial class KernelLowering
         _blocks.Push(new List<IrStmt>());
         foreach (IParameterSymbol p in kernel.Parameters)
         {
-            if (constants.TryGetValue(p.Name, out IrConst? c))
+            try
             {
-                frame.Symbols[p] = frame.Reassigned.Contains(p) ? CopyToRegister(p.Name, new ScalarValue(c)) : new FixedStorage(new ScalarValue(c));
-                continue;
+                BindParameter(frame, kernel, p, constants);
             }
-            ITypeSymbol type = Substitute(p.Type);
-            Location? where = p.Locations.FirstOrDefault();
-            switch (TypeMapper.ShapeOf(type))
+            catch (KernelCompileException e)
             {
-                case TypeShape.View:
-                    IrType element = ScalarMemoryType(TypeMapper.ElementOf(type), where);
-                    var param = new IrParam(_params.Count, p.Name, IrParamKind.Buffer, element);
-                    _params.Add(param);
-                    var view = new ViewValue(new IrView(new IrBufferRoot(param), element, IrFactory.Long(0), new IrBufferLength(param)));
-                    frame.Symbols[p] = frame.Reassigned.Contains(p) ? CopyToRegister(p.Name, view) : new FixedStorage(view);
-                    break;
-                case TypeShape.Scalar:
-                    IrType t = TypeMapper.MemoryType(type)!.Value;
-                    var scalar = new IrParam(_params.Count, p.Name, IrParamKind.Scalar, t);
-                    _params.Add(scalar);
-                    var value = new ScalarValue(IrFactory.Convert(TypeMapper.Widen(t), new IrParamRef(scalar)));
-                    frame.Symbols[p] = frame.Reassigned.Contains(p) ? CopyToRegister(p.Name, value) : new FixedStorage(value);
-                    break;
-                default:
-                    throw new KernelCompileException(KernelDiagnostics.KernelSignature, where, kernel.Name,
-                        $"has parameter '{p.Name}' of type '{type.ToDisplayString()}'; kernel parameters are ArrayView<T> buffers, unmanaged scalars, or [Constant] specialisation values");
+                _errors.Add(e);
+                _poisoned.Add(p);
             }
         }
 
         LowerMethodBody(body);
         List<IrStmt> statements = _blocks.Pop();
         _frames.Pop();
-        return CopyFolding.Fold(new IrKernel(entryPoint, _params, _locals, _shared, _usesDynamicShared, new IrBlock(statements), _launchBounds));
+        var kernelIr = new IrKernel(entryPoint, _params, _locals, _shared, _usesDynamicShared, new IrBlock(statements), _launchBounds);
+        return _errors.Count == 0 ? CopyFolding.Fold(kernelIr) : kernelIr;
     }
+
+    private void BindParameter(Frame frame, IMethodSymbol kernel, IParameterSymbol p, Dictionary<string, IrConst> constants)
+    {
+        if (constants.TryGetValue(p.Name, out IrConst? c))
+        {
+            frame.Symbols[p] = frame.Reassigned.Contains(p) ? CopyToRegister(p.Name, new ScalarValue(c)) : new FixedStorage(new ScalarValue(c));
+            return;
+        }
+        ITypeSymbol type = Substitute(p.Type);
+        Location? where = p.Locations.FirstOrDefault();
+        switch (TypeMapper.ShapeOf(type))
+        {
+            case TypeShape.View:
+                IrType element = ScalarMemoryType(TypeMapper.ElementOf(type), where);
+                var param = new IrParam(_params.Count, p.Name, IrParamKind.Buffer, element);
+                _params.Add(param);
+                var view = new ViewValue(new IrView(new IrBufferRoot(param), element, IrFactory.Long(0), new IrBufferLength(param)));
+                frame.Symbols[p] = frame.Reassigned.Contains(p) ? CopyToRegister(p.Name, view) : new FixedStorage(view);
+                break;
+            case TypeShape.Scalar:
+                IrType t = TypeMapper.MemoryType(type)!.Value;
+                var scalar = new IrParam(_params.Count, p.Name, IrParamKind.Scalar, t);
+                _params.Add(scalar);
+                var value = new ScalarValue(IrFactory.Convert(TypeMapper.Widen(t), new IrParamRef(scalar)));
+                frame.Symbols[p] = frame.Reassigned.Contains(p) ? CopyToRegister(p.Name, value) : new FixedStorage(value);
+                break;
+            default:
+                throw new KernelCompileException(KernelDiagnostics.KernelSignature, where, kernel.Name,
+                    $"has parameter '{p.Name}' of type '{type.ToDisplayString()}'; kernel parameters are ArrayView<T> buffers, unmanaged scalars, or [Constant] specialisation values");
+        }
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    /// <summary>
+    /// Every error met so far. Lowering goes on after an error at the next statement (see <c>LowerSequence</c>), so a
+    /// kernel's independent errors are all reported; the IR of a kernel with errors is not used.
+    /// </summary>
+    public IReadOnlyList<KernelCompileException> Errors => _errors;
+
+    private readonly List<KernelCompileException> _errors = new();
+
+    /// <summary>Locals and parameters whose declaration failed: a use of one is not another error, only a consequence.</summary>
+    private readonly HashSet<ISymbol> _poisoned = new(SymbolEqualityComparer.Default);
+
+    /// <summary>Abandons a statement that uses a poisoned symbol, without reporting anything.</summary>
+    private sealed class PoisonedSymbolException : Exception { }
 
     // ------------------------------------------------------------------ types
 
@@ -287,6 +317,7 @@ internal sealed partial class KernelLowering
     private Storage Lookup(ISymbol symbol, Location? where)
     {
         if (Current.Symbols.TryGetValue(symbol, out Storage? s)) return s;
+        if (_poisoned.Contains(symbol)) throw new PoisonedSymbolException();
         throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, where, $"'{symbol.Name}'",
             "only locals and parameters of the kernel and its inlined helpers can be used (no captured variables or static fields)");
     }

@@ -18,11 +18,16 @@ public class DiagnosticTests
                 }
             }
             """;
-        var (diagnostics, _) = GeneratorHarness.Run(source);
-        return Assert.Single(diagnostics);
+        var (diagnostics, output) = GeneratorHarness.Run(source);
+        Diagnostic d = Assert.Single(diagnostics);
+        s_marked.AddOrUpdate(d, GeneratorHarness.Marked(d, output));
+        return d;
     }
 
-    private static string Marked(Diagnostic d) => d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length);
+    /// <summary>The source text each diagnostic returned by <see cref="Single"/> marks.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Diagnostic, string> s_marked = new();
+
+    private static string Marked(Diagnostic d) => s_marked.TryGetValue(d, out string? text) ? text : throw new InvalidOperationException("not from Single");
 
     [Fact]
     public void ArrayAllocationIsRSA0002AtTheAllocation()
@@ -90,10 +95,10 @@ public class DiagnosticTests
     [Fact]
     public void NonPartialContainerIsRSA0012()
     {
-        var (diagnostics, _) = GeneratorHarness.Run("static class K { [Kernel] static void Run(ArrayView<float> x) { x[0] = 1; } }");
+        var (diagnostics, output) = GeneratorHarness.Run("static class K { [Kernel] static void Run(ArrayView<float> x) { x[0] = 1; } }");
         Diagnostic d = Assert.Single(diagnostics);
         Assert.Equal("RSA0012", d.Id);
-        Assert.Equal("K", Marked(d));
+        Assert.Equal("K", GeneratorHarness.Marked(d, output));
     }
 
     [Fact]
@@ -118,5 +123,50 @@ public class DiagnosticTests
         Assert.Empty(diagnostics);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
         Assert.Contains(output.SyntaxTrees, t => t.ToString().Contains("Scale_T_bfloat16_unroll_4"));
+        Assert.Contains(output.SyntaxTrees, t => t.ToString().Contains("public static bool TryGetVariant(global::System.Type T, int @unroll,"));
+    }
+
+    [Fact]
+    public void EveryIndependentErrorOfAKernelIsReported()
+    {
+        // An allocation and a throw, in separate statements; the later use of 'tmp' is not a third error.
+        var (diagnostics, output) = GeneratorHarness.Run("""
+            static partial class K
+            {
+                [Kernel]
+                static void Run(ArrayView<float> x)
+                {
+                    var tmp = new float[4];
+                    if (x.Length == 0) throw new InvalidOperationException();
+                    x[0] = tmp[0];
+                }
+            }
+            """);
+        Assert.Equal(["RSA0002", "RSA0004"], diagnostics.Select(d => d.Id).Order());
+        Assert.Equal("new float[4]", GeneratorHarness.Marked(diagnostics.Single(d => d.Id == "RSA0002"), output));
+        Assert.DoesNotContain(output.SyntaxTrees, t => t.FilePath.EndsWith(".g.cs"));
+    }
+
+    [Fact]
+    public void AnErrorInsideALoopAndOneAfterItAreBothReported()
+    {
+        var (diagnostics, _) = GeneratorHarness.Run("""
+            static partial class K
+            {
+                [Kernel]
+                static void Run(ArrayView<float> x)
+                {
+                    for (int i = 0; i < 4; i++)
+                    {
+                        IComparable<int> c = i;
+                        x[i] = 1;
+                    }
+                    x[0] = (float)Random.Shared.NextDouble();
+                }
+            }
+            """);
+        Assert.Equal(2, diagnostics.Length);
+        Assert.Contains(diagnostics, d => d.Id == "RSA0003");
+        Assert.Contains(diagnostics, d => d.Id is "RSA0005" or "RSA0010");
     }
 }

@@ -35,6 +35,16 @@ internal static class GeneratorHarness
         return (diagnostics, output);
     }
 
+    /// <summary>
+    /// The source text a diagnostic marks. The generator reports positions as file path and span (plain data, no
+    /// syntax tree), so the text is read from the compilation's tree of that path.
+    /// </summary>
+    public static string Marked(Diagnostic d, Compilation compilation)
+    {
+        SyntaxTree tree = compilation.SyntaxTrees.Single(t => t.FilePath == d.Location.GetLineSpan().Path);
+        return tree.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length);
+    }
+
     /// <summary>The IR of every specialisation of the kernel <paramref name="method"/> in <paramref name="source"/>.</summary>
     public static List<IrKernel> Lower(string source, string method)
     {
@@ -44,8 +54,12 @@ internal static class GeneratorHarness
         var declaration = tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax>().Single(m => m.Identifier.Text == method);
         var symbol = model.GetDeclaredSymbol(declaration)!;
         IOperation body = model.GetOperation(declaration)!;
-        return KernelSpecializations.Enumerate(symbol, method)
-            .Select(s => new KernelLowering(compilation).Lower(symbol, body, s.EntryPoint, s.TypeArguments, s.Constants))
-            .ToList();
+        return KernelSpecializations.Enumerate(symbol, method).Select(s =>
+        {
+            var lowering = new KernelLowering(compilation);
+            IrKernel ir = lowering.Lower(symbol, body, s.EntryPoint, s.TypeArguments, s.Constants);
+            if (lowering.Errors.Count > 0) throw lowering.Errors[0];
+            return ir;
+        }).ToList();
     }
 }

@@ -104,7 +104,7 @@ public class LaunchBoundsTests(ITestOutputHelper output)
     public void MisuseIsABuildErrorAtTheCall(string statement, string message)
     {
         string source = Kernel.Replace("KernelHint.LaunchBounds(64 * 2, groups);", statement);
-        var (diagnostics, _) = GeneratorHarness.Run(source);
+        var (diagnostics, output) = GeneratorHarness.Run(source);
         Assert.NotEmpty(diagnostics);
         Assert.All(diagnostics, d =>
         {
@@ -112,7 +112,7 @@ public class LaunchBoundsTests(ITestOutputHelper output)
             Assert.Equal(DiagnosticSeverity.Error, d.Severity);
             Assert.Contains(message, d.GetMessage(), StringComparison.Ordinal);
             // At the offending call or argument.
-            string marked = d.Location.SourceTree!.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length);
+            string marked = GeneratorHarness.Marked(d, output);
             Assert.NotEmpty(marked);
             Assert.Contains(marked, statement, StringComparison.Ordinal);
         });

@@ -19,7 +19,7 @@ internal static class OpenCLExpressionWriter
         IrSpecial s => Special(s.Kind),
         IrUnary u => Unary(u),
         IrBinary b => Binary(b),
-        IrCompare c => $"({Write(c.Left)} {CompareOperator(c.Op)} {Write(c.Right)})",
+        IrCompare c => $"({Comparison(c)})",
         IrConditional c => Narrow(c.Type, $"({Write(c.Condition)} ? {Write(c.WhenTrue)} : {Write(c.WhenFalse)})"),
         IrConvert c => Convert(c.Type, c.Operand),
         IrBitcast b => Bitcast(b.Type, b.Operand),
@@ -115,6 +115,14 @@ internal static class OpenCLExpressionWriter
                 return Narrow(t, $"({l} >> ({r} & {mask}))");
         }
     }
+
+    /// <summary>
+    /// <paramref name="e"/> as the condition of an <c>if</c>: a comparison without its own parentheses, since clang
+    /// (pocl's compiler) warns about <c>if ((a == b))</c> ("equality comparison with extraneous parentheses").
+    /// </summary>
+    public static string Condition(IrExpr e) => e is IrCompare c ? Comparison(c) : Write(e);
+
+    private static string Comparison(IrCompare c) => $"{Write(c.Left)} {CompareOperator(c.Op)} {Write(c.Right)}";
 
     private static string CompareOperator(IrCompareOp op) => op switch
     {

@@ -47,7 +47,7 @@ internal sealed class OpenCLStatementWriter
                 Line($"{OpenCLAddressing.Element(st.View, E(st.Index), E)} = {StoredValue(st.View.ElementType, st.Value)};");
                 break;
             case IrIf i:
-                Line($"if ({E(i.Condition)})");
+                Line($"if ({OpenCLExpressionWriter.Condition(i.Condition)})");
                 Line("{"); _indent++; Block(i.Then); _indent--; Line("}");
                 if (i.Else.Statements.Count > 0)
                 {

@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics;
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Attention;
+using RectifiedSpaAttn.Kernels.Attention.Flash;
 
 namespace RectifiedSpaAttn.Kernels.CpuNative;
 
@@ -18,7 +19,7 @@ internal static unsafe class CpuFlashAttention
     /// <c>softmax(q.k / sqrt(D))</c> over every valid key <c>[0, ValidKeys)</c> times v, fp32 accumulation; rows at or
     /// past <c>ValidKeys</c> (invalid text slots) are written as zeros. Rows outside the range are not touched.
     /// </summary>
-    /// <exception cref="ArgumentException">The shape is inconsistent or a view is too short.</exception>
+    /// <exception cref="ArgumentException">The shape is inconsistent or a view is too short (<see cref="ArgumentOutOfRangeException"/>: the row range is outside the sequence).</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, Half or BFloat16.</exception>
     public static void DenseAttention<T>(AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v,
         ArrayView<T> output, int queryStart, int queryCount) where T : unmanaged
@@ -53,13 +54,9 @@ internal static unsafe class CpuFlashAttention
     {
         RequireElement<T>();
         RequireShape(shape);
-        RequireTokens(shape, q, nameof(q));
-        RequireTokens(shape, k, nameof(k));
-        RequireTokens(shape, v, nameof(v));
-        RequireTokens(shape, output, nameof(output));
-        if (queryStart < 0 || queryCount < 0 || (long)queryStart + queryCount > shape.SequenceLength)
-            throw new ArgumentException($"Query rows [{queryStart}, {(long)queryStart + queryCount}) are outside [0, {shape.SequenceLength}).", nameof(queryStart));
-        if (queryCount == 0 || shape.HeadCount == 0) return;
+        bool any = FlashArguments.Dense(shape, q, k, v, output, queryStart, queryCount);
+        RequireTokenMemory(shape, q, k, v, output);
+        if (!any) return;
 
         T* pq = Address(q), pk = Address(k), pv = Address(v), po = Address(output);
         switch (level)
@@ -78,19 +75,17 @@ internal static unsafe class CpuFlashAttention
     {
         RequireElement<T>();
         RequireShape(shape);
-        RequireTokens(shape, q, nameof(q));
-        RequireTokens(shape, k, nameof(k));
-        RequireTokens(shape, v, nameof(v));
-        RequireTokens(shape, output, nameof(output));
+        bool any = FlashArguments.Sparse(shape, q, k, v, counts, lists, rectification, compensation, rectify, output);
+        RequireTokenMemory(shape, q, k, v, output);
         long blockRows = (long)shape.HeadCount * shape.QueryBlocks;
-        RequireLength(counts, blockRows, nameof(counts), "[B, H, nQ]");
-        RequireLength(lists, blockRows * shape.KeyBlocks, nameof(lists), "[B, H, nQ, nK]");
+        RequireMemory(counts, blockRows, nameof(counts));
+        RequireMemory(lists, blockRows * shape.KeyBlocks, nameof(lists));
         if (rectify)
         {
-            RequireLength(rectification, blockRows, nameof(rectification), "[B, H, nQ]");
-            RequireLength(compensation, blockRows * shape.HeadDim, nameof(compensation), "[B, H, nQ, D]");
+            RequireMemory(rectification, blockRows, nameof(rectification));
+            RequireMemory(compensation, blockRows * shape.HeadDim, nameof(compensation));
         }
-        if (blockRows == 0) return;
+        if (!any) return;
         int* pCounts = Address(counts), pLists = Address(lists);
         RequireLists(shape, pCounts, pLists, blockRows);
 
@@ -124,12 +119,18 @@ internal static unsafe class CpuFlashAttention
             throw new ArgumentException($"Block sizes must be at least 1: {shape}.", nameof(shape));
     }
 
-    private static void RequireTokens<T>(AttentionShape shape, ArrayView<T> view, string name) where T : unmanaged
-        => RequireLength(view, shape.TokenElements, name, "[B, H, S, D]");
-
-    private static void RequireLength<T>(ArrayView<T> view, long needed, string name, string layout) where T : unmanaged
+    /// <summary>The host code reads through pointers, so a long enough view must also have memory behind it.</summary>
+    private static void RequireTokenMemory<T>(AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output)
+        where T : unmanaged
     {
-        StepArguments.RequireElements(view, needed, name, layout);
+        RequireMemory(q, shape.TokenElements, nameof(q));
+        RequireMemory(k, shape.TokenElements, nameof(k));
+        RequireMemory(v, shape.TokenElements, nameof(v));
+        RequireMemory(output, shape.TokenElements, nameof(output));
+    }
+
+    private static void RequireMemory<T>(ArrayView<T> view, long needed, string name) where T : unmanaged
+    {
         if (needed > 0 && view.Handle == 0)
             throw new ArgumentException($"{name} has no memory behind it.", name);
     }

@@ -10,17 +10,18 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash;
 /// </summary>
 internal static class FlashSteps
 {
-    private static readonly Type[] s_elementTypes = [typeof(float), typeof(Half), typeof(BFloat16)];
-    private static readonly int[] s_headDims = [64, 128];
-
-    /// <summary>Whether a variant is built for this combination (the API checks before launching and lists what is built).</summary>
+    /// <summary>
+    /// Whether a variant is built for this combination (the API checks before launching and lists what is built): the
+    /// generated variant lists of both kernels answer, so this follows their <c>[Specialize]</c> attributes.
+    /// </summary>
     public static bool IsSupported(Type elementType, int headDim, int queryBlockSize, int keyBlockSize) =>
-        s_elementTypes.Contains(elementType) && s_headDims.Contains(headDim) && queryBlockSize > 0 && keyBlockSize > 0;
+        queryBlockSize > 0 && keyBlockSize > 0
+        && FlashAttentionKernels.DenseKernel.TryGetVariant(elementType, headDim, out _)
+        && FlashAttentionKernels.SparseKernel.TryGetVariant(elementType, headDim, out _);
 
     /// <summary>A human-readable list of the built combinations, for error messages.</summary>
     public static string DescribeSupported() =>
-        $"element types {string.Join(", ", s_elementTypes.Select(t => t.Name))}; head dims {string.Join(", ", s_headDims)}; "
-        + "any positive query and key block sizes";
+        FlashArguments.DescribeBuilt(FlashAttentionKernels.DenseKernel.Variants) + "; any positive query and key block sizes";
 
     /// <summary>
     /// Dense attention for query rows <c>[queryStart, queryStart + queryCount)</c> of every (b, h): softmax(q.k / sqrt(D))
@@ -32,16 +33,12 @@ internal static class FlashSteps
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
-        RequireTokens(shape, q, k, v, output);
-        if (queryStart < 0 || queryCount < 0 || (long)queryStart + queryCount > shape.SequenceLength)
-            throw new ArgumentOutOfRangeException(nameof(queryCount),
-                $"Query rows [{queryStart}, {(long)queryStart + queryCount}) are not within [0, {shape.SequenceLength}).");
-        if (queryCount == 0 || shape.HeadCount == 0) return;
+        if (!FlashArguments.Dense(shape, q, k, v, output, queryStart, queryCount)) return;
 
         int tiles = (queryCount + FlashAttentionKernels.TileRows - 1) / FlashAttentionKernels.TileRows;
         var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), FlashAttentionKernels.GroupSize(shape.HeadDim));
         FlashAttentionKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, shape.SequenceLength, shape.ValidKeys,
-            queryStart, queryStart + queryCount, ScaleLog2(shape.HeadDim), shape.HeadDim);
+            queryStart, queryStart + queryCount, FlashArguments.ScaleLog2(shape.HeadDim), shape.HeadDim);
     }
 
     /// <summary>
@@ -69,41 +66,17 @@ internal static class FlashSteps
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
-        RequireTokens(shape, q, k, v, output);
-        long rowBlocks = (long)shape.HeadCount * shape.QueryBlocks;
-        StepArguments.RequireElements(counts, rowBlocks, nameof(counts));
-        StepArguments.RequireElements(lists, rowBlocks * shape.KeyBlocks, nameof(lists));
-        if (rectify)
-        {
-            StepArguments.RequireElements(rectification, rowBlocks, nameof(rectification));
-            StepArguments.RequireElements(compensation, rowBlocks * shape.HeadDim, nameof(compensation));
-        }
-        if (rowBlocks == 0) return;
+        if (!FlashArguments.Sparse(shape, q, k, v, counts, lists, rectification, compensation, rectify, output)) return;
 
         int tilesPerBlock = FlashAttentionKernels.TilesPerBlock(shape.QueryBlockSize);
         var dims = new LaunchDimensions(new Dim3(checked(shape.QueryBlocks * tilesPerBlock), shape.HeadCount),
             FlashAttentionKernels.GroupSize(shape.HeadDim));
         FlashAttentionKernels.SparseKernel.Launch(launcher, dims, q, k, v, counts, lists, rectification, compensation, output,
             shape.SequenceLength, shape.VisualTokens, shape.ValidKeys, shape.QueryBlockSize, shape.KeyBlockSize,
-            shape.QueryBlocks, shape.KeyBlocks, tilesPerBlock, rectify ? 1 : 0, ScaleLog2(shape.HeadDim), shape.HeadDim);
+            shape.QueryBlocks, shape.KeyBlocks, tilesPerBlock, rectify ? 1 : 0, FlashArguments.ScaleLog2(shape.HeadDim), shape.HeadDim);
     }
 
-    /// <summary>log2(e) / sqrt(D): the softmax runs in base 2, so exp(s / sqrt(D) - m) becomes exp2(s * this - m').</summary>
-    private static float ScaleLog2(int headDim) => (float)(1.4426950408889634 / Math.Sqrt(headDim));
-
-    private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged
-    {
-        if (!IsSupported(typeof(T), shape.HeadDim, shape.QueryBlockSize, shape.KeyBlockSize))
-            throw new NotSupportedException(
-                $"No flash-attention kernel for {typeof(T).Name}, D = {shape.HeadDim}, M = {shape.QueryBlockSize}, N = {shape.KeyBlockSize}; built: {DescribeSupported()}.");
-    }
-
-    private static void RequireTokens<T>(AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output)
-        where T : unmanaged
-    {
-        StepArguments.RequireElements(q, shape.TokenElements, nameof(q));
-        StepArguments.RequireElements(k, shape.TokenElements, nameof(k));
-        StepArguments.RequireElements(v, shape.TokenElements, nameof(v));
-        StepArguments.RequireElements(output, shape.TokenElements, nameof(output));
-    }
+    private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged =>
+        FlashArguments.RequireSupported<T>(IsSupported(typeof(T), shape.HeadDim, shape.QueryBlockSize, shape.KeyBlockSize),
+            "flash-attention", shape, DescribeSupported());
 }

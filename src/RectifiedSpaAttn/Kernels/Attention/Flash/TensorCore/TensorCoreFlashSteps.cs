@@ -13,19 +13,22 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 /// </summary>
 internal static class TensorCoreFlashSteps
 {
-    private static readonly Type[] s_elementTypes = [typeof(Half), typeof(BFloat16)];
-    private static readonly int[] s_headDims = [64, 128];
+    /// <summary>Query and key block sizes the kernels take (runtime values: the tile is the query block, 64 or 128 rows).</summary>
     private static readonly int[] s_blockSizes = [64, 128];
 
-    /// <summary>Whether a variant is built for this combination (the API checks before launching and lists what is built).</summary>
+    /// <summary>
+    /// Whether a variant is built for this combination with the default rows per warp (the API checks before launching
+    /// and lists what is built): element types and head dims come from the generated variant lists of both kernels.
+    /// </summary>
     public static bool IsSupported(Type elementType, int headDim, int queryBlockSize, int keyBlockSize) =>
-        s_elementTypes.Contains(elementType) && s_headDims.Contains(headDim)
-        && s_blockSizes.Contains(queryBlockSize) && s_blockSizes.Contains(keyBlockSize);
+        s_blockSizes.Contains(queryBlockSize) && s_blockSizes.Contains(keyBlockSize)
+        && TensorCoreFlashKernels.DenseKernel.TryGetVariant(elementType, headDim, TensorCoreFlashKernels.DefaultWarpRows(headDim), out _)
+        && TensorCoreFlashKernels.SparseKernel.TryGetVariant(elementType, headDim, TensorCoreFlashKernels.DefaultWarpRows(headDim), out _);
 
     /// <summary>A human-readable list of the built combinations, for error messages.</summary>
     public static string DescribeSupported() =>
-        $"element types {string.Join(", ", s_elementTypes.Select(t => t.Name))}; head dims {string.Join(", ", s_headDims)}; "
-        + $"query and key block sizes {string.Join(", ", s_blockSizes)}";
+        FlashArguments.DescribeBuilt(TensorCoreFlashKernels.DenseKernel.Variants)
+        + $"; query and key block sizes {string.Join(", ", s_blockSizes)}";
 
     /// <summary>
     /// Dense attention for query rows <c>[queryStart, queryStart + queryCount)</c> of every (b, h): softmax(q.k / sqrt(D))
@@ -55,11 +58,9 @@ internal static class TensorCoreFlashSteps
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
-        RequireTokens(shape, q, k, v, output);
-        if (queryStart < 0 || queryCount < 0 || (long)queryStart + queryCount > shape.SequenceLength)
-            throw new ArgumentOutOfRangeException(nameof(queryCount),
-                $"Query rows [{queryStart}, {(long)queryStart + queryCount}) are not within [0, {shape.SequenceLength}).");
-        if (queryCount == 0 || shape.HeadCount == 0) return;
+        bool any = FlashArguments.Dense(shape, q, k, v, output, queryStart, queryCount);
+        RequireAligned(q, k, v);
+        if (!any) return;
 
         int rows = RequireTileRows(tileRows ?? shape.QueryBlockSize, 128);
         int perWarp = RequireWarpRows(warpRows, shape.HeadDim);
@@ -68,7 +69,7 @@ internal static class TensorCoreFlashSteps
         var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), TensorCoreFlashKernels.GroupSize(rows, perWarp),
             TensorCoreFlashKernels.DynamicSharedBytes(shape.HeadDim, stages, rows, perWarp));
         TensorCoreFlashKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, shape.SequenceLength, shape.ValidKeys,
-            queryStart, queryStart + queryCount, ScaleLog2(shape.HeadDim), rows, stages, shape.HeadDim, perWarp);
+            queryStart, queryStart + queryCount, FlashArguments.ScaleLog2(shape.HeadDim), rows, stages, shape.HeadDim, perWarp);
     }
 
     /// <summary>
@@ -105,20 +106,13 @@ internal static class TensorCoreFlashSteps
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
-        RequireTokens(shape, q, k, v, output);
-        long rowBlocks = (long)shape.HeadCount * shape.QueryBlocks;
-        StepArguments.RequireElements(counts, rowBlocks, nameof(counts));
-        StepArguments.RequireElements(lists, rowBlocks * shape.KeyBlocks, nameof(lists));
-        if (rectify)
-        {
-            StepArguments.RequireElements(rectification, rowBlocks, nameof(rectification));
-            StepArguments.RequireElements(compensation, rowBlocks * shape.HeadDim, nameof(compensation));
-        }
+        bool any = FlashArguments.Sparse(shape, q, k, v, counts, lists, rectification, compensation, rectify, output);
+        RequireAligned(q, k, v);
         // The knobs are checked before the early return, so a bad value fails on every shape.
         int rows = RequireTileRows(tileRows ?? shape.QueryBlockSize, shape.QueryBlockSize);
         int perWarp = RequireWarpRows(warpRows, shape.HeadDim);
         RequireStages(stages);
-        if (rowBlocks == 0) return;
+        if (!any) return;
 
         // By default the tile is the whole query block: a block's rows share every K/V tile they stage.
         int tilesPerBlock = shape.QueryBlockSize / rows;
@@ -126,12 +120,9 @@ internal static class TensorCoreFlashSteps
             TensorCoreFlashKernels.GroupSize(rows, perWarp), TensorCoreFlashKernels.DynamicSharedBytes(shape.HeadDim, stages, rows, perWarp));
         TensorCoreFlashKernels.SparseKernel.Launch(launcher, dims, q, k, v, counts, lists, rectification, compensation, output,
             shape.SequenceLength, shape.VisualTokens, shape.ValidKeys, shape.QueryBlockSize, shape.KeyBlockSize,
-            shape.QueryBlocks, shape.KeyBlocks, tilesPerBlock, rectify ? 1 : 0, ScaleLog2(shape.HeadDim), rows, stages, shape.HeadDim,
+            shape.QueryBlocks, shape.KeyBlocks, tilesPerBlock, rectify ? 1 : 0, FlashArguments.ScaleLog2(shape.HeadDim), rows, stages, shape.HeadDim,
             perWarp);
     }
-
-    /// <summary>log2(e) / sqrt(D): the softmax runs in base 2, so exp(s / sqrt(D) - m) becomes exp2(s * this - m').</summary>
-    private static float ScaleLog2(int headDim) => (float)(1.4426950408889634 / Math.Sqrt(headDim));
 
     /// <summary>The tile must be 64 or 128 rows and at most <paramref name="most"/> (the query block, for sparse: 64 and 128 divide it).</summary>
     private static int RequireTileRows(int rows, int most)
@@ -157,20 +148,12 @@ internal static class TensorCoreFlashSteps
             throw new ArgumentOutOfRangeException(nameof(stages), stages, "The K/V pipeline has 1 or 2 stages.");
     }
 
-    private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged
-    {
-        if (!IsSupported(typeof(T), shape.HeadDim, shape.QueryBlockSize, shape.KeyBlockSize))
-            throw new NotSupportedException(
-                $"No tensor-core flash-attention kernel for {typeof(T).Name}, D = {shape.HeadDim}, M = {shape.QueryBlockSize}, N = {shape.KeyBlockSize}; built: {DescribeSupported()}.");
-    }
+    private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged =>
+        FlashArguments.RequireSupported<T>(IsSupported(typeof(T), shape.HeadDim, shape.QueryBlockSize, shape.KeyBlockSize),
+            "tensor-core flash-attention", shape, DescribeSupported());
 
-    private static void RequireTokens<T>(AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output)
-        where T : unmanaged
+    private static void RequireAligned<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v) where T : unmanaged
     {
-        StepArguments.RequireElements(q, shape.TokenElements, nameof(q));
-        StepArguments.RequireElements(k, shape.TokenElements, nameof(k));
-        StepArguments.RequireElements(v, shape.TokenElements, nameof(v));
-        StepArguments.RequireElements(output, shape.TokenElements, nameof(output));
         RequireAligned(q, nameof(q));
         RequireAligned(k, nameof(k));
         RequireAligned(v, nameof(v));
