@@ -113,7 +113,7 @@ public class CliRunTests(Xunit.Abstractions.ITestOutputHelper log)
     [Fact]
     public void FidelityCaseWithItsMaskMatchesTheAuthorsOutput()
     {
-        string fidelity = SharedData.Path("fidelity", "wan_d64_ff0.safetensors");
+        string fidelity = TestData.Path("fidelity", "wan_d64_ff0.safetensors");
         using var dir = new TempDirectory();
         string output = dir.File("out.safetensors");
 
