@@ -1,7 +1,6 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using RectifiedSpaAttn.Generators.Tests.Cpu;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Generators.Tests.Frontend;
 

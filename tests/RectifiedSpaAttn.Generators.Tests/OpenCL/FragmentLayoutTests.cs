@@ -1,7 +1,6 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
 using RectifiedSpaAttn.Numerics;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;

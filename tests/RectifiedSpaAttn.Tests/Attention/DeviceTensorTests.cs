@@ -3,7 +3,6 @@ using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Tensors;
 using RectifiedSpaAttn.Tests.Accelerators;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Attention;
 

@@ -7,7 +7,7 @@ using RectifiedSpaAttn.Video;
 
 namespace RectifiedSpaAttn.Tests.Cli;
 
-public class CliRunTests(Xunit.Abstractions.ITestOutputHelper log)
+public class CliRunTests(ITestOutputHelper log)
 {
     private static RectifiedSpaAttnOptions Options(int block, int topK, double tau = 0.3) =>
         new() { QueryBlockSize = block, KeyBlockSize = block, MinCriticalBlocks = topK, Tau = tau };
