@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Prepares .device/ for a run on the GPU machine: the carried .NET runtime, the published device test host and
-# benchmarks, and a copy of the shared test data (the device sees only this repository).
-#   usage: tools/device-pack.sh            then run with carry [".device"] and e.g.
-#   source .device/on-device.sh && RSA_SHARED_DATA=.device/shared dotnet .device/RectifiedSpaAttn.DeviceTests/RectifiedSpaAttn.DeviceTests.dll Accelerators
+# Prepares .device/ (git-ignored) for a run on the GPU machine, which has no .NET: this machine's .NET runtime, the
+# published device test host and any other project named, and tools/device/on-device.sh. The device test host's
+# output holds the test data of tests/data/ as data/, so the device needs nothing else.
+#   usage: tools/device-pack.sh [MORE.csproj ...]   then run with carry [".device"] and e.g.
+#   source .device/on-device.sh && dotnet .device/RectifiedSpaAttn.DeviceTests/RectifiedSpaAttn.DeviceTests.dll Accelerators
 set -euo pipefail
 cd "$(dirname "$0")/.."
-../shared/device/pack.sh tests/RectifiedSpaAttn.DeviceTests/RectifiedSpaAttn.DeviceTests.csproj "$@"
-rm -rf .device/shared && mkdir -p .device/shared
-cp -r ../shared/fidelity ../shared/gilbert .device/shared/
+mkdir -p .device
+runtime=$(dirname "$(readlink -f "$(command -v dotnet)")")
+[ -f .device/dotnet-rt.tar.xz ] || tar -C "$runtime" -cJf .device/dotnet-rt.tar.xz dotnet host shared/Microsoft.NETCore.App
+cp tools/device/on-device.sh .device/on-device.sh
+for project in tests/RectifiedSpaAttn.DeviceTests/RectifiedSpaAttn.DeviceTests.csproj "$@"; do
+  name=$(basename "$project" .csproj)
+  rm -rf ".device/$name"
+  dotnet publish "$project" -c Release -o ".device/$name" >/dev/null
+  echo "published $name -> .device/$name"
+done
+test -f .device/RectifiedSpaAttn.DeviceTests/data/fidelity/wan_d64_ff0.safetensors \
+  || { echo "the device test host was published without its test data (tests/data/)" >&2; exit 1; }
 du -sh .device | sed 's/^/carry size: /'

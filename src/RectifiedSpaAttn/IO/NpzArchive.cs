@@ -101,11 +101,31 @@ public static class NpzArchive
             throw new TensorFormatException(where, $"the entry claims {entry.CompressedLength} compressed bytes, more than the {archiveLength}-byte archive");
         if (entry.Length > Math.Max(entry.CompressedLength, 1) * MaxDeflateRatio)
             throw new TensorFormatException(where, $"the entry claims to expand {entry.CompressedLength} bytes to {entry.Length}, beyond what deflate can do; the archive is corrupt");
+        // An entry that claims to expand (deflate) may claim up to 1032 times the archive; its real length is counted
+        // first, so that only bytes that truly come out of it can make us allocate.
+        if (entry.Length > entry.CompressedLength) CheckInflatedLength(entry, where);
         using Stream data = entry.Open();
         HostTensor tensor = NpyReader.Read(data, entry.Length, where);
         if (data.ReadByte() >= 0)
             throw new TensorFormatException(where, $"the entry holds more data than its declared {entry.Length} bytes");
         return tensor;
+    }
+
+    /// <summary>Decompresses <paramref name="entry"/> once without keeping its bytes, and requires its declared length.</summary>
+    private static void CheckInflatedLength(ZipArchiveEntry entry, string where)
+    {
+        using Stream data = entry.Open();
+        var chunk = new byte[1 << 16];
+        long total = 0;
+        int read;
+        while ((read = data.Read(chunk)) > 0)
+        {
+            total += read;
+            if (total > entry.Length)
+                throw new TensorFormatException(where, $"the entry holds more data than its declared {entry.Length} bytes");
+        }
+        if (total < entry.Length)
+            throw new TensorFormatException(where, $"the entry holds {total} bytes, fewer than its declared {entry.Length}");
     }
 
     private static List<KeyValuePair<string, HostTensor>> Validate(IEnumerable<KeyValuePair<string, HostTensor>> tensors)

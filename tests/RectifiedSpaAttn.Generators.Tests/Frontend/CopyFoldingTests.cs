@@ -2,7 +2,6 @@ using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Generators.Ir;
 using RectifiedSpaAttn.Generators.Tests.Cpu;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Generators.Tests.Frontend;
 

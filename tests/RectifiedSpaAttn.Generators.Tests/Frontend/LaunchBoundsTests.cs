@@ -2,7 +2,6 @@ using Microsoft.CodeAnalysis;
 using RectifiedSpaAttn.Generators.Backends.Ptx;
 using RectifiedSpaAttn.Generators.Ir;
 using RectifiedSpaAttn.Generators.Tests.Ptx;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Generators.Tests.Frontend;
 

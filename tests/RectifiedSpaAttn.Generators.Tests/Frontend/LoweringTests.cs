@@ -1,5 +1,4 @@
 using RectifiedSpaAttn.Generators.Ir;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Generators.Tests.Frontend;
 

@@ -5,7 +5,6 @@ using RectifiedSpaAttn.Generators.Ir;
 using RectifiedSpaAttn.Generators.Tests.Cpu;
 using RectifiedSpaAttn.Generators.Tests.OpenCL;
 using RectifiedSpaAttn.Generators.Tests.Ptx;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Generators.Tests.Frontend;
 

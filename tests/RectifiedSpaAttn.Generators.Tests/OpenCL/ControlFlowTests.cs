@@ -1,7 +1,6 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Compute.OpenCL;
 using RectifiedSpaAttn.Generators.Ir;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;

@@ -1,7 +1,6 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Backends.OpenCL;
 using RectifiedSpaAttn.Generators.Ir;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 

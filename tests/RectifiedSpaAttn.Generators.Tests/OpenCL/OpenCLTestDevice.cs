@@ -1,12 +1,12 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Compute.OpenCL;
-using Xunit.Abstractions;
+using RectifiedSpaAttn.Tests.TestSupport;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
 /// <summary>
 /// Whether OpenCL tests can run, by the rule of RectifiedSpaAttn.Tests' helper of the same name: in CI (<c>CI=true</c>)
-/// a missing OpenCL platform fails the test, because CI installs pocl; elsewhere the test returns early and says why.
+/// a missing OpenCL platform fails the test, because CI installs pocl; elsewhere the test is skipped with the reason.
 /// RSA_OPENCL_DEVICE picks the device whose platform or device name contains it (e.g. "NVIDIA").
 /// </summary>
 internal static class OpenCLTestDevice
@@ -24,18 +24,11 @@ internal static class OpenCLTestDevice
         return (OpenCLAccelerator)context.CreateAccelerator(chosen);
     });
 
-    public static bool InCI => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>A process-wide accelerator (never dispose it), or null outside CI when there is no OpenCL.</summary>
-    public static OpenCLAccelerator? RequireOrSkipOutsideCI(ITestOutputHelper output)
+    /// <summary>A process-wide accelerator (never dispose it); where there is no OpenCL the test is skipped, or fails in CI.</summary>
+    public static OpenCLAccelerator RequireOrSkipOutsideCI(ITestOutputHelper output)
     {
         if (!Context.IsOpenCLAvailable)
-        {
-            string why = $"OpenCL is {Context.OpenCLUnavailableReason}. Install pocl with .ci/install-opencl.sh.";
-            if (InCI) Assert.Fail($"CI=true but {why}");
-            output.WriteLine($"OpenCL test not run outside CI: {why}");
-            return null;
-        }
+            MissingTool.RequiredInCI($"OpenCL is {Context.OpenCLUnavailableReason}. Install pocl with .ci/install-opencl.sh.");
         return s_shared.Value;
     }
 }

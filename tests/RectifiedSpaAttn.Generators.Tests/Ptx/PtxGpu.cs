@@ -1,13 +1,13 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Backends.Ptx;
 using RectifiedSpaAttn.Generators.Ir;
-using Xunit.Abstractions;
+using RectifiedSpaAttn.Tests.TestSupport;
 
 namespace RectifiedSpaAttn.Generators.Tests.Ptx;
 
 /// <summary>
 /// Runs generated PTX on a CUDA device through the library's own accelerator (so the parameter contract is checked
-/// against the real launcher too). Without CUDA the tests return early and say so, unless <c>RSA_REQUIRE_CUDA=1</c>
+/// against the real launcher too). Without CUDA the tests are skipped with the reason, unless <c>RSA_REQUIRE_CUDA=1</c>
 /// (set on GPU machines), which turns a missing device into a failure.
 /// </summary>
 internal static class PtxGpu
@@ -19,14 +19,11 @@ internal static class PtxGpu
         return context.CreateAccelerator(context.Devices.First(d => d.Kind == AcceleratorKind.Cuda));
     });
 
-    /// <summary>The process-wide CUDA accelerator, or null (after saying why) where there is none.</summary>
-    public static Accelerator? TryGet(ITestOutputHelper output)
+    /// <summary>The process-wide CUDA accelerator; skips the test where there is none.</summary>
+    public static Accelerator TryGet(ITestOutputHelper output)
     {
-        if (Context.IsCudaAvailable) return s_cuda.Value;
-        string why = $"CUDA is {Context.CudaUnavailableReason}.";
-        if (Environment.GetEnvironmentVariable("RSA_REQUIRE_CUDA") == "1") Assert.Fail($"RSA_REQUIRE_CUDA=1 but {why}");
-        output.WriteLine($"GPU test not run on this machine: {why}");
-        return null;
+        if (!Context.IsCudaAvailable) MissingTool.RequiredOnGpuMachines($"CUDA is {Context.CudaUnavailableReason}.");
+        return s_cuda.Value!;
     }
 
     /// <summary>A launchable variant holding only the PTX form of <paramref name="kernel"/>.</summary>

@@ -1,6 +1,5 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Generators.Ir;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Generators.Tests.Ptx.PtxGpu;
 
 namespace RectifiedSpaAttn.Generators.Tests.Ptx;

@@ -1,6 +1,5 @@
 using RectifiedSpaAttn.Generators.Backends.Ptx;
 using RectifiedSpaAttn.Generators.Ir;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Generators.Tests.Ptx.PtxTestSupport;
 
 namespace RectifiedSpaAttn.Generators.Tests.Ptx;

@@ -1,5 +1,4 @@
 using RectifiedSpaAttn.Generators.Ir;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Generators.Tests.Ptx.PtxTestSupport;
 
 namespace RectifiedSpaAttn.Generators.Tests.Ptx;

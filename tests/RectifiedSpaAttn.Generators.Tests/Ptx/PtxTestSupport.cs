@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using RectifiedSpaAttn.Generators.Backends.Ptx;
 using RectifiedSpaAttn.Generators.Ir;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Generators.Tests.Ptx;
 

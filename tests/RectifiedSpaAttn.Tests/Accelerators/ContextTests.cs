@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using RectifiedSpaAttn.Compute;
-using Xunit.Abstractions;
+using RectifiedSpaAttn.Tests.TestSupport;
 
 namespace RectifiedSpaAttn.Tests.Accelerators;
 
@@ -66,7 +66,7 @@ public sealed class ContextTests(ITestOutputHelper output)
         else
         {
             Assert.StartsWith("not available: ", Context.OpenCLUnavailableReason);
-            if (OpenCLTestDevice.InCI) Assert.Fail($"CI=true but OpenCL is {Context.OpenCLUnavailableReason}");
+            if (MissingTool.InCI) Assert.Fail($"CI=true but OpenCL is {Context.OpenCLUnavailableReason}");
         }
     }
 

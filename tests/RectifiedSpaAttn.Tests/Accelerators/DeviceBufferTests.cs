@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using RectifiedSpaAttn.Compute;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Accelerators;
 

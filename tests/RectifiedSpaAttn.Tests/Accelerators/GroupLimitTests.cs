@@ -1,5 +1,4 @@
 using RectifiedSpaAttn.Compute;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Accelerators;
 

@@ -1,6 +1,5 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Compute.Cpu;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Accelerators;
 

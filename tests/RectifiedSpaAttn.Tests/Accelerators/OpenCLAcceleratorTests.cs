@@ -1,6 +1,5 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Compute.OpenCL;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Accelerators;
 

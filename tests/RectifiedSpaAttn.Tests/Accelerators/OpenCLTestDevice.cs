@@ -1,12 +1,13 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Compute.OpenCL;
-using Xunit.Abstractions;
+using RectifiedSpaAttn.Tests.TestSupport;
 
 namespace RectifiedSpaAttn.Tests.Accelerators;
 
 /// <summary>
 /// The one place OpenCL tests decide whether they can run. In CI (<c>CI=true</c>) a missing OpenCL platform is a
-/// failure: CI installs pocl, so its absence means a broken install step. Elsewhere the test returns early and says why.
+/// failure: CI installs pocl, so its absence means a broken install step. Elsewhere the test is skipped with the reason
+/// (see <see cref="MissingTool"/>).
 /// </summary>
 internal static class OpenCLTestDevice
 {
@@ -18,22 +19,20 @@ internal static class OpenCLTestDevice
         return (context, accelerator);
     });
 
-    public static bool InCI => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>
     /// A process-wide OpenCL accelerator on the first OpenCL device (shared so programs are built once; never dispose
-    /// it), or null outside CI when there is no OpenCL: then the caller returns at once.
+    /// it); where there is no OpenCL the test is skipped, or fails in CI.
     /// </summary>
-    public static OpenCLAccelerator? RequireOrSkipOutsideCI(ITestOutputHelper output)
+    public static OpenCLAccelerator RequireOrSkipOutsideCI(ITestOutputHelper output)
     {
-        if (!Available(output)) return null;
+        RequireOpenCL();
         return s_shared.Value!.Value.Accelerator;
     }
 
     /// <summary>A new OpenCL accelerator the caller owns (for disposal tests), under the same rule as <see cref="RequireOrSkipOutsideCI"/>.</summary>
-    public static OpenCLAccelerator? CreateOrSkipOutsideCI(ITestOutputHelper output)
+    public static OpenCLAccelerator CreateOrSkipOutsideCI(ITestOutputHelper output)
     {
-        if (!Available(output)) return null;
+        RequireOpenCL();
         var context = Context.Create();
         return (OpenCLAccelerator)context.CreateAccelerator(Pick(context));
     }
@@ -53,12 +52,9 @@ internal static class OpenCLTestDevice
             $"no OpenCL device matches RSA_OPENCL_DEVICE='{wanted}'; devices: {string.Join("; ", openCL.Select(d => d.PlatformName + " / " + d.Name))}");
     }
 
-    private static bool Available(ITestOutputHelper output)
+    private static void RequireOpenCL()
     {
-        if (Context.IsOpenCLAvailable) return true;
-        string why = $"OpenCL is {Context.OpenCLUnavailableReason}. Install pocl with .ci/install-opencl.sh.";
-        if (InCI) Assert.Fail($"CI=true but {why}");
-        output.WriteLine($"OpenCL test not run outside CI: {why}");
-        return false;
+        if (!Context.IsOpenCLAvailable)
+            MissingTool.RequiredInCI($"OpenCL is {Context.OpenCLUnavailableReason}. Install pocl with .ci/install-opencl.sh.");
     }
 }

@@ -1,6 +1,5 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Compute.Cpu;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Accelerators;
 
@@ -15,16 +14,16 @@ internal static class TestAccelerators
     /// <summary>Backends for [Theory] tests.</summary>
     public static TheoryData<AcceleratorKind> AllKinds => new(Every);
 
-    /// <summary>A shared accelerator of <paramref name="kind"/> (never dispose it), or null when the backend is absent here.</summary>
-    public static Accelerator? Shared(AcceleratorKind kind, ITestOutputHelper output) => kind switch
+    /// <summary>A shared accelerator of <paramref name="kind"/> (never dispose it); skips the test when the backend is absent here.</summary>
+    public static Accelerator Shared(AcceleratorKind kind, ITestOutputHelper output) => kind switch
     {
         AcceleratorKind.Cpu => s_cpu.Value,
         AcceleratorKind.OpenCL => OpenCLTestDevice.RequireOrSkipOutsideCI(output),
         _ => CudaTestDevice.TryGet(output),
     };
 
-    /// <summary>A new accelerator of <paramref name="kind"/> the caller owns, or null when the backend is absent here.</summary>
-    public static Accelerator? CreateOwned(AcceleratorKind kind, ITestOutputHelper output)
+    /// <summary>A new accelerator of <paramref name="kind"/> the caller owns; skips the test when the backend is absent here.</summary>
+    public static Accelerator CreateOwned(AcceleratorKind kind, ITestOutputHelper output)
     {
         switch (kind)
         {
@@ -33,7 +32,7 @@ internal static class TestAccelerators
             case AcceleratorKind.OpenCL:
                 return OpenCLTestDevice.CreateOrSkipOutsideCI(output);
             default:
-                if (CudaTestDevice.TryGet(output) is null) return null;
+                CudaTestDevice.TryGet(output);
                 var context = Context.Create();
                 return context.CreateAccelerator(context.Devices.First(d => d.Kind == AcceleratorKind.Cuda));
         }

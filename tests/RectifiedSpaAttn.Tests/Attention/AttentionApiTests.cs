@@ -5,7 +5,6 @@ using RectifiedSpaAttn.Tensors;
 using RectifiedSpaAttn.Tests.Accelerators;
 using RectifiedSpaAttn.Video;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Attention;
 

@@ -6,7 +6,6 @@ using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Tensors;
 using RectifiedSpaAttn.Tests.TestSupport;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Attention;
 

@@ -4,7 +4,6 @@ using RectifiedSpaAttn.Metrics;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Tensors;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Attention;
 

@@ -3,7 +3,6 @@ using RectifiedSpaAttn.Attention.Pipeline;
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Tensors;
 using RectifiedSpaAttn.Tests.Accelerators;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Attention;
 

@@ -4,7 +4,6 @@ using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Tensors;
 using RectifiedSpaAttn.Tests.Accelerators;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Attention;
 

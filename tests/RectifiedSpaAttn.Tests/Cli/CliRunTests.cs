@@ -7,7 +7,7 @@ using RectifiedSpaAttn.Video;
 
 namespace RectifiedSpaAttn.Tests.Cli;
 
-public class CliRunTests(Xunit.Abstractions.ITestOutputHelper log)
+public class CliRunTests(ITestOutputHelper log)
 {
     private static RectifiedSpaAttnOptions Options(int block, int topK, double tau = 0.3) =>
         new() { QueryBlockSize = block, KeyBlockSize = block, MinCriticalBlocks = topK, Tau = tau };
@@ -113,7 +113,7 @@ public class CliRunTests(Xunit.Abstractions.ITestOutputHelper log)
     [Fact]
     public void FidelityCaseWithItsMaskMatchesTheAuthorsOutput()
     {
-        string fidelity = SharedData.Path("fidelity", "wan_d64_ff0.safetensors");
+        string fidelity = TestData.Path("fidelity", "wan_d64_ff0.safetensors");
         using var dir = new TempDirectory();
         string output = dir.File("out.safetensors");
 

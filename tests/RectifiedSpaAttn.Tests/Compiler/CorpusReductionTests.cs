@@ -1,6 +1,5 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Corpus;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Tests.Compiler.CorpusSupport;
 
 namespace RectifiedSpaAttn.Tests.Compiler;

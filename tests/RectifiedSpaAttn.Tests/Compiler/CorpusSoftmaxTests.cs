@@ -1,7 +1,6 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Corpus;
 using RectifiedSpaAttn.Numerics;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Tests.Compiler.CorpusSupport;
 
 namespace RectifiedSpaAttn.Tests.Compiler;

@@ -1,7 +1,6 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Tests.Accelerators;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Compiler;
 

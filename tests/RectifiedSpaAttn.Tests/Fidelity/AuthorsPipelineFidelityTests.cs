@@ -4,7 +4,6 @@ using RectifiedSpaAttn.Metrics;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
 using RectifiedSpaAttn.Tests.TestSupport;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Fidelity;
 

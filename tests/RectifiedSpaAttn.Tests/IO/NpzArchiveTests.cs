@@ -137,6 +137,27 @@ public sealed class NpzArchiveTests
     }
 
     [Fact]
+    public void ADeflatedEntryLyingAboutItsLengthAllocatesOnlyForItsRealBytes()
+    {
+        // 16 KB of random floats hardly compress; the npy header and both zip headers claim 16 MB, under deflate's
+        // 1032:1 limit, so only the data itself shows the lie. Found by the fuzz property's question: what may a read
+        // of an N-byte file allocate?
+        var data = new byte[16384];
+        new Random(7).NextBytes(data);
+        byte[] npy = FileBytes.Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4000000,), }\n", data);
+        byte[] archive = Zip(("q.npy", npy), compress: true);
+        uint claimed = (uint)(npy.Length - data.Length + 4_000_000 * 4);
+        PatchUInt32(archive, 0x04034b50, 22, claimed);
+        PatchUInt32(archive, 0x02014b50, 24, claimed);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<TensorFormatException>(() => NpzArchive.Read(new MemoryStream(archive), "x.npz"));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("'x.npz:q.npy'", e.Message);
+        Assert.True(allocated < 1 << 20, $"reading a {archive.Length}-byte archive that claims {claimed} bytes allocated {allocated} bytes");
+    }
+
+    [Fact]
     public void WriteRejectsBf16AndBadNames()
     {
         using var folder = new TempFolder();

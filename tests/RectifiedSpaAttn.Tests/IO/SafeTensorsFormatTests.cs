@@ -71,7 +71,7 @@ public sealed class SafeTensorsFormatTests
     [Fact]
     public void ReadsTheReferenceFidelityFile()
     {
-        string path = SharedData.Path("fidelity", "wan_d64_ff0.safetensors");
+        string path = TestData.Path("fidelity", "wan_d64_ff0.safetensors");
         var file = SafeTensorsFile.Read(path);
 
         Assert.Equal(["q", "k", "v", "mask", "out_rectified", "sparse_plain", "dense"], file.Names);
@@ -98,7 +98,7 @@ public sealed class SafeTensorsFormatTests
     [Fact]
     public async Task ReadsTheFidelityFileAsynchronouslyAndRewritesItFaithfully()
     {
-        string path = SharedData.Path("fidelity", "wan_d64_ff0.safetensors");
+        string path = TestData.Path("fidelity", "wan_d64_ff0.safetensors");
         var sync = SafeTensorsFile.Read(path);
         var async = await SafeTensorsFile.ReadAsync(path);
         Assert.Equal(sync.Names, async.Names);

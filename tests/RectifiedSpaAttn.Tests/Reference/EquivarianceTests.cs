@@ -1,3 +1,4 @@
+using FsCheck.Xunit;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
 
@@ -10,14 +11,14 @@ namespace RectifiedSpaAttn.Tests.Reference;
 /// </summary>
 public class EquivarianceTests
 {
-    [Fact]
-    public void PermutingHeadsPermutesEveryResult() => ReferenceCase.Check(25, c => CheckPermutation(c, axis: 1, c.H));
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 25, QuietOnSuccess = true)]
+    public void PermutingHeadsPermutesEveryResult(ReferenceCase c) => CheckPermutation(c, axis: 1, c.H);
 
-    [Fact]
-    public void PermutingBatchItemsPermutesEveryResult() => ReferenceCase.Check(25, c => CheckPermutation(c, axis: 0, c.B));
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 25, QuietOnSuccess = true)]
+    public void PermutingBatchItemsPermutesEveryResult(ReferenceCase c) => CheckPermutation(c, axis: 0, c.B);
 
-    [Fact]
-    public void ChangingOneHeadLeavesTheOthersUnchanged() => ReferenceCase.Check(25, c =>
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 25, QuietOnSuccess = true)]
+    public void ChangingOneHeadLeavesTheOthersUnchanged(ReferenceCase c)
     {
         var (q, k, v) = c.Inputs();
         HostTensor<double> q2 = q.ToDouble(), k2 = k.ToDouble(), v2 = v.ToDouble();
@@ -36,7 +37,7 @@ public class EquivarianceTests
                 Assert.True(before.Mask.Row(b, h).SequenceEqual(after.Mask.Row(b, h)), $"head ({b},{h}) mask changed: {c}");
                 Assert.True(before.Rectification.Row(b, h).SequenceEqual(after.Rectification.Row(b, h)), $"head ({b},{h}) R changed: {c}");
             }
-    });
+    }
 
     private static void CheckPermutation(ReferenceCase c, int axis, int extent)
     {

@@ -1,7 +1,6 @@
 using RectifiedSpaAttn.Metrics;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Reference;
 

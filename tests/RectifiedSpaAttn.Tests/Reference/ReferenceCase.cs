@@ -8,8 +8,9 @@ namespace RectifiedSpaAttn.Tests.Reference;
 /// <summary>
 /// One randomly drawn problem: shape, block sizes, text slots, selection options and a seed for the values. Its
 /// <see cref="ToString"/> is what FsCheck prints for a failing case, so it lists everything needed to replay it.
+/// Public because property tests take it as their parameter.
 /// </summary>
-internal sealed record ReferenceCase(
+public sealed record ReferenceCase(
     int Seed, int B, int H, int S, int D, int M, int N, int Text, int ValidText,
     double Tau, double? DropRate, int? KMin, int FirstFrame, bool Neighbors, ElementType Type)
 {
@@ -103,7 +104,10 @@ internal sealed record ReferenceCase(
              mode == 0 ? drop / 100.0 : null, mode == 1 ? kmin : null, nK * ffShare / 100, neighbors, type))
         .ToArbitrary();
 
-    /// <summary>Runs <paramref name="property"/> on <paramref name="count"/> random cases; FsCheck prints the failing case.</summary>
-    public static void Check(int count, Action<ReferenceCase> property, int maxSequence = 140) =>
-        Prop.ForAll(Arbitrary(maxSequence), property).Check(Config.QuickThrowOnFailure.WithMaxTest(count).WithQuietOnSuccess(true));
+}
+
+/// <summary>The cases <c>[Property(Arbitrary = [typeof(ReferenceCases)])]</c> tests draw: sequences up to 140 tokens.</summary>
+public static class ReferenceCases
+{
+    public static Arbitrary<ReferenceCase> Cases() => ReferenceCase.Arbitrary(140);
 }

@@ -1,3 +1,4 @@
+using FsCheck.Xunit;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
 
@@ -8,8 +9,8 @@ public class ReferenceIdentityTests
 {
     private const double Tolerance = 1e-12;
 
-    [Fact]
-    public void MassesRectificationAndCompensationSatisfyTheirIdentities() => ReferenceCase.Check(40, c =>
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 40, QuietOnSuccess = true)]
+    public void MassesRectificationAndCompensationSatisfyTheirIdentities(ReferenceCase c)
     {
         var (q, k, v) = c.Inputs();
         ReferenceResult r = ExactReference.Rectified(q, k, v, c.Options());
@@ -36,10 +37,10 @@ public class ReferenceIdentityTests
                     Assert.True(Math.Abs(rect + dropped - 1) < Tolerance, $"R + dropped mass = {rect + dropped}: {c}");
                     Assert.True(HeadData.MaxDiff(r.Compensation.Row(b, h, i).ToArray(), expectedC) < Tolerance, $"C differs: {c}");
                 }
-    });
+    }
 
-    [Fact]
-    public void SelectionHonoursMinimumNeighboursAndFirstFrame() => ReferenceCase.Check(40, c =>
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 40, QuietOnSuccess = true)]
+    public void SelectionHonoursMinimumNeighboursAndFirstFrame(ReferenceCase c)
     {
         var (q, k, v) = c.Inputs();
         RectifiedSpaAttnOptions options = c.Options();
@@ -63,10 +64,10 @@ public class ReferenceIdentityTests
                     Assert.True(count >= Math.Min(kMin, nK + textEntry) - textEntry, $"row {i} keeps {count} < k_min {kMin}: {c}");
                     Assert.True(count >= 1 - textEntry, $"row {i} keeps nothing: {c}");
                 }
-    });
+    }
 
-    [Fact]
-    public void TextQueriesAreDenseAndInvalidSlotsAreZero() => ReferenceCase.Check(30, c =>
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 30, QuietOnSuccess = true)]
+    public void TextQueriesAreDenseAndInvalidSlotsAreZero(ReferenceCase c)
     {
         var (q, k, v) = c.Inputs();
         HostTensor<double> dense = ExactReference.DenseAttention(q, k, v, c.Text, c.ValidText);
@@ -81,10 +82,10 @@ public class ReferenceIdentityTests
                     else
                         Assert.True(row.All(x => x == 0) && dense.Row(b, h, t).ToArray().All(x => x == 0), $"invalid text row {t} not zero: {c}");
                 }
-    });
+    }
 
-    [Fact]
-    public void EverythingCriticalGivesDenseAttention() => ReferenceCase.Check(40, c =>
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 40, QuietOnSuccess = true)]
+    public void EverythingCriticalGivesDenseAttention(ReferenceCase c)
     {
         var (q, k, v) = c.Inputs();
         HostTensor<double> dense = ExactReference.DenseAttention(q, k, v, c.Text, c.ValidText);
@@ -108,7 +109,7 @@ public class ReferenceIdentityTests
             ReferenceResult s = ExactReference.BlockSparse(q, k, v, options);
             Assert.True(HeadData.MaxDiff(s.Output.Span.ToArray(), dense.Span.ToArray()) < Tolerance, $"block-sparse != dense: {c}");
         }
-    });
+    }
 
     private static RectifiedSpaAttnOptions Copy(ReferenceCase c, double tau, int? kMin, double? drop) => new()
     {

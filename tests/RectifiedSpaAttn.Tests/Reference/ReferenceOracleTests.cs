@@ -1,3 +1,4 @@
+using FsCheck.Xunit;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
 
@@ -12,23 +13,23 @@ public class ReferenceOracleTests
 {
     private const double Tolerance = 1e-11;
 
-    [Fact]
-    public void RectifiedMatchesTheBruteForceOracle() => ReferenceCase.Check(60, c => Compare(c, rectify: true));
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 60, QuietOnSuccess = true)]
+    public void RectifiedMatchesTheBruteForceOracle(ReferenceCase c) => Compare(c, rectify: true);
 
-    [Fact]
-    public void BlockSparseMatchesTheBruteForceOracle() => ReferenceCase.Check(30, c => Compare(c, rectify: false));
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 30, QuietOnSuccess = true)]
+    public void BlockSparseMatchesTheBruteForceOracle(ReferenceCase c) => Compare(c, rectify: false);
 
-    [Fact]
-    public void SuppliedMaskRunsMatchTheBruteForceOracle() => ReferenceCase.Check(30, c =>
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 30, QuietOnSuccess = true)]
+    public void SuppliedMaskRunsMatchTheBruteForceOracle(ReferenceCase c)
     {
         var random = new Random(c.Seed);
         var supplied = new HostTensor<bool>(c.B, c.H, c.QueryBlocks, c.KeyBlocks);
         foreach (ref bool m in supplied.Span) m = random.NextDouble() < 0.4;
         Compare(c, rectify: true, supplied);
-    });
+    }
 
-    [Fact]
-    public void DenseMatchesTheBruteForceOracle() => ReferenceCase.Check(30, c =>
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 30, QuietOnSuccess = true)]
+    public void DenseMatchesTheBruteForceOracle(ReferenceCase c)
     {
         var (q, k, v) = c.Inputs();
         HostTensor<double> dense = ExactReference.DenseAttention(q, k, v, c.Text, c.ValidText);
@@ -44,7 +45,7 @@ public class ReferenceOracleTests
                 for (int t = 0; t < c.S; t++)
                     Assert.True(HeadData.MaxDiff(dense.Row(b, h, t).ToArray(), expected.Sparse[t]) < Tolerance, $"dense token {t}: {c} head ({b},{h})");
             }
-    });
+    }
 
     private static void Compare(ReferenceCase c, bool rectify, HostTensor<bool>? supplied = null)
     {

@@ -1,14 +1,14 @@
+using FsCheck.Xunit;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Reference;
 
 /// <summary>A caller-supplied critical mask replaces the selection and is used exactly as given.</summary>
 public class SuppliedMaskTests(ITestOutputHelper output)
 {
-    [Fact]
-    public void TheSuppliedMaskIsUsedUnchanged() => ReferenceCase.Check(30, c =>
+    [Property(Arbitrary = [typeof(ReferenceCases)], MaxTest = 30, QuietOnSuccess = true)]
+    public void TheSuppliedMaskIsUsedUnchanged(ReferenceCase c)
     {
         var (q, k, v) = c.Inputs();
         var random = new Random(c.Seed);
@@ -34,7 +34,7 @@ public class SuppliedMaskTests(ITestOutputHelper output)
                     double[] expected = plain.Output.Row(b, h, t).ToArray().Select((x, d) => r.Rectification[b, h, i] * x + r.Compensation[b, h, i, d]).ToArray();
                     Assert.True(HeadData.MaxDiff(expected, r.Output.Row(b, h, t).ToArray()) < 1e-13, $"token {t}: {c}");
                 }
-    });
+    }
 
     [Fact]
     public void AnEmptyRowWithoutTextGivesTheCompensationAlone()

@@ -1,6 +1,5 @@
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Reference;
 

@@ -4,12 +4,12 @@ using RectifiedSpaAttn.Tensors;
 namespace RectifiedSpaAttn.Tests.TestSupport;
 
 /// <summary>
-/// The shared case from the authors' own pipeline (`../shared/fidelity/wan_d64_ff0.safetensors`: q, k, v, their mask and
+/// The fidelity case from the authors' own pipeline (`tests/data/fidelity/wan_d64_ff0.safetensors`: q, k, v, their mask and
 /// outputs, and their settings in the metadata), read once per test run.
 /// </summary>
 internal static class FidelityCase
 {
-    private static readonly Lazy<SafeTensorsFile> s_file = new(() => SafeTensorsFile.Read(SharedData.Path("fidelity", "wan_d64_ff0.safetensors")));
+    private static readonly Lazy<SafeTensorsFile> s_file = new(() => SafeTensorsFile.Read(TestData.Path("fidelity", "wan_d64_ff0.safetensors")));
 
     public static SafeTensorsFile File => s_file.Value;
 

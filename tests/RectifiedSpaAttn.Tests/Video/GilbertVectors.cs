@@ -3,7 +3,7 @@ using RectifiedSpaAttn.Tests.TestSupport;
 
 namespace RectifiedSpaAttn.Tests.Video;
 
-/// <summary>One case of the shared Gilbert test vectors (<c>shared/gilbert/vectors.json</c>).</summary>
+/// <summary>One case of the Gilbert test vectors (<c>tests/data/gilbert/vectors.json</c>).</summary>
 internal sealed record GilbertVector(int T, int H, int W, string? AxisOrder, int BlockSize, int[] LinearToCurve, int[][] BlockNeighbors)
 {
     private static readonly Lazy<GilbertVector[]> All = new(Load);
@@ -14,7 +14,7 @@ internal sealed record GilbertVector(int T, int H, int W, string? AxisOrder, int
 
     private static GilbertVector[] Load()
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(SharedData.Path("gilbert", "vectors.json")));
+        using var document = JsonDocument.Parse(File.ReadAllText(TestData.Path("gilbert", "vectors.json")));
         return [.. document.RootElement.EnumerateArray().Select(c => new GilbertVector(
             c.GetProperty("t").GetInt32(),
             c.GetProperty("h").GetInt32(),

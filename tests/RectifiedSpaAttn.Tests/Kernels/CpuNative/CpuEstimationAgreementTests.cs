@@ -7,7 +7,6 @@ using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
 using RectifiedSpaAttn.Tests.Accelerators;
 using RectifiedSpaAttn.Tests.Kernels.Estimation;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Tests.Kernels.Estimation.EstimationSupport;
 
 namespace RectifiedSpaAttn.Tests.Kernels.CpuNative;

@@ -4,7 +4,6 @@ using RectifiedSpaAttn.Kernels.Attention.Estimation;
 using RectifiedSpaAttn.Kernels.CpuNative;
 using RectifiedSpaAttn.Tests.Accelerators;
 using RectifiedSpaAttn.Tests.Kernels.Estimation;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Kernels.CpuNative;
 

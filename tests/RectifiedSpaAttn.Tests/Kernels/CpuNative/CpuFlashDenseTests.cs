@@ -6,7 +6,6 @@ using RectifiedSpaAttn.Kernels.CpuNative;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Kernels.CpuNative;
 

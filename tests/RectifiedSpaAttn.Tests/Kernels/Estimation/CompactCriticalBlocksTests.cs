@@ -1,7 +1,6 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.Attention.Estimation;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Tests.Kernels.Estimation.EstimationSupport;
 
 namespace RectifiedSpaAttn.Tests.Kernels.Estimation;

@@ -4,7 +4,6 @@ using RectifiedSpaAttn.Kernels.Attention.Estimation;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Tests.Kernels.Estimation.EstimationSupport;
 
 namespace RectifiedSpaAttn.Tests.Kernels.Estimation;

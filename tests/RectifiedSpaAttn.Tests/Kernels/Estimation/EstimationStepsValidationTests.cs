@@ -2,7 +2,6 @@ using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.Attention.Estimation;
 using RectifiedSpaAttn.Tests.Accelerators;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Kernels.Estimation;
 

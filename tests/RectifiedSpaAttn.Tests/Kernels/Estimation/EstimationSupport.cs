@@ -4,7 +4,6 @@ using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
 using RectifiedSpaAttn.Tests.Accelerators;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Kernels.Estimation;
 

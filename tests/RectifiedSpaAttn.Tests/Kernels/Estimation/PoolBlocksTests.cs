@@ -3,7 +3,6 @@ using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.Attention.Estimation;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Reference;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Tests.Kernels.Estimation.EstimationSupport;
 
 namespace RectifiedSpaAttn.Tests.Kernels.Estimation;

@@ -3,7 +3,6 @@ using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.Attention.Estimation;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Tests.Kernels.Estimation.EstimationSupport;
 
 namespace RectifiedSpaAttn.Tests.Kernels.Estimation;

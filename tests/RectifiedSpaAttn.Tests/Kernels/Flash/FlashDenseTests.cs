@@ -2,7 +2,6 @@ using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Attention.Flash;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Reference;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Tests.Compiler.CorpusSupport;
 
 namespace RectifiedSpaAttn.Tests.Kernels.Flash;

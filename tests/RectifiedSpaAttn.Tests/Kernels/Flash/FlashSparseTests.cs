@@ -3,7 +3,6 @@ using RectifiedSpaAttn.Kernels.Attention.Flash;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Tests.Compiler.CorpusSupport;
 
 namespace RectifiedSpaAttn.Tests.Kernels.Flash;

@@ -2,7 +2,6 @@ using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Tests.Compiler.CorpusSupport;
 
 namespace RectifiedSpaAttn.Tests.Kernels.Flash;

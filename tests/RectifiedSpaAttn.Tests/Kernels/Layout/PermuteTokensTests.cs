@@ -3,7 +3,6 @@ using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.Layout;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Video;
-using Xunit.Abstractions;
 using static RectifiedSpaAttn.Tests.Compiler.CorpusSupport;
 
 namespace RectifiedSpaAttn.Tests.Kernels.Layout;

@@ -5,7 +5,6 @@ using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
 using RectifiedSpaAttn.Tests.Accelerators;
 using RectifiedSpaAttn.Tests.Kernels.CpuNative;
-using Xunit.Abstractions;
 
 namespace RectifiedSpaAttn.Tests.Kernels.Flash.TensorCore;
 
