@@ -28,7 +28,7 @@ internal sealed class KernelsCommand : ICommand
                         into DIR, creating it; existing files of the same names are replaced
         """;
 
-    public int Run(ParsedArguments args, TextWriter output, TextWriter progress)
+    public int Run(ParsedArguments args, TextWriter output, TextWriter progress, Progress.ProgressDisplay display)
     {
         string? dump = args.GetString("dump");
         args.ThrowOnUnknown(Name);
