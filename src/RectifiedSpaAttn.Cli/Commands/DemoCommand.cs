@@ -83,13 +83,13 @@ internal sealed class DemoCommand : ICommand
         {
             TimedCalls<AttentionOutcome> Time(CliMethod method, string title)
             {
-                if (sink is null) progress.WriteLine($"{title} ({q.ShapeText}) on {where}: {(plan.WarmUp ? "1 warm-up call and " : "")}{plan.Calls} timed");
+                if (sink is null) progress.WriteLine($"{title} ({q.ShapeText}) on {where}: {(plan.WarmUp ? $"1 warm-up call and {plan.Calls} timed" : "1 timed call, no warm-up")}");
                 return CallTiming.Measure(
                     call => AttentionExecution.Run(method, q, k, v, setup, accelerator, sink, $"{method.Name()}, {call}"),
                     o => o.Elapsed, plan.Calls, plan.WarmUp);
             }
             return (Time(CliMethod.Dense, "dense attention"), Time(CliMethod.Sparse, $"plain block-sparse attention ({selection})"), Time(CliMethod.Rectified, "rectified attention"));
-        });
+        }, totalHeads: 3 * (plan.Calls + (plan.WarmUp ? 1 : 0)) * q.Shape[0] * q.Shape[1]);
 
         HeadMetrics sparseMetrics = HeadMetrics.Compare(sparse.Last.Output, dense.Last.Output);
         HeadMetrics rectifiedMetrics = HeadMetrics.Compare(rectified.Last.Output, dense.Last.Output);
@@ -112,7 +112,7 @@ internal sealed record DemoPlan(bool WarmUp, int Calls, TimeSpan Total)
         if (tokens <= RunEstimate.CalibrationTokens) return new DemoPlan(true, repeat, TimeSpan.Zero); // quick anywhere
         double secondsPerOperation = RunEstimate.MeasureSecondsPerOperation(accelerator, type, shape[3]);
         return For(RunEstimate.DenseOperations((long)shape[0] * shape[1], tokens, shape[3]) * secondsPerOperation,
-            RunEstimate.SparseShare(selection, (tokens - selection.TextTokens + selection.BlockSize - 1) / selection.BlockSize), repeat, longCall);
+            RunEstimate.SparseShare(selection, selection.KeyBlocks(tokens)), repeat, longCall);
     }
 
     /// <summary>The plan for a dense call of <paramref name="denseSeconds"/>; the sparse methods cost <paramref name="sparseShare"/> of it.</summary>

@@ -87,7 +87,7 @@ internal sealed class RunCommand : ICommand
         progress.WriteLine($"{method.Name()} attention on {q.ElementType} {q.ShapeText} with {where}: {selection}{(mask is null ? "" : ", mask from " + maskSpec)}");
 
         // Long runs (estimated from the problem size) show live progress by head on a terminal.
-        TimeSpan estimate = EstimateCall(q, accelerator) * ((method == CliMethod.Dense ? 1 : RunEstimate.SparseShare(selection, q.Rank == 4 ? (q.Shape[2] - selection.TextTokens + selection.BlockSize - 1) / selection.BlockSize : 1)) + (compareDense ? 1 : 0));
+        TimeSpan estimate = RunEstimate.ForRun(q, method, selection, accelerator, withDense: compareDense);
         if (estimate >= TimeSpan.FromMinutes(1)) progress.WriteLine($"this will take {RunEstimate.Describe(estimate)} on {where}");
         bool live = display.Enabled && estimate > TimeSpan.FromSeconds(2);
         var (outcome, dense, ownSelection) = display.Run(live, sink =>
@@ -106,7 +106,7 @@ internal sealed class RunCommand : ICommand
                 own = AttentionExecution.Run(method, q, k, v, setup with { CriticalMask = null }, accelerator, sink, "own selection, for comparison");
             }
             return (main, denseRun, own);
-        });
+        }, totalHeads: q.Rank == 4 ? (1 + (compareDense ? 1 : 0) + (mask is not null && method != CliMethod.Dense ? 1 : 0)) * q.Shape[0] * q.Shape[1] : 0);
         HostTensor<double> result = outcome.Output;
 
         output.WriteLine($"method      {method.Name()}");
@@ -162,12 +162,4 @@ internal sealed class RunCommand : ICommand
 
     /// <summary>The output tensor holding each head's relative L2 error against dense attention (with --compare-dense).</summary>
     public const string HeadErrorName = "rel_l2_vs_dense";
-
-    private static TimeSpan EstimateCall(HostTensor q, Compute.Accelerator? accelerator)
-    {
-        if (q.Rank != 4 || q.Shape[2] <= RunEstimate.CalibrationTokens) return TimeSpan.Zero;
-        double seconds = RunEstimate.DenseOperations((long)q.Shape[0] * q.Shape[1], q.Shape[2], q.Shape[3])
-            * RunEstimate.MeasureSecondsPerOperation(accelerator, q.ElementType, q.Shape[3]);
-        return TimeSpan.FromSeconds(seconds);
-    }
 }

@@ -39,6 +39,18 @@ internal static class RunEstimate
         return Math.Max(timed.Elapsed.TotalSeconds, 1e-6) / DenseOperations(1, CalibrationTokens, headDim);
     }
 
+    /// <summary>
+    /// How long <c>rsa run</c> will compute: one call of <paramref name="method"/>, plus a dense call when
+    /// <paramref name="withDense"/>; zero for problems of at most <see cref="CalibrationTokens"/> tokens.
+    /// </summary>
+    public static TimeSpan ForRun(HostTensor q, CliMethod method, SelectionOptions selection, Accelerator? accelerator, bool withDense)
+    {
+        if (q.Rank != 4 || q.Shape[2] <= CalibrationTokens) return TimeSpan.Zero;
+        double dense = DenseOperations((long)q.Shape[0] * q.Shape[1], q.Shape[2], q.Shape[3]) * MeasureSecondsPerOperation(accelerator, q.ElementType, q.Shape[3]);
+        double share = method == CliMethod.Dense ? 1 : SparseShare(selection, selection.KeyBlocks(q.Shape[2]));
+        return TimeSpan.FromSeconds(dense * (share + (withDense ? 1 : 0)));
+    }
+
     /// <summary>"about 40 seconds", "about 12 minutes", "about 2.5 hours".</summary>
     public static string Describe(TimeSpan time) => time.TotalSeconds switch
     {

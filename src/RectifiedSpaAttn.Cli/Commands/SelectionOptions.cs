@@ -61,7 +61,7 @@ internal sealed record SelectionOptions(int BlockSize, double? DropRate, int? To
         if (TextTokens > sequence)
             throw new UsageException($"--text-tokens ({TextTokens}) exceeds the input's {sequence} tokens");
         int visual = sequence - TextTokens;
-        int blocks = (int)(((long)visual + BlockSize - 1) / BlockSize);
+        int blocks = KeyBlocks(sequence);
         if (FirstFrameBlocks > blocks)
             throw Refuse(Sources.GetValueOrDefault("first-frame-blocks"), "first-frame-blocks", $"({FirstFrameBlocks}) exceeds the {blocks} key blocks of {visual} visual tokens in blocks of {BlockSize}");
         if (mask is not null && !mask.Shape.SequenceEqual([qShape[0], qShape[1], blocks, blocks]))
@@ -69,6 +69,9 @@ internal sealed record SelectionOptions(int BlockSize, double? DropRate, int? To
                 $"--mask '{maskSpec}' has shape {mask.ShapeText}; expected [{qShape[0]}, {qShape[1]}, {blocks}, {blocks}] " +
                 $"([B, H, nQ, nK] for {visual} visual tokens in blocks of {BlockSize} ({Source("block-size")}))");
     }
+
+    /// <summary>Key (and query) blocks per row for <paramref name="sequenceLength"/> tokens, text slots excluded.</summary>
+    public int KeyBlocks(int sequenceLength) => (int)(((long)Math.Max(sequenceLength - TextTokens, 0) + BlockSize - 1) / BlockSize);
 
     /// <summary>How the user set <paramref name="option"/>: <c>--block-size</c>, <c>__metadata__.block_size</c>, or "the default --block-size".</summary>
     public string Source(string option) => Sources.TryGetValue(option, out string? source) ? source : $"the default --{option}";

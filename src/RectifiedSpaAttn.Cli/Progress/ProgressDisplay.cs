@@ -17,20 +17,21 @@ internal sealed class ProgressDisplay(TextWriter? terminal)
 
     /// <summary>
     /// Runs <paramref name="work"/>, handing it a progress sink when <paramref name="show"/> and the display is enabled
-    /// (null otherwise, and then nothing is drawn).
+    /// (null otherwise, and then nothing is drawn). With <paramref name="totalHeads"/> (heads times the steps to come),
+    /// an "all steps" bar gives the estimate for the whole run; each step's own bar disappears when it completes.
     /// </summary>
-    public T Run<T>(bool show, Func<IProgress<HeadProgress>?, T> work)
+    public T Run<T>(bool show, Func<IProgress<HeadProgress>?, T> work, int totalHeads = 0)
     {
         if (!show || terminal is null) return work(null);
         IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(terminal) });
         return console.Progress()
             .AutoClear(false)
-            .HideCompleted(false)
+            .HideCompleted(true)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(context => work(new Sink(context)));
+            .Start(context => work(new Sink(context, totalHeads > 0 ? context.AddTask("all steps", maxValue: totalHeads) : null)));
     }
 
-    private sealed class Sink(ProgressContext context) : IProgress<HeadProgress>
+    private sealed class Sink(ProgressContext context, ProgressTask? overall) : IProgress<HeadProgress>
     {
         private readonly Dictionary<string, ProgressTask> _tasks = new(StringComparer.Ordinal);
 
@@ -40,6 +41,7 @@ internal sealed class ProgressDisplay(TextWriter? terminal)
                 _tasks[value.Step] = task = context.AddTask(Markup.Escape(value.Step), maxValue: Math.Max(value.Heads, 1));
             string head = value.HeadsDone < value.Heads ? $"head {value.HeadsDone + 1} of {value.Heads}" : $"{value.Heads} heads";
             task.Description = Markup.Escape($"{value.Step}: {head}");
+            overall?.Increment(Math.Max(0, value.HeadsDone - task.Value));
             task.Value = value.HeadsDone;
         }
     }
