@@ -23,10 +23,10 @@ internal static class InspectPage
         html.AppendLine($"<h1>Block mask of {E(Path.GetFileName(source))}</h1>");
         html.AppendLine($"<p>Tensor <code>{E(tensor)}</code> {E(shapeText)} from <code>{E(source)}</code>. One picture per head (head = b &times; H + h): " +
                         "key blocks across, query blocks down.</p>");
-        html.AppendLine("<p><span class=\"sw\" style=\"background:#1f3b73\"></span> critical (computed exactly) &nbsp; " +
-                        "<span class=\"sw\" style=\"background:#fff\"></span> not critical" +
-                        (against is null ? "" : $" &nbsp; <span class=\"sw\" style=\"background:#ff7f0e\"></span> critical here only &nbsp; " +
-                        $"<span class=\"sw\" style=\"background:#d62728\"></span> critical in <code>{E(against)}</code> only") + "</p>");
+        string Swatch(SixLabors.ImageSharp.PixelFormats.Rgb24 c) => $"<span class=\"sw\" style=\"background:#{c.R:x2}{c.G:x2}{c.B:x2}\"></span>";
+        html.AppendLine($"<p>{Swatch(MaskImages.Critical)} critical (computed exactly) &nbsp; {Swatch(MaskImages.Skipped)} not critical" +
+                        (against is null ? "" : $" &nbsp; {Swatch(MaskImages.OnlyHere)} critical here only &nbsp; " +
+                        $"{Swatch(MaskImages.OnlyThere)} critical in <code>{E(against)}</code> only") + "</p>");
 
         bool anyError = heads.Any(h => h.RelativeL2 is not null);
         if (anyError)

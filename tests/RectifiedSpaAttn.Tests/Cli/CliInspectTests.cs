@@ -49,6 +49,9 @@ public class CliInspectTests
 
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Contains($"{differing} of 32 blocks differ", r.Output);
+        string html = File.ReadAllText(dir.File("out/index.html"));
+        Assert.Contains("background:#ff7f0e\"></span> critical here only", html); // the legend shows the pictures' colours
+        Assert.Contains("background:#d62728\"></span> critical in <code>", html);
         for (int head = 0; head < 2; head++)
             AssertPixels(dir.File($"out/mask-head-{head}.png"), mask, head, (here, e) => (here, other.Span[head * 16 + e]) switch
             {
@@ -135,6 +138,16 @@ public class CliInspectTests
         var r = CliRunner.Run(args);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(expected, r.Error);
+    }
+
+    [Fact]
+    public void InspectIsListedAndHasHelp()
+    {
+        Assert.Contains("inspect", CliRunner.Run("--help").Output);
+        var r = CliRunner.Run("inspect", "--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("usage: rsa inspect FILE --output DIR", r.Output);
+        Assert.Contains("mask-head-<h>.png", r.Output);
     }
 
     [Fact]
