@@ -1,9 +1,8 @@
-using System.IO.Compression;
-using System.Text;
 using RectifiedSpaAttn.IO;
 using RectifiedSpaAttn.Metrics;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
+using RectifiedSpaAttn.Tests.IO;
 
 namespace RectifiedSpaAttn.Tests.Cli;
 
@@ -80,8 +79,8 @@ public class CliInputValidationTests
         using var dir = new TempDirectory();
         var (q, k, v) = CliCases.RandomQkv(1, 1, 64, 8);
         string input = dir.File("in" + extension);
-        if (extension == ".npz") WriteNpzWithAnU8Array(input, q, k, v);
-        else WriteSafeTensorsWithU8AndF8(input, q, k, v);
+        if (extension == ".npz") UnreadDtypeFiles.WriteNpz(input, q, k, v);
+        else UnreadDtypeFiles.WriteSafeTensors(input, q, k, v);
         string output = dir.File("o.safetensors");
 
         var r = CliRunner.Run("run", "--input", input, "--output", output, "--block-size", "32", "--top-k", "1", "--accelerator", "reference");
@@ -97,7 +96,7 @@ public class CliInputValidationTests
         using var dir = new TempDirectory();
         var (q, k, v) = CliCases.RandomQkv(1, 1, 64, 8);
         string input = dir.File("in.safetensors");
-        WriteSafeTensorsWithU8AndF8(input, q, k, v);
+        UnreadDtypeFiles.WriteSafeTensors(input, q, k, v);
 
         var r = CliRunner.Run("run", "--input", input, "--output", dir.File("o.safetensors"), "--q", "codes", "--block-size", "32");
 
@@ -135,43 +134,5 @@ public class CliInputValidationTests
         string path = dir.File("in.safetensors");
         SafeTensorsFile.Write(path, [new("q", q), new("k", k), new("v", v)], metadata);
         return path;
-    }
-
-    /// <summary>q, k, v as F32 and two tensors of dtypes this library does not read (U8, F8_E4M3), built byte by byte.</summary>
-    private static void WriteSafeTensorsWithU8AndF8(string path, HostTensor<float> q, HostTensor<float> k, HostTensor<float> v)
-    {
-        var data = new List<byte>();
-        var header = new StringBuilder("{");
-        void Add(string name, string dtype, string shape, byte[] bytes)
-        {
-            header.Append($"\"{name}\":{{\"dtype\":\"{dtype}\",\"shape\":{shape},\"data_offsets\":[{data.Count},{data.Count + bytes.Length}]}},");
-            data.AddRange(bytes);
-        }
-        Add("codes", "U8", "[3]", [1, 2, 3]);
-        foreach ((string name, HostTensor<float> t) in new[] { ("q", q), ("k", k), ("v", v) })
-            Add(name, "F32", "[" + string.Join(",", t.Shape.ToArray()) + "]", t.AsBytes().ToArray());
-        Add("scales", "F8_E4M3", "[2]", [0x38, 0x40]);
-        byte[] json = Encoding.UTF8.GetBytes(header.ToString().TrimEnd(',') + "}");
-        using var file = File.Create(path);
-        file.Write(BitConverter.GetBytes((ulong)json.Length));
-        file.Write(json);
-        file.Write(data.ToArray());
-    }
-
-    /// <summary>q, k, v and an unsigned-byte array ('|u1', which this library does not read) in one .npz.</summary>
-    private static void WriteNpzWithAnU8Array(string path, HostTensor<float> q, HostTensor<float> k, HostTensor<float> v)
-    {
-        using var archive = ZipFile.Open(path, ZipArchiveMode.Create);
-        foreach ((string name, HostTensor<float> t) in new[] { ("q", q), ("k", k), ("v", v) })
-        {
-            using Stream entry = archive.CreateEntry(name + ".npy").Open();
-            NpyFile.Write(entry, t);
-        }
-        using Stream codes = archive.CreateEntry("codes.npy").Open();
-        string dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }";
-        string header = dict.PadRight(64 - 10 - 1) + "\n";
-        codes.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0]);
-        codes.Write(Encoding.ASCII.GetBytes(header));
-        codes.Write([1, 2, 3]);
     }
 }
