@@ -98,7 +98,7 @@ internal sealed class DemoCommand : ICommand
         output.WriteLine();
         DemoTables.WriteErrors(output, MaskStatistics.PerHeadDensity(rectified.Last.Mask), rectified.Last.Density, sparseMetrics, rectifiedMetrics);
         output.WriteLine();
-        DemoTables.WriteTimes(output, where, [("dense", dense), ("sparse", sparse), ("rectified", rectified)]);
+        DemoTables.WriteTimes(output, where, [("dense", dense), ("sparse", sparse), ("rectified", rectified)], headByHead: live);
         return CommandLine.Success;
     }
 }

@@ -112,7 +112,7 @@ internal sealed class RunCommand : ICommand
         output.WriteLine($"method      {method.Name()}");
         output.WriteLine($"accelerator {where}");
         output.WriteLine($"density     {outcome.Density.ToString("F4", CultureInfo.InvariantCulture)}");
-        output.WriteLine($"time        {outcome.Elapsed.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms (one call, first-call kernel compilation included; `rsa demo` gives warmed-up medians)");
+        output.WriteLine($"time        {outcome.Elapsed.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms (one call, first-call kernel compilation included{(live ? ", heads one at a time for the progress display" : "")}; `rsa demo` gives warmed-up medians)");
         if (dense is not null) MetricsTable.WriteAgainst(output, "dense attention", HeadMetrics.Compare(result, dense.Output));
         if (input.TryGetOptional(expectedName) is { } expected && expected.Shape.SequenceEqual(result.Shape))
             MetricsTable.WriteAgainst(output, $"the input's '{expectedName}'", HeadMetrics.Compare(result, expected.ToDouble()));

@@ -19,13 +19,15 @@ internal static class DemoTables
         output.WriteLine("  cosine vs dense  cosine similarity of the head's outputs with dense attention; higher is better, 1 is exact");
     }
 
-    public static void WriteTimes(TextWriter output, string device, IReadOnlyList<(string Method, TimedCalls<AttentionOutcome> Timing)> rows)
+    /// <summary>The times table; <paramref name="headByHead"/> says the calls ran one head at a time (for live progress).</summary>
+    public static void WriteTimes(TextWriter output, string device, IReadOnlyList<(string Method, TimedCalls<AttentionOutcome> Timing)> rows, bool headByHead = false)
     {
         TimedCalls<AttentionOutcome> first = rows[0].Timing;
         string how = first.WarmedUp
             ? $"median of {first.Calls} timed call{(first.Calls == 1 ? "" : "s")} after 1 untimed warm-up call (first-call kernel compilation excluded)"
             : "1 timed call, no warm-up (a call this long makes first-call compilation negligible)";
-        output.WriteLine($"time on {device}: {how}; uploads excluded, the output's download included");
+        output.WriteLine($"time on {device}: {how}; uploads excluded, the output's download included" +
+            (headByHead ? "; heads computed one at a time to show progress (the sum of their times)" : ""));
         output.WriteLine("  method       median ms   speed-up vs dense");
         double denseMs = first.Median.TotalMilliseconds;
         foreach ((string method, TimedCalls<AttentionOutcome> timing) in rows)
