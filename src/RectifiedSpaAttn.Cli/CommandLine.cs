@@ -16,9 +16,10 @@ internal static class CommandLine
     /// <summary>Exit code for a malformed command line.</summary>
     public const int UsageError = 2;
 
-    private static readonly ICommand[] Commands = [new DemoCommand(), new RunCommand(), new DevicesCommand(), new KernelsCommand()];
+    private static readonly ICommand[] Commands = [new DemoCommand(), new RunCommand(), new InspectCommand(), new DevicesCommand(), new KernelsCommand()];
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <summary>Runs one command line; <paramref name="display"/> (default: none) draws live progress on a terminal's stderr.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, Progress.ProgressDisplay? display = null)
     {
         if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
         {
@@ -45,8 +46,8 @@ internal static class CommandLine
 
         try
         {
-            ParsedArguments parsed = ParsedArguments.Parse(args[1..], command.Switches);
-            return command.Run(parsed, output, error);
+            ParsedArguments parsed = ParsedArguments.Parse(args[1..], command.Switches, command.Positionals);
+            return command.Run(parsed, output, error, display ?? Progress.ProgressDisplay.None);
         }
         catch (UsageException e)
         {

@@ -1,3 +1,5 @@
 using RectifiedSpaAttn.Cli;
+using RectifiedSpaAttn.Cli.Progress;
 
-return CommandLine.Run(args, Console.Out, Console.Error);
+// Live progress only where a person watches: not when stderr goes to a file or a pipe.
+return CommandLine.Run(args, Console.Out, Console.Error, Console.IsErrorRedirected ? ProgressDisplay.None : new ProgressDisplay(Console.Error));

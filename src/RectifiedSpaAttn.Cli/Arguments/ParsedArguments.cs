@@ -14,11 +14,19 @@ internal sealed class ParsedArguments
 
     private ParsedArguments() { }
 
-    /// <summary>Parses <paramref name="args"/>; <paramref name="switches"/> are the options that take no value.</summary>
-    public static ParsedArguments Parse(IReadOnlyList<string> args, IReadOnlySet<string> switches)
+    /// <summary>The arguments before the first option (e.g. the file <c>rsa inspect FILE</c> reads).</summary>
+    public IReadOnlyList<string> Positionals { get; private init; } = [];
+
+    /// <summary>
+    /// Parses <paramref name="args"/>; <paramref name="switches"/> are the options that take no value, and up to
+    /// <paramref name="positionals"/> leading arguments may be plain values rather than options.
+    /// </summary>
+    public static ParsedArguments Parse(IReadOnlyList<string> args, IReadOnlySet<string> switches, int positionals = 0)
     {
-        var parsed = new ParsedArguments();
-        for (int i = 0; i < args.Count; i++)
+        int leading = 0;
+        while (leading < Math.Min(positionals, args.Count) && !args[leading].StartsWith("--", StringComparison.Ordinal)) leading++;
+        var parsed = new ParsedArguments { Positionals = [.. args.Take(leading)] };
+        for (int i = leading; i < args.Count; i++)
         {
             string arg = args[i];
             if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
@@ -60,9 +68,7 @@ internal sealed class ParsedArguments
     {
         string? text = GetString(name);
         if (text is null) return null;
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
-            throw new UsageException($"--{name} expects an integer, got '{text}'");
-        if (value < min) throw new UsageException($"--{name} must be at least {min}, got {value}");
+        if (ValueText.TryParseInt(text, min, out int value) is string problem) throw new UsageException($"--{name} {problem}");
         return value;
     }
 
@@ -71,8 +77,7 @@ internal sealed class ParsedArguments
     {
         string? text = GetString(name);
         if (text is null) return null;
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
-            throw new UsageException($"--{name} expects a number, got '{text}'");
+        if (ValueText.TryParseDouble(text, out double value) is string problem) throw new UsageException($"--{name} {problem}");
         return value;
     }
 

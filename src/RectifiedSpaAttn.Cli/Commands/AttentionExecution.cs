@@ -1,13 +1,17 @@
 using System.Diagnostics;
 using RectifiedSpaAttn.Attention;
+using RectifiedSpaAttn.Cli.Progress;
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
 
 namespace RectifiedSpaAttn.Cli.Commands;
 
-/// <summary>What one attention computation produced (output in fp64 for comparisons, mask in block order).</summary>
-internal sealed record AttentionOutcome(HostTensor<double> Output, HostTensor<bool> Mask, double Density, TimeSpan Elapsed);
+/// <summary>
+/// What one attention computation produced (output in fp64 for comparisons, mask in block order, and for the sparse
+/// methods the estimated block masses <c>[B, H, nQ, nK]</c> the selection used).
+/// </summary>
+internal sealed record AttentionOutcome(HostTensor<double> Output, HostTensor<bool> Mask, double Density, TimeSpan Elapsed, HostTensor<float>? BlockMass = null);
 
 /// <summary>
 /// Runs one method on [B,H,S,D] host inputs, on an accelerator through the device API or, when none is given, with the
@@ -15,25 +19,25 @@ internal sealed record AttentionOutcome(HostTensor<double> Output, HostTensor<bo
 /// </summary>
 internal static class AttentionExecution
 {
-    public static RectifiedSpaAttnOptions ToOptions(
-        SelectionOptions s, HostTensor<bool>? criticalMask, HostTensor<bool>? neighborMask,
-        Video.VideoLayout? videoLayout = null, bool useVideoNeighbors = false) => new()
+    /// <summary>
+    /// Runs all heads at once, or, when <paramref name="progress"/> is given, head by head (each (b, h) pair alone; the
+    /// heads are independent, so the result is the same) reporting each finished head under <paramref name="step"/>.
+    /// </summary>
+    public static AttentionOutcome Run(
+        CliMethod method, HostTensor q, HostTensor k, HostTensor v, AttentionSetup setup, Accelerator? accelerator,
+        IProgress<HeadProgress>? progress = null, string step = "")
     {
-        QueryBlockSize = s.BlockSize,
-        KeyBlockSize = s.BlockSize,
-        DropRate = s.TopK is null ? s.DropRate : null,
-        MinCriticalBlocks = s.TopK,
-        Tau = s.Tau,
-        FirstFrameBlocks = s.FirstFrameBlocks,
-        TextTokens = s.TextTokens,
-        ValidTextTokens = s.ValidTextTokens,
-        CriticalMask = criticalMask,
-        NeighborMask = neighborMask,
-        VideoLayout = videoLayout,
-        UseVideoNeighbors = useVideoNeighbors,
-    };
+        bool splittable = q.Rank == 4 && q.Shape.SequenceEqual(k.Shape) && q.Shape.SequenceEqual(v.Shape) && q.Length > 0;
+        if (progress is null || !splittable) return RunWhole(method, q, k, v, setup.ToOptions(), accelerator);
+        // Checked whole first, so a NaN is reported at its index in q, k or v rather than in a one-head slice.
+        q.ThrowIfNotFinite("q");
+        k.ThrowIfNotFinite("k");
+        v.ThrowIfNotFinite("v");
+        return HeadByHead.Run(q, k, v, setup.CriticalMask, progress, step,
+            (hq, hk, hv, mask) => RunWhole(method, hq, hk, hv, setup.ToOptions(mask), accelerator));
+    }
 
-    public static AttentionOutcome Run(CliMethod method, HostTensor q, HostTensor k, HostTensor v, RectifiedSpaAttnOptions options, Accelerator? accelerator)
+    private static AttentionOutcome RunWhole(CliMethod method, HostTensor q, HostTensor k, HostTensor v, RectifiedSpaAttnOptions options, Accelerator? accelerator)
     {
         if (accelerator is null) return RunReference(method, q, k, v, options);
         return q switch
@@ -52,6 +56,7 @@ internal static class AttentionExecution
     private static AttentionOutcome RunOnDevice<T>(Accelerator accelerator, CliMethod method, HostTensor<T> q, HostTensor<T> k, HostTensor<T> v, RectifiedSpaAttnOptions options)
         where T : unmanaged
     {
+        // The upload checks name the tensors by these expressions: "k contains NaN at [b, h, s, d]".
         using var dq = DeviceTensor<T>.Upload(accelerator, q);
         using var dk = DeviceTensor<T>.Upload(accelerator, k);
         using var dv = DeviceTensor<T>.Upload(accelerator, v);
@@ -62,12 +67,12 @@ internal static class AttentionExecution
             _ => AttentionMethod.Rectified,
         };
         var clock = Stopwatch.StartNew();
-        using AttentionResult<T> result = AttentionOperations.Run(api, dq, dk, dv, options, AttentionDiagnostics.Mask);
+        using AttentionResult<T> result = AttentionOperations.Run(api, dq, dk, dv, options, AttentionDiagnostics.Mask | AttentionDiagnostics.BlockMass);
         HostTensor<T> output = result.Output.ToHost();
         clock.Stop();
         HostTensor<bool> mask = result.Mask ?? AllCritical(q, options);
         double density = method == CliMethod.Dense ? 1.0 : result.Density;
-        return new AttentionOutcome(output.ToDouble(), mask, density, clock.Elapsed);
+        return new AttentionOutcome(output.ToDouble(), mask, density, clock.Elapsed, method == CliMethod.Dense ? null : result.BlockMass);
     }
 
     private static AttentionOutcome RunReference(CliMethod method, HostTensor q, HostTensor k, HostTensor v, RectifiedSpaAttnOptions options)
@@ -85,13 +90,13 @@ internal static class AttentionExecution
             {
                 ReferenceResult r = ExactReference.BlockSparse(q, k, v, options);
                 clock.Stop();
-                return new AttentionOutcome(r.Output, r.Mask, r.Density, clock.Elapsed);
+                return new AttentionOutcome(r.Output, r.Mask, r.Density, clock.Elapsed, r.BlockMass.ToSingle());
             }
             default:
             {
                 ReferenceResult r = ExactReference.Rectified(q, k, v, options);
                 clock.Stop();
-                return new AttentionOutcome(r.Output, r.Mask, r.Density, clock.Elapsed);
+                return new AttentionOutcome(r.Output, r.Mask, r.Density, clock.Elapsed, r.BlockMass.ToSingle());
             }
         }
     }

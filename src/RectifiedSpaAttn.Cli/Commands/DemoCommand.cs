@@ -1,6 +1,7 @@
 using System.Globalization;
 using RectifiedSpaAttn.Cli.Arguments;
 using RectifiedSpaAttn.Cli.Output;
+using RectifiedSpaAttn.Cli.Progress;
 using RectifiedSpaAttn.Video;
 using RectifiedSpaAttn.Workloads;
 
@@ -8,10 +9,16 @@ namespace RectifiedSpaAttn.Cli.Commands;
 
 /// <summary>
 /// <c>rsa demo</c>: generates a video-like workload, runs dense, plain block-sparse and rectified attention on it and
-/// shows how much closer rectification brings the sparse output to dense attention.
+/// shows how much closer rectification brings the sparse output to dense attention, and what each method costs.
 /// </summary>
 internal sealed class DemoCommand : ICommand
 {
+    /// <summary>Timed calls per method unless --repeat says otherwise.</summary>
+    public const int DefaultRepeat = 5;
+
+    /// <summary>A call estimated longer than this is timed once, without a warm-up: compilation is noise at that size.</summary>
+    private static readonly TimeSpan LongCall = TimeSpan.FromSeconds(5);
+
     public string Name => "demo";
 
     public string Summary => "compare plain block-sparse and rectified attention with dense on a generated video workload";
@@ -24,22 +31,25 @@ internal sealed class DemoCommand : ICommand
 
         Generates video-like Q/K/V (tokens on a T x H x W grid with spatio-temporal locality and a few attention sinks),
         orders the tokens along the 3D Gilbert curve and prints, per head and overall, the density and the error of
-        plain block-sparse and of rectified attention against dense attention, with the time of each.
+        plain block-sparse and of rectified attention against dense attention, with the time of each: the median of
+        --repeat calls after one untimed warm-up call (which pays for first-call kernel compilation).
 
           --seed N                 workload seed (default 1)
           --grid T,H,W             video latent grid (default 8,16,32: 4096 tokens)
           --heads N                attention heads (default 4)
           --head-dim D             head dimension (default 64)
+          --repeat N               timed calls per method, after the warm-up (default {DefaultRepeat})
         {SelectionOptions.Help}
         {AcceleratorChoice.Help}
         """;
 
-    public int Run(ParsedArguments args, TextWriter output, TextWriter progress)
+    public int Run(ParsedArguments args, TextWriter output, TextWriter progress, ProgressDisplay display)
     {
         int seed = args.GetInt("seed") ?? 1;
         int[] grid = args.GetIntList("grid", 3) ?? [8, 16, 32];
         int heads = args.GetInt("heads", min: 1) ?? 4;
         int headDim = args.GetInt("head-dim", min: 1) ?? 64;
+        int repeat = args.GetInt("repeat", min: 1) ?? DefaultRepeat;
         SelectionOptions selection = SelectionOptions.Read(args, metadata: null);
         AcceleratorChoice device = AcceleratorChoice.Read(args);
         args.ThrowOnUnknown(Name);
@@ -56,48 +66,61 @@ internal sealed class DemoCommand : ICommand
             ValidTextTokens = selection.ValidTextTokens,
         });
         // The workload is in row-major grid order; the options reorder it along the curve (on the device) and back.
-        var layout = new VideoLayout(videoGrid, AxisOrder.Parse("wht"));
+        var setup = new AttentionSetup(selection, VideoLayout: new VideoLayout(videoGrid, AxisOrder.Parse("wht")));
         var (q, k, v) = (data.Q, data.K, data.V);
-        var options = AttentionExecution.ToOptions(selection, criticalMask: null, neighborMask: null, layout);
 
         using var context = Compute.Context.Create();
         using Compute.Accelerator? accelerator = device.Open(context);
-        string where = accelerator is null ? "exact fp64 reference on the host" : accelerator.ToString();
-        progress.WriteLine($"dense attention ({q.ShapeText}) on {where}");
-        AttentionOutcome dense = AttentionExecution.Run(CliMethod.Dense, q, k, v, options, accelerator);
-        progress.WriteLine($"plain block-sparse attention ({selection})");
-        AttentionOutcome sparse = AttentionExecution.Run(CliMethod.Sparse, q, k, v, options, accelerator);
-        progress.WriteLine("rectified attention");
-        AttentionOutcome rectified = AttentionExecution.Run(CliMethod.Rectified, q, k, v, options, accelerator);
+        string where = accelerator is null ? "the exact fp64 reference on the host" : accelerator.ToString();
 
-        HeadMetrics sparseMetrics = HeadMetrics.Compare(sparse.Output, dense.Output);
-        HeadMetrics rectifiedMetrics = HeadMetrics.Compare(rectified.Output, dense.Output);
-        double[] density = PerHeadDensity(rectified.Mask);
+        DemoPlan plan = DemoPlan.For(q.Shape, selection, repeat, accelerator, q.ElementType, LongCall);
+        if (plan.Total >= TimeSpan.FromMinutes(1))
+            progress.WriteLine($"this demo will take {RunEstimate.Describe(plan.Total)} on {where} (estimated from the problem size and a " +
+                $"{RunEstimate.CalibrationTokens}-token run); a smaller --grid or --heads is faster");
+        bool live = display.Enabled && plan.Total > TimeSpan.FromSeconds(2);
 
-        output.WriteLine($"Rectified SpaAttn demo: {q.ShapeText}, {selection}");
+        var (dense, sparse, rectified) = display.Run(live, sink =>
+        {
+            TimedCalls<AttentionOutcome> Time(CliMethod method, string title)
+            {
+                if (sink is null) progress.WriteLine($"{title} ({q.ShapeText}) on {where}: {(plan.WarmUp ? $"1 warm-up call and {plan.Calls} timed" : "1 timed call, no warm-up")}");
+                return CallTiming.Measure(
+                    call => AttentionExecution.Run(method, q, k, v, setup, accelerator, sink, $"{method.Name()}, {call}"),
+                    o => o.Elapsed, plan.Calls, plan.WarmUp);
+            }
+            return (Time(CliMethod.Dense, "dense attention"), Time(CliMethod.Sparse, $"plain block-sparse attention ({selection})"), Time(CliMethod.Rectified, "rectified attention"));
+        }, totalHeads: 3 * (plan.Calls + (plan.WarmUp ? 1 : 0)) * q.Shape[0] * q.Shape[1]);
+
+        HeadMetrics sparseMetrics = HeadMetrics.Compare(sparse.Last.Output, dense.Last.Output);
+        HeadMetrics rectifiedMetrics = HeadMetrics.Compare(rectified.Last.Output, dense.Last.Output);
+        output.WriteLine($"Rectified SpaAttn demo: {q.ElementType} {q.ShapeText} ([B, H, S, D]), {selection}");
+        output.WriteLine($"device: {where}");
         output.WriteLine();
-        output.WriteLine("                     rel-L2 vs dense        cosine vs dense");
-        output.WriteLine("  head   density     sparse     rectified   sparse     rectified");
-        for (int i = 0; i < density.Length; i++)
-            output.WriteLine($"  {i,4}   {density[i]:0.0000}      {MetricsTable.F(sparseMetrics.RelativeL2[i])}   {MetricsTable.F(rectifiedMetrics.RelativeL2[i])}    {MetricsTable.F(sparseMetrics.Cosine[i])}   {MetricsTable.F(rectifiedMetrics.Cosine[i])}");
-        output.WriteLine($"  all    {rectified.Density:0.0000}      {MetricsTable.F(sparseMetrics.OverallRelativeL2)}   {MetricsTable.F(rectifiedMetrics.OverallRelativeL2)}    {MetricsTable.F(sparseMetrics.OverallCosine)}   {MetricsTable.F(rectifiedMetrics.OverallCosine)}");
+        DemoTables.WriteErrors(output, MaskStatistics.PerHeadDensity(rectified.Last.Mask), rectified.Last.Density, sparseMetrics, rectifiedMetrics);
         output.WriteLine();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"time ({where}): dense {dense.Elapsed.TotalMilliseconds:F0} ms, sparse {sparse.Elapsed.TotalMilliseconds:F0} ms, rectified {rectified.Elapsed.TotalMilliseconds:F0} ms"));
+        DemoTables.WriteTimes(output, where, [("dense", dense), ("sparse", sparse), ("rectified", rectified)], headByHead: live);
         return CommandLine.Success;
     }
+}
 
-    private static double[] PerHeadDensity(Tensors.HostTensor<bool> mask)
+/// <summary>How the demo times each method (warm-up, timed calls) and how long all of it should take.</summary>
+internal sealed record DemoPlan(bool WarmUp, int Calls, TimeSpan Total)
+{
+    public static DemoPlan For(ReadOnlySpan<int> shape, SelectionOptions selection, int repeat, Compute.Accelerator? accelerator, Tensors.ElementType type, TimeSpan longCall)
     {
-        int heads = mask.Shape[0] * mask.Shape[1];
-        int perHead = mask.Shape[2] * mask.Shape[3];
-        var density = new double[heads];
-        for (int i = 0; i < heads; i++)
-        {
-            int count = 0;
-            foreach (bool critical in mask.Span.Slice(i * perHead, perHead)) if (critical) count++;
-            density[i] = (double)count / perHead;
-        }
-        return density;
+        int tokens = shape[2];
+        if (tokens <= RunEstimate.CalibrationTokens) return new DemoPlan(true, repeat, TimeSpan.Zero); // quick anywhere
+        double secondsPerOperation = RunEstimate.MeasureSecondsPerOperation(accelerator, type, shape[3]);
+        return For(RunEstimate.DenseOperations((long)shape[0] * shape[1], tokens, shape[3]) * secondsPerOperation,
+            RunEstimate.SparseShare(selection, selection.KeyBlocks(tokens)), repeat, longCall);
+    }
+
+    /// <summary>The plan for a dense call of <paramref name="denseSeconds"/>; the sparse methods cost <paramref name="sparseShare"/> of it.</summary>
+    public static DemoPlan For(double denseSeconds, double sparseShare, int repeat, TimeSpan longCall)
+    {
+        double perRound = denseSeconds * (1 + 2 * sparseShare); // one call of each method
+        bool warmUp = TimeSpan.FromSeconds(denseSeconds) <= longCall;
+        int calls = warmUp ? repeat : 1;
+        return new DemoPlan(warmUp, calls, TimeSpan.FromSeconds(perRound * (calls + (warmUp ? 1 : 0))));
     }
 }

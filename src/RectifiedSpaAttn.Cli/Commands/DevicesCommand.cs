@@ -23,7 +23,7 @@ internal sealed class DevicesCommand : ICommand
         A backend that is not available says why.
         """;
 
-    public int Run(ParsedArguments args, TextWriter output, TextWriter progress)
+    public int Run(ParsedArguments args, TextWriter output, TextWriter progress, Progress.ProgressDisplay display)
     {
         args.ThrowOnUnknown(Name);
         using Context context = Context.Create();

@@ -17,6 +17,9 @@ internal interface ICommand
     /// <summary>Options that take no value.</summary>
     IReadOnlySet<string> Switches { get; }
 
-    /// <summary>Runs the command; returns the process exit code.</summary>
-    int Run(ParsedArguments args, TextWriter output, TextWriter progress);
+    /// <summary>How many plain values may come before the options (<c>rsa inspect FILE</c>); none by default.</summary>
+    int Positionals => 0;
+
+    /// <summary>Runs the command; returns the process exit code. <paramref name="display"/> draws live progress on a terminal.</summary>
+    int Run(ParsedArguments args, TextWriter output, TextWriter progress, Progress.ProgressDisplay display);
 }

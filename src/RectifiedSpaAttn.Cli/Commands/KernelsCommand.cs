@@ -32,7 +32,7 @@ internal sealed class KernelsCommand : ICommand
                            variant into DIR, creating it; existing files of the same names are replaced
         """;
 
-    public int Run(ParsedArguments args, TextWriter output, TextWriter progress)
+    public int Run(ParsedArguments args, TextWriter output, TextWriter progress, Progress.ProgressDisplay display)
     {
         string? dump = args.GetString("dump");
         string? assembly = args.GetString("assembly");

@@ -42,6 +42,19 @@ internal static class DTypeNames
         }
     }
 
+    /// <summary>
+    /// Bytes per element of any dtype the safetensors format defines in whole bytes, read by us or not (U8, I8, F8_*,
+    /// U32, U64, ...); null for sub-byte or unknown dtypes. Used to check the byte range of tensors that are skipped.
+    /// </summary>
+    public static int? SafeTensorsElementBytes(string name) => name switch
+    {
+        "BOOL" or "U8" or "I8" or "F8_E4M3" or "F8_E5M2" or "F8_E8M0" => 1,
+        "I16" or "U16" or "F16" or "BF16" => 2,
+        "I32" or "U32" or "F32" => 4,
+        "I64" or "U64" or "F64" => 8,
+        _ => null,
+    };
+
     /// <summary>The npy descr of <paramref name="type"/>, or null when npy has no such dtype (bf16).</summary>
     public static string? ToNpy(ElementType type) => type switch
     {

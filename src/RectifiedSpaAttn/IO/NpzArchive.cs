@@ -23,6 +23,20 @@ public static class NpzArchive
         return Read(stream, path);
     }
 
+    /// <summary>
+    /// Reads only the arrays <paramref name="include"/> accepts (called with each entry name without <c>.npy</c>, in
+    /// archive order); the others are not decoded, so their dtype does not matter.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="TensorFormatException">As for <see cref="Read(string)"/>, for the arrays read.</exception>
+    public static IReadOnlyDictionary<string, HostTensor> Read(string path, Func<string, bool> include)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(include);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return ReadArchive(stream, path, include);
+    }
+
     /// <summary>Reads every array of .npz content in <paramref name="stream"/>.</summary>
     /// <param name="stream">A readable stream holding the archive; one that cannot seek is first copied to memory,
     /// since a zip archive is read from its end.</param>
@@ -39,6 +53,11 @@ public static class NpzArchive
             copy.Position = 0;
             return Read(copy, name);
         }
+        return ReadArchive(stream, name, include: null);
+    }
+
+    private static IReadOnlyDictionary<string, HostTensor> ReadArchive(Stream stream, string? name, Func<string, bool>? include)
+    {
         long archiveLength = stream.Length;
         try
         {
@@ -53,6 +72,7 @@ public static class NpzArchive
                 string key = entry.FullName[..^4];
                 if (result.ContainsKey(key))
                     throw new TensorFormatException(name, $"the archive holds the array '{key}' twice");
+                if (include is not null && !include(key)) continue;
                 result.Add(key, ReadEntry(entry, archiveLength, where));
             }
             return result;

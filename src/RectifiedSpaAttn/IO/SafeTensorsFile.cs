@@ -80,6 +80,23 @@ public sealed class SafeTensorsFile
         return SafeTensorsReader.Read(stream, path);
     }
 
+    /// <summary>
+    /// Reads only the tensors <paramref name="include"/> accepts; the others are stepped over unread, whatever their
+    /// dtype (even one this library does not read, such as U8 or F8_E4M3), though their byte ranges are still checked.
+    /// <see cref="Names"/> then lists the tensors read.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="include">Called once per tensor name in the header, in header order; true to read the tensor.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="TensorFormatException">The file is malformed or truncated, or an included tensor has an unsupported dtype.</exception>
+    public static SafeTensorsFile Read(string path, Func<string, bool> include)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(include);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return SafeTensorsReader.Read(stream, path, include);
+    }
+
     /// <summary>Reads .safetensors content from the current position of <paramref name="stream"/> to its end.</summary>
     /// <param name="stream">A readable stream; one that cannot seek is first copied to memory so its length is known.</param>
     /// <param name="name">A name for the content in error messages (a file name), or null.</param>

@@ -18,24 +18,31 @@ internal sealed class SafeTensorsHeader
 
     private readonly string? _file;
     private readonly long _dataLength;
+    private readonly Func<string, bool>? _include;
 
-    private SafeTensorsHeader(string? file, long dataLength)
+    private SafeTensorsHeader(string? file, long dataLength, Func<string, bool>? include)
     {
         _file = file;
         _dataLength = dataLength;
+        _include = include;
     }
 
-    /// <summary>The tensors in header (file) order.</summary>
+    /// <summary>The tensors in header (file) order, skipped ones included (they still have to tile the data buffer).</summary>
     public List<SafeTensorsEntry> Entries { get; } = [];
 
     /// <summary>The <c>__metadata__</c> map; empty when absent.</summary>
     public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Parses <paramref name="json"/> and checks every entry against a data buffer of <paramref name="dataLength"/> bytes.</summary>
+    /// <param name="json">The header bytes.</param>
+    /// <param name="dataLength">The length of the data buffer after the header.</param>
+    /// <param name="file">The file name for error messages, or null.</param>
+    /// <param name="include">Which tensors the caller wants (null: all); the others are marked skipped, and their dtype
+    /// may be one we do not read.</param>
     /// <exception cref="TensorFormatException">Anything about the header is wrong.</exception>
-    public static SafeTensorsHeader Parse(ReadOnlySpan<byte> json, long dataLength, string? file)
+    public static SafeTensorsHeader Parse(ReadOnlySpan<byte> json, long dataLength, string? file, Func<string, bool>? include = null)
     {
-        var header = new SafeTensorsHeader(file, dataLength);
+        var header = new SafeTensorsHeader(file, dataLength, include);
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 8 });
@@ -125,7 +132,11 @@ internal sealed class SafeTensorsHeader
 
     private SafeTensorsEntry Validate(string name, string dtype, List<long> shape, List<long> offsets)
     {
-        if (!DTypeNames.TryParseSafeTensors(dtype, out ElementType type))
+        bool skipped = _include is not null && !_include(name);
+        // A tensor nobody asked for may have any dtype: only its byte range matters, and its size is checked when the
+        // dtype is one the format defines with a whole number of bytes.
+        bool readable = DTypeNames.TryParseSafeTensors(dtype, out ElementType type);
+        if (!readable && !skipped)
             throw Error($"tensor '{name}' has unsupported dtype '{dtype}'; supported: {DTypeNames.SupportedSafeTensors}");
         if (TensorData.TryCountElements(shape, out long count) is string problem)
             throw Error($"tensor '{name}': {problem}");
@@ -138,10 +149,10 @@ internal sealed class SafeTensorsHeader
             throw Error($"tensor '{name}': data_offsets [{begin}, {end}] begin after they end");
         if (end > _dataLength)
             throw Error($"tensor '{name}': data_offsets [{begin}, {end}] reach past the end of the {_dataLength}-byte data buffer");
-        long expected = count * type.SizeInBytes();
-        if (end - begin != expected)
-            throw Error($"tensor '{name}': data_offsets [{begin}, {end}] span {end - begin} bytes, but {dtype} {Format(shape)} needs {expected}");
-        return new SafeTensorsEntry(name, type, shape.Select(d => (int)d).ToArray(), begin, end);
+        int? elementBytes = readable ? type.SizeInBytes() : DTypeNames.SafeTensorsElementBytes(dtype);
+        if (elementBytes is int size && end - begin != count * size)
+            throw Error($"tensor '{name}': data_offsets [{begin}, {end}] span {end - begin} bytes, but {dtype} {Format(shape)} needs {count * size}");
+        return new SafeTensorsEntry(name, type, shape.Select(d => (int)d).ToArray(), begin, end, skipped);
     }
 
     /// <summary>

@@ -10,7 +10,10 @@ namespace RectifiedSpaAttn.IO;
 internal static class SafeTensorsReader
 {
     /// <summary>Reads a seekable stream from its current position to its end.</summary>
-    public static SafeTensorsFile Read(Stream stream, string? file)
+    /// <param name="stream">The stream.</param>
+    /// <param name="file">The file name for error messages, or null.</param>
+    /// <param name="include">Which tensors to read (null: all); the others are stepped over unread, whatever their dtype.</param>
+    public static SafeTensorsFile Read(Stream stream, string? file, Func<string, bool>? include = null)
     {
         long available = stream.Length - stream.Position;
         Span<byte> prefix = stackalloc byte[8];
@@ -19,16 +22,21 @@ internal static class SafeTensorsReader
         int headerLength = CheckHeaderLength(BinaryPrimitives.ReadUInt64LittleEndian(prefix), available, file);
         var json = new byte[headerLength];
         ReadExactly(stream, json, file);
-        SafeTensorsHeader header = SafeTensorsHeader.Parse(json, available - 8 - headerLength, file);
+        SafeTensorsHeader header = SafeTensorsHeader.Parse(json, available - 8 - headerLength, file, include);
         var tensors = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
         // The header validated that the tensors tile the data buffer, so reading them in offset order is one pass.
         foreach (SafeTensorsEntry entry in header.Entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
         {
+            if (entry.Skipped)
+            {
+                stream.Seek(entry.ByteLength, SeekOrigin.Current);
+                continue;
+            }
             HostTensor tensor = TensorData.Allocate(entry.Type, entry.Shape);
             TensorData.Read(stream, tensor, file, $"tensor '{entry.Name}'");
             tensors.Add(entry.Name, tensor);
         }
-        return new SafeTensorsFile(file, header.Entries.Select(e => e.Name).ToArray(), tensors, header.Metadata);
+        return new SafeTensorsFile(file, header.Entries.Where(e => !e.Skipped).Select(e => e.Name).ToArray(), tensors, header.Metadata);
     }
 
     /// <summary>The asynchronous form of <see cref="Read"/>.</summary>

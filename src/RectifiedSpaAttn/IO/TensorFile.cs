@@ -5,7 +5,7 @@ namespace RectifiedSpaAttn.IO;
 /// <summary>Loads the tensors of a file in any supported format, chosen by its extension.</summary>
 public static class TensorFile
 {
-    /// <summary>The extensions <see cref="Load"/> understands.</summary>
+    /// <summary>The extensions <see cref="Load(string)"/> understands.</summary>
     public static IReadOnlyList<string> SupportedExtensions { get; } = [".safetensors", ".npz", ".npy"];
 
     /// <summary>
@@ -16,7 +16,17 @@ public static class TensorFile
     /// <exception cref="ArgumentException">The extension is none of <see cref="SupportedExtensions"/>.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="TensorFormatException">The file is malformed.</exception>
-    public static IReadOnlyDictionary<string, HostTensor> Load(string path)
+    public static IReadOnlyDictionary<string, HostTensor> Load(string path) => Load(path, include: null);
+
+    /// <summary>
+    /// Loads the tensors of <paramref name="path"/> that <paramref name="include"/> accepts (all when it is null), as
+    /// <see cref="Load(string)"/> does; the others are not decoded, so a tensor of a dtype this library does not read
+    /// (U8, F8_E4M3) does not refuse the file unless it is asked for.
+    /// </summary>
+    /// <exception cref="ArgumentException">The extension is none of <see cref="SupportedExtensions"/>.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="TensorFormatException">The file is malformed, or an included tensor cannot be read.</exception>
+    public static IReadOnlyDictionary<string, HostTensor> Load(string path, Func<string, bool>? include)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string extension = Path.GetExtension(path).ToLowerInvariant();
@@ -29,14 +39,16 @@ public static class TensorFile
         switch (extension)
         {
             case ".safetensors":
-                SafeTensorsFile file = SafeTensorsFile.Read(path);
+                SafeTensorsFile file = include is null ? SafeTensorsFile.Read(path) : SafeTensorsFile.Read(path, include);
                 var ordered = new OrderedDictionary<string, HostTensor>(StringComparer.Ordinal);
                 foreach (string name in file.Names) ordered.Add(name, file[name]);
                 return ordered;
             case ".npz":
-                return NpzArchive.Read(path);
+                return include is null ? NpzArchive.Read(path) : NpzArchive.Read(path, include);
             default:
-                return new Dictionary<string, HostTensor>(StringComparer.Ordinal) { [Path.GetFileNameWithoutExtension(path)] = NpyFile.Read(path) };
+                string arrayName = Path.GetFileNameWithoutExtension(path);
+                if (include is not null && !include(arrayName)) return new Dictionary<string, HostTensor>(StringComparer.Ordinal);
+                return new Dictionary<string, HostTensor>(StringComparer.Ordinal) { [arrayName] = NpyFile.Read(path) };
         }
     }
 }

@@ -5,7 +5,7 @@ namespace RectifiedSpaAttn.Tensors;
 /// <summary>
 /// A dense, row-major tensor in the memory of one <see cref="Compute.Accelerator"/>: the device-side counterpart of
 /// <see cref="HostTensor"/>. Attention tensors use the layout <c>[B, H, S, D]</c>. Create one with
-/// <see cref="Upload(Accelerator, HostTensor)"/> or <see cref="DeviceTensor{T}.Allocate"/>; bring it back with
+/// <see cref="Upload(Accelerator, HostTensor, string?)"/> or <see cref="DeviceTensor{T}.Allocate"/>; bring it back with
 /// <see cref="ToHost"/>. Disposing frees the device memory.
 /// </summary>
 public abstract class DeviceTensor : IDisposable
@@ -59,18 +59,22 @@ public abstract class DeviceTensor : IDisposable
     /// Copies <paramref name="source"/> to <paramref name="accelerator"/>. Floating-point inputs must be finite: attention
     /// cannot recover from a NaN or infinity, so it is refused here, where the position can still be named.
     /// </summary>
+    /// <param name="accelerator">The device.</param>
+    /// <param name="source">The host tensor.</param>
+    /// <param name="sourceName">What to call <paramref name="source"/> in error messages; by default the caller's
+    /// expression for it (<c>q</c>, <c>k</c>, <c>v</c>), as <see cref="ArgumentNullException.ThrowIfNull(object?, string?)"/> does.</param>
     /// <returns>A <see cref="DeviceTensor{T}"/> of <paramref name="source"/>'s element type.</returns>
     /// <exception cref="ArgumentException"><paramref name="source"/> holds a NaN or infinity, or has an element type the device API does not take (bf16, fp16, fp32, bool, int32).</exception>
-    public static DeviceTensor Upload(Accelerator accelerator, HostTensor source)
+    public static DeviceTensor Upload(Accelerator accelerator, HostTensor source, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(source))] string? sourceName = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         return source switch
         {
-            HostTensor<float> f => DeviceTensor<float>.Upload(accelerator, f),
-            HostTensor<Half> h => DeviceTensor<Half>.Upload(accelerator, h),
-            HostTensor<Numerics.BFloat16> b => DeviceTensor<Numerics.BFloat16>.Upload(accelerator, b),
-            HostTensor<int> i => DeviceTensor<int>.Upload(accelerator, i),
-            HostTensor<bool> m => DeviceTensor<bool>.Upload(accelerator, m),
+            HostTensor<float> f => DeviceTensor<float>.Upload(accelerator, f, sourceName),
+            HostTensor<Half> h => DeviceTensor<Half>.Upload(accelerator, h, sourceName),
+            HostTensor<Numerics.BFloat16> b => DeviceTensor<Numerics.BFloat16>.Upload(accelerator, b, sourceName),
+            HostTensor<int> i => DeviceTensor<int>.Upload(accelerator, i, sourceName),
+            HostTensor<bool> m => DeviceTensor<bool>.Upload(accelerator, m, sourceName),
             _ => throw new ArgumentException(
                 $"A {source.ElementType} tensor cannot be uploaded; device tensors hold BFloat16, Float16, Float32, Int32 or Bool (convert fp64 with ConvertTo<float>()).",
                 nameof(source)),

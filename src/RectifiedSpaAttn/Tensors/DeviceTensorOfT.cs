@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using RectifiedSpaAttn.Compute;
 
 namespace RectifiedSpaAttn.Tensors;
@@ -30,16 +31,24 @@ public sealed class DeviceTensor<T> : DeviceTensor where T : unmanaged
     public static DeviceTensor<T> Allocate(Accelerator accelerator, params ReadOnlySpan<int> shape) => new(accelerator, shape);
 
     /// <summary>Copies <paramref name="source"/> to <paramref name="accelerator"/>.</summary>
-    /// <exception cref="ArgumentException"><paramref name="source"/> holds a NaN or infinity (the message names the index).</exception>
-    public static DeviceTensor<T> Upload(Accelerator accelerator, HostTensor<T> source)
+    /// <param name="accelerator">The device.</param>
+    /// <param name="source">The host tensor.</param>
+    /// <param name="sourceName">What to call <paramref name="source"/> in error messages; by default the caller's
+    /// expression for it (<c>q</c>, <c>k</c>, <c>v</c>), so a NaN is reported as "k contains NaN at [...]".</param>
+    /// <exception cref="ArgumentException"><paramref name="source"/> holds a NaN or infinity (the message names the tensor and the index).</exception>
+    public static DeviceTensor<T> Upload(Accelerator accelerator, HostTensor<T> source, [CallerArgumentExpression(nameof(source))] string? sourceName = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return Upload(accelerator, source.Span, source.Shape);
+        return Upload(accelerator, source.Span, source.Shape, sourceName);
     }
 
     /// <summary>Copies <paramref name="source"/>, laid out row-major with <paramref name="shape"/>, to <paramref name="accelerator"/>.</summary>
+    /// <param name="accelerator">The device.</param>
+    /// <param name="source">The elements.</param>
+    /// <param name="shape">The tensor's shape.</param>
+    /// <param name="sourceName">What to call <paramref name="source"/> in error messages; by default the caller's expression for it.</param>
     /// <exception cref="ArgumentException">The span's length does not match the shape, or it holds a NaN or infinity.</exception>
-    public static DeviceTensor<T> Upload(Accelerator accelerator, ReadOnlySpan<T> source, ReadOnlySpan<int> shape)
+    public static DeviceTensor<T> Upload(Accelerator accelerator, ReadOnlySpan<T> source, ReadOnlySpan<int> shape, [CallerArgumentExpression(nameof(source))] string? sourceName = null)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         var tensor = new DeviceTensor<T>(accelerator, shape);
@@ -47,7 +56,7 @@ public sealed class DeviceTensor<T> : DeviceTensor where T : unmanaged
         {
             if (source.Length != tensor.Length)
                 throw new ArgumentException($"The source has {source.Length} elements but shape {tensor.ShapeText} needs {tensor.Length}.", nameof(source));
-            FiniteCheck.Require(source, shape, nameof(source));
+            FiniteCheck.Require(source, shape, string.IsNullOrEmpty(sourceName) ? nameof(source) : sourceName, nameof(source));
             tensor.Buffer.CopyFrom(source);
             return tensor;
         }
@@ -62,7 +71,7 @@ public sealed class DeviceTensor<T> : DeviceTensor where T : unmanaged
     /// <exception cref="ArgumentException"><paramref name="destination"/>'s length differs from <see cref="DeviceTensor.Length"/>.</exception>
     public void CopyTo(Span<T> destination) => Buffer.CopyTo(destination);
 
-    /// <summary>Overwrites all elements with <paramref name="source"/> (row-major), checked as <see cref="Upload(Accelerator, ReadOnlySpan{T}, ReadOnlySpan{int})"/> checks.</summary>
+    /// <summary>Overwrites all elements with <paramref name="source"/> (row-major), checked as <see cref="Upload(Accelerator, ReadOnlySpan{T}, ReadOnlySpan{int}, string?)"/> checks.</summary>
     /// <exception cref="ArgumentException">Wrong length, or a NaN or infinity.</exception>
     public void CopyFrom(ReadOnlySpan<T> source)
     {

@@ -7,14 +7,18 @@ namespace RectifiedSpaAttn.Tensors;
 internal static class FiniteCheck
 {
     /// <summary>Throws when <paramref name="data"/> (row-major with <paramref name="shape"/>) holds a non-finite float; other element types pass.</summary>
-    /// <exception cref="ArgumentException">A NaN or infinity; the message gives its multi-index.</exception>
-    public static void Require<T>(ReadOnlySpan<T> data, ReadOnlySpan<int> shape, string name) where T : unmanaged
+    /// <param name="data">The elements.</param>
+    /// <param name="shape">Their shape, for the multi-index in the message.</param>
+    /// <param name="name">What the message calls the tensor (q, k, v).</param>
+    /// <param name="parameterName">The exception's parameter name; <paramref name="name"/> when null.</param>
+    /// <exception cref="ArgumentException">A NaN or infinity; the message gives the tensor and its multi-index.</exception>
+    public static void Require<T>(ReadOnlySpan<T> data, ReadOnlySpan<int> shape, string name, string? parameterName = null) where T : unmanaged
     {
         long bad = FirstNonFinite(data);
         if (bad < 0) return;
         double value = ToDouble(data[(int)bad]);
         throw new ArgumentException(
-            $"{name} contains {value} at {IndexText(bad, shape)}; attention inputs must be finite.", name);
+            $"{name} contains {value} at {IndexText(bad, shape)}; attention inputs must be finite.", parameterName ?? name);
     }
 
     private static long FirstNonFinite<T>(ReadOnlySpan<T> data) where T : unmanaged

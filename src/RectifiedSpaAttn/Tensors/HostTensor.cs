@@ -50,6 +50,21 @@ public abstract class HostTensor
     /// <summary>A copy with every element converted to <typeparamref name="TTo"/> through <see cref="double"/>.</summary>
     public HostTensor<TTo> ConvertTo<TTo>() where TTo : unmanaged => ElementConvert.Convert<TTo>(this);
 
+    /// <summary>
+    /// Throws when a floating-point element is NaN or infinite, naming the tensor and the first such index, as the
+    /// attention entry points do; integer and bool tensors always pass. For checking inputs before splitting them.
+    /// </summary>
+    /// <param name="name">What the message calls the tensor (q, k, v).</param>
+    /// <exception cref="ArgumentException">An element is NaN or infinite.</exception>
+    public void ThrowIfNotFinite(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ThrowIfNotFiniteCore(name);
+    }
+
+    /// <summary>The check of <see cref="ThrowIfNotFinite"/>; <see cref="HostTensor{T}"/> checks its floating-point elements.</summary>
+    private protected virtual void ThrowIfNotFiniteCore(string name) { }
+
     /// <inheritdoc/>
     public override string ToString() => $"{ElementType} {ShapeText}";
 }

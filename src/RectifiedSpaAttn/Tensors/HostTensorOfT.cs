@@ -85,6 +85,8 @@ public sealed class HostTensor<T> : HostTensor where T : unmanaged
         return _data.AsSpan(checked((int)offset), checked((int)inner));
     }
 
+    private protected override void ThrowIfNotFiniteCore(string name) => FiniteCheck.Require<T>(_data, Shape, name);
+
     /// <inheritdoc/>
     public override ReadOnlySpan<byte> AsBytes() => MemoryMarshal.AsBytes(_data.AsSpan());
 
