@@ -21,9 +21,13 @@ internal sealed class RunCommand : ICommand
         $"""
         usage: rsa run --input FILE --output OUT.safetensors [options]
 
-        Reads q, k, v ([B, H, S, D], bf16/fp16/fp32) from FILE (.safetensors or .npz), computes attention and writes
-        'out' (F32 [B, H, S, D]) and 'mask' (BOOL [B, H, nQ, nK], the critical key blocks) to OUT.safetensors.
-        When FILE's metadata names block_size, top_k, p (tau) or ff (first-frame blocks), they are used unless given here.
+        Reads q, k, v ([B, H, S, D], bf16/fp16/fp32) from FILE (.safetensors or .npz; other tensors are not read, whatever
+        their dtype), computes attention and writes 'out' (F32 [B, H, S, D]), 'mask' (BOOL [B, H, nQ, nK], the critical
+        key blocks) and, for the sparse methods, 'block_mass' (F32 [B, H, nQ, nK]) to OUT.safetensors. OUT must not be
+        FILE or the --mask file (by path, link or inode) and its folder must exist and be writable; both are checked first.
+        When FILE's metadata names block_size, top_k, p (tau) or ff (first-frame blocks), they are used unless given here,
+        checked as the flags are. When FILE holds a BOOL 'mask' (the reference pipeline's), or with --mask, the per-head
+        agreement of the masks is printed; `rsa inspect OUT --output DIR` draws them.
 
           --input FILE             input tensors (required)
           --output OUT             output .safetensors file (required)
@@ -35,7 +39,8 @@ internal sealed class RunCommand : ICommand
           --axis-order ORDER       the curve's axis order, major first (default wht)
           --neighbors              with --video-grid: blocks that touch in the grid are always critical
           --mask FILE:TENSOR       use this critical-block mask (BOOL [B, H, nQ, nK]) instead of selecting
-          --compare-dense          also compute dense attention and print the error against it
+          --compare-dense          also compute dense attention, print the error against it per head and write it as
+                                   'rel_l2_vs_dense' (F64 [B, H])
         {AcceleratorChoice.Help}
         """;
 
@@ -59,7 +64,7 @@ internal sealed class RunCommand : ICommand
         // the computation.
         OutputTarget.CheckFile(outputPath, maskFile is null ? [inputPath] : [inputPath, maskFile]);
 
-        string? expectedName = method switch { CliMethod.Rectified => "out_rectified", CliMethod.Sparse => "sparse_plain", _ => "dense" };
+        string expectedName = method switch { CliMethod.Rectified => "out_rectified", CliMethod.Sparse => "sparse_plain", _ => "dense" };
         progress.WriteLine($"loading {inputPath}");
         InputFile input = InputFile.Load(inputPath, qName, kName, vName);
         SelectionOptions selection = SelectionOptions.Read(args, input.Metadata, note => progress.WriteLine($"using {note}"));
