@@ -37,10 +37,11 @@ internal static class KernelCompiler
                 cancel.ThrowIfCancellationRequested();
                 IrKernel ir = new KernelLowering(model.Compilation).Lower(kernel, body, spec.EntryPoint, spec.TypeArguments, spec.Constants);
                 string ptx = RunBackend("PTX", kernel, declaration, () => PtxBackend.Emit(ir));
-                string? openCLReason = OpenCLBackend.UnsupportedReason(ir);
+                string? requirement = HopperRequirement.Of(ir);
+                string? openCLReason = requirement ?? OpenCLBackend.UnsupportedReason(ir);
                 string openCL = openCLReason is null ? RunBackend("OpenCL C", kernel, declaration, () => OpenCLBackend.Emit(ir)) : "";
                 string cpu = RunBackend("the CPU", kernel, declaration, () => CpuBackend.Emit(ir, "Cpu_" + ir.EntryPoint));
-                builds.Add(new VariantBuild(spec, ir, ptx, openCL, openCLReason, cpu));
+                builds.Add(new VariantBuild(spec, ir, ptx, openCL, openCLReason, cpu, requirement));
             }
             string source = LauncherEmitter.Emit(kernel, declaration, builds);
             string launcher = kernel.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) + "." + LauncherEmitter.LauncherName(kernel);

@@ -60,6 +60,10 @@ internal static class KernelDiagnostics
     public static readonly DiagnosticDescriptor NotPartial = Error("RSA0012",
         "Kernel container is not partial",
         "The type '{0}' holding kernel '{1}' must be declared 'static partial' (and so must every type around it) so the generator can add its launcher");
+
+    public static readonly DiagnosticDescriptor HopperNotDeclared = Error("RSA0013",
+        "Hopper intrinsic in a kernel that does not declare Hopper",
+        "'{0}' is a Hopper (sm_90a) instruction; mark the kernel [RequiresHopper] so it is built for sm_90a only (OpenCL and other GPUs then refuse it with a clear reason)");
 }
 
 /// <summary>Thrown inside the frontend to abandon a kernel with one diagnostic; the driver reports it.</summary>

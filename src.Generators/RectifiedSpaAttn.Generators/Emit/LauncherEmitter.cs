@@ -70,7 +70,7 @@ internal static class LauncherEmitter
             : "new global::System.Collections.Generic.Dictionary<string, string> { " +
               string.Join(", ", v.Specialization.Display.Select(kv => $"[{CSharpText.Quoted(kv.Key)}] = {CSharpText.Quoted(kv.Value)}")) + " }";
         string parameters = "new " + Compute + "KernelParameter[] { " + string.Join(", ", ir.Parameters.Select(p =>
-            $"new {Compute}KernelParameter({CSharpText.Quoted(p.Name)}, {Compute}KernelParameterKind.{(p.Kind == IrParamKind.Buffer ? "Buffer" : "Scalar")}, {Compute}ScalarType.{IrTypes.ScalarTypeName(p.Type)})")) + " }";
+            $"new {Compute}KernelParameter({CSharpText.Quoted(p.Name)}, {Compute}KernelParameterKind.{p.Kind}, {Compute}ScalarType.{IrTypes.ScalarTypeName(p.Type)})")) + " }";
         sb.AppendLine($"        private static readonly {Compute}KernelVariant s_variant{index} = new {Compute}KernelVariant(");
         sb.AppendLine($"            {CSharpText.Quoted(display)}, {CSharpText.Quoted(ir.EntryPoint)},");
         sb.AppendLine($"            {specialization},");
@@ -80,7 +80,9 @@ internal static class LauncherEmitter
         sb.AppendLine($"            {CSharpText.Utf8Text(v.OpenCL)},");
         sb.AppendLine($"            {v.CpuMethodName},");
         sb.AppendLine($"            {(v.OpenCLUnsupportedReason is null ? "null" : CSharpText.Quoted(v.OpenCLUnsupportedReason))},");
-        sb.AppendLine($"            {ir.LaunchBounds?.MaxGroupSize ?? 0});");
+        sb.AppendLine(ir.RequiresHopper
+            ? $"            {ir.LaunchBounds?.MaxGroupSize ?? 0}, ptxTarget: \"sm_90a\", architectureRequirement: {CSharpText.Quoted(v.ArchitectureRequirement!)});"
+            : $"            {ir.LaunchBounds?.MaxGroupSize ?? 0});");
         sb.AppendLine();
     }
 
@@ -143,6 +145,7 @@ internal static class LauncherEmitter
     {
         string name = "@" + p.Name;
         if (TypeMapper.IsArrayView(p.Type)) return $"{Compute}KernelArgument.Buffer({name}, variant.Parameters[{index}].Type)";
+        if (TypeMapper.IsComputeType(p.Type, "TensorMap")) return $"{Compute}KernelArgument.TensorMap({name})";
         string type = $"variant.Parameters[{index}].Type";
         return p.Type.SpecialType switch
         {

@@ -59,6 +59,7 @@ internal sealed partial class KernelLowering
         Dictionary<ITypeParameterSymbol, ITypeSymbol> typeArguments, Dictionary<string, IrConst> constants)
     {
         var frame = new Frame(kernel, typeArguments, AssignmentAnalysis.Reassigned(body));
+        _requiresHopper = DeclaresHopper(kernel);
         _frames.Push(frame);
         _blocks.Push(new List<IrStmt>());
         foreach (IParameterSymbol p in kernel.Parameters)
@@ -70,6 +71,7 @@ internal sealed partial class KernelLowering
             }
             ITypeSymbol type = Substitute(p.Type);
             Location? where = p.Locations.FirstOrDefault();
+            if (TryBindTensorMap(p, type, frame)) continue;
             switch (TypeMapper.ShapeOf(type))
             {
                 case TypeShape.View:
@@ -95,7 +97,7 @@ internal sealed partial class KernelLowering
         LowerMethodBody(body);
         List<IrStmt> statements = _blocks.Pop();
         _frames.Pop();
-        return CopyFolding.Fold(new IrKernel(entryPoint, _params, _locals, _shared, _usesDynamicShared, new IrBlock(statements), _launchBounds));
+        return CopyFolding.Fold(new IrKernel(entryPoint, _params, _locals, _shared, _usesDynamicShared, new IrBlock(statements), _launchBounds, _requiresHopper));
     }
 
     // ------------------------------------------------------------------ types
