@@ -112,12 +112,15 @@ internal sealed partial class KernelLowering
                     throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, where, "wgmma accumulators that are not a register array of 32, 64 or 128 floats",
                         "declare Span<float> acc = stackalloc float[N / 2] for N = 64, 128 or 256");
                 int bf16 = element == IrType.BF16 ? 1 : 0;
-                bool registerA = m.Parameters.Length == 8;
+                bool registerA = m.Parameters.Length == 9;
+                int atomStride = Constant(registerA ? 8 : 6, "The wgmma B atom stride", 0, 16383 * 16);
+                if (atomStride % 1024 != 0)
+                    throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, where, $"A B atom stride of {atomStride} bytes", "give 0 (K-major B) or a multiple of 1024");
                 IrHopper op = registerA
                     ? new IrHopper(IrHopperOp.WgmmaRegisterA, new[] { SharedView(5, 2, "The wgmma B operand") },
-                        new[] { Int(6), Bool(7), U32(1), U32(2), U32(3), U32(4) }, acc.Array.Elements, bf16)
+                        new[] { Int(6), Bool(7), U32(1), U32(2), U32(3), U32(4) }, acc.Array.Elements, bf16 | atomStride)
                     : new IrHopper(IrHopperOp.WgmmaShared, new[] { SharedView(1, 2, "The wgmma A operand"), SharedView(3, 2, "The wgmma B operand") },
-                        new[] { Int(2), Int(4), Bool(5) }, acc.Array.Elements, bf16);
+                        new[] { Int(2), Int(4), Bool(5) }, acc.Array.Elements, bf16 | atomStride);
                 Emit(op);
                 return true;
             }

@@ -13,7 +13,8 @@ public enum IrHopperOp
     WgmmaWait,
     /// <summary>
     /// <c>wgmma.mma_async</c> m64nNk16, A and B from shared memory: Views [A, B], Args [aIndex, bIndex, accumulate (Bool)],
-    /// Targets = Accumulators (N/2 F32, read and written), Immediate = 1 for bf16, 0 for f16.
+    /// Targets = Accumulators (N/2 F32, read and written), Immediate bit 0: bf16 (else f16); Immediate &amp; ~1023: 0 for a
+    /// K-major B, else B is MN-major with 64-element atoms that many bytes apart.
     /// </summary>
     WgmmaShared,
     /// <summary>As <see cref="WgmmaShared"/> with A from registers: Views [B], Args [bIndex, accumulate, a0, a1, a2, a3 (U32)].</summary>

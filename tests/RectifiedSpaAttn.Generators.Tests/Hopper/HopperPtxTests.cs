@@ -78,7 +78,7 @@ public class HopperPtxTests(ITestOutputHelper output)
         AssertInstruction(ptx, @"^elect\.sync %r\d+\|%p\d+, -1$");
         AssertInstruction(ptx, @"^mbarrier\.arrive\.expect_tx\.shared::cta\.b64 %rd\d+, \[%r\d+\+32768\], 32768$");
         AssertInstruction(ptx, @"^cp\.async\.bulk\.tensor\.2d\.shared::cluster\.global\.tile\.mbarrier::complete_tx::bytes \[%r\d+\], \[%rd\d+, \{%r\d+, %r\d+\}\], \[%r\d+\+32768\]$");
-        AssertInstruction(ptx, @"^cp\.async\.bulk\.tensor\.3d\..* \[%r\d+(\+\d+)?\], \[%rd\d+, \{%r\d+, %r\d+, %r\d+\}\], ");
+        AssertInstruction(ptx, @"^cp\.async\.bulk\.tensor\.3d\..* \[%r\d+(\+\d+)?\], \[%rd\d+, \{%r\d+, %r\d+, %r\d+\}\], \[%r\d+\+32768\]");
         AssertInstruction(ptx, @"^mbarrier\.try_wait\.parity\.shared::cta\.b64 %p\d+, \[%r\d+\+32768\], %r\d+$");
         AssertInstruction(ptx, @"^wgmma\.fence\.sync\.aligned$");
         AssertInstruction(ptx, @"^wgmma\.mma_async\.sync\.aligned\.m64n128k16\.f32\.bf16\.bf16 \{(%f\d+, ){63}%f\d+\}, %rd\d+, %rd\d+, %p\d+, 1, 1, 0, 0$");

@@ -87,6 +87,42 @@ public sealed class CorpusHopperTests(ITestOutputHelper output)
         AssertClose(expected, ToDoubles(dout.ToArray()), 4 * UnitRoundoff<T>(), $"seed {seed}: {typeof(T).Name}, {groups} groups", output);
     }
 
+    [Theory]
+    [MemberData(nameof(IntrinsicCases))]
+    public void TransposedBWgmmaComputesAV(AcceleratorKind kind, string type)
+    {
+        if (type == "half") TransposedBProduct<Half>(kind);
+        else TransposedBProduct<BFloat16>(kind);
+    }
+
+    private void TransposedBProduct<T>(AcceleratorKind kind) where T : unmanaged
+    {
+        if (HopperAccelerator(kind, HopperIntrinsicKernels.TransposedBProductKernel.GetVariant(typeof(T))) is not { } acc) return;
+        var rng = NewRandom(output, out int seed);
+        int groups = rng.Next(1, 4);
+        T[] a = Round<T>(Uniform(rng, groups * 64 * 64)), v = Round<T>(Uniform(rng, groups * 64 * 128));
+        using var da = Upload(acc, a);
+        using var dv = Upload(acc, v);
+        using DeviceBuffer<float> dout = Poisoned<float>(acc, groups * 64 * 128);
+        using (TensorMap mapA = TensorMap.Create2D(acc, da.View, 64, groups * 64, 64, 64, 64))
+        using (TensorMap mapV = TensorMap.Create2D(acc, dv.View, 128, groups * 64, 128, 64, 64))
+        {
+            HopperIntrinsicKernels.TransposedBProductKernel.Launch<T>(acc, new LaunchDimensions(new Dim3(groups), new Dim3(128), 3 * 8192 + 8),
+                mapA, mapV, dout.View);
+            acc.Synchronize();
+        }
+        double[] ad = ToDoubles(a), vd = ToDoubles(v), expected = new double[groups * 64 * 128];
+        for (int g = 0; g < groups; g++)
+            for (int i = 0; i < 64; i++)
+                for (int j = 0; j < 128; j++)
+                {
+                    double s = 0;
+                    for (int p = 0; p < 64; p++) s += ad[(g * 64 + i) * 64 + p] * vd[(g * 64 + p) * 128 + j];
+                    expected[(g * 64 + i) * 128 + j] = s;
+                }
+        AssertClose(expected, ToDoubles(dout.ToArray()), 1e-5, $"seed {seed}: {typeof(T).Name}, {groups} groups", output);
+    }
+
     [Fact]
     public void HopperVariantsStateTheirRequirementAndOpenCLRefusesThem()
     {

@@ -20,14 +20,14 @@ internal sealed partial class CpuStatementEmitter
             case IrHopperOp.WgmmaFence: _w.Line("__hopper.Fence();"); break;
             case IrHopperOp.WgmmaCommit: _w.Line("__hopper.Commit();"); break;
             case IrHopperOp.WgmmaWait: _w.Line("__hopper.Wait(" + h.Immediate + ");"); break;
-            case IrHopperOp.WgmmaShared: Wgmma(h, "__hopper.MmaShared(linear & 127, " + h.Targets.Count * 2 + ", " + Bool(h.Immediate == 1) + ", "
-                + _x.Condition(h.Args[2]) + ", " + _x.Access(h.Views[0], h.Args[0]) + ", " + _x.Access(h.Views[1], h.Args[1]) + ");"); break;
+            case IrHopperOp.WgmmaShared: Wgmma(h, "__hopper.MmaShared(linear & 127, " + h.Targets.Count * 2 + ", " + Bool((h.Immediate & 1) == 1) + ", "
+                + _x.Condition(h.Args[2]) + ", " + _x.Access(h.Views[0], h.Args[0]) + ", " + _x.Access(h.Views[1], h.Args[1]) + ", " + (h.Immediate & ~1023) + ");"); break;
             case IrHopperOp.WgmmaRegisterA:
                 UsesWarpExchange = true;
                 _w.Line("__warp.PublishWords(__bank, __lane, " + string.Join(", ", h.Args.Skip(2).Select(_x.Emit)) + ");");
                 Yield(true, "wgmma.mma_async (A from registers)");
-                Wgmma(h, "__hopper.MmaRegisterA(linear & 127, " + h.Targets.Count * 2 + ", " + Bool(h.Immediate == 1) + ", "
-                    + _x.Condition(h.Args[1]) + ", __warp, __bank, " + _x.Access(h.Views[0], h.Args[0]) + ");");
+                Wgmma(h, "__hopper.MmaRegisterA(linear & 127, " + h.Targets.Count * 2 + ", " + Bool((h.Immediate & 1) == 1) + ", "
+                    + _x.Condition(h.Args[1]) + ", __warp, __bank, " + _x.Access(h.Views[0], h.Args[0]) + ", " + (h.Immediate & ~1023) + ");");
                 _w.Line("__bank ^= 1;");
                 break;
             case IrHopperOp.MbarrierInit:

@@ -81,27 +81,34 @@ internal sealed partial class PtxFunctionEmitter
     {
         bool registerA = h.Op == IrHopperOp.WgmmaRegisterA;
         int n = h.Targets.Count * 2;
-        string type = h.Immediate == 1 ? "bf16" : "f16";
+        string type = (h.Immediate & 1) == 1 ? "bf16" : "f16";
+        int atomStride = h.Immediate & ~1023;
         string a = registerA
             ? "{" + string.Join(", ", h.Args.Skip(2).Select(Reg).ToArray()) + "}"
-            : Descriptor(h.Views[0], h.Args[0]);
-        string b = registerA ? Descriptor(h.Views[0], h.Args[0]) : Descriptor(h.Views[1], h.Args[1]);
+            : Descriptor(h.Views[0], h.Args[0], 0);
+        string b = registerA ? Descriptor(h.Views[0], h.Args[0], atomStride) : Descriptor(h.Views[1], h.Args[1], atomStride);
         string scaleD = Reg(h.Args[registerA ? 1 : 2]);
         string d = string.Join(", ", h.Targets.Select(LocalRegister));
-        // Immediates: scale A and B by 1; no transpose (K-major operands). The register-A form has no trans-a.
-        string tail = registerA ? "1, 1, 0" : "1, 1, 0, 0";
+        // Immediates: scale A and B by 1; A K-major; B transposed when MN-major. The register-A form has no trans-a.
+        string transB = atomStride == 0 ? "0" : "1";
+        string tail = registerA ? "1, 1, " + transB : "1, 1, 0, " + transB;
         Op($"wgmma.mma_async.sync.aligned.m64n{n}k16.f32.{type}.{type} {{{d}}}, {a}, {b}, {scaleD}, {tail}");
     }
 
-    /// <summary>A 64-bit wgmma descriptor of the K-major 128-byte-swizzled operand starting at element <paramref name="index"/> of <paramref name="view"/>.</summary>
-    private string Descriptor(IrView view, IrExpr index)
+    /// <summary>
+    /// A 64-bit wgmma descriptor of the 128-byte-swizzled operand starting at element <paramref name="index"/> of
+    /// <paramref name="view"/>: K-major (<paramref name="atomStride"/> 0: leading byte offset unused), or MN-major with
+    /// its 64-element atoms <paramref name="atomStride"/> bytes apart (the leading byte offset); 8-row groups 1024 B apart.
+    /// </summary>
+    private string Descriptor(IrView view, IrExpr index, int atomStride)
     {
+        ulong constant = atomStride == 0 ? DescriptorConstant : (DescriptorConstant & ~(0x3FFFUL << 16)) | ((ulong)(atomStride >> 4) << 16);
         string address = SharedAddressRegister(view, index);
         string wide = Registers.New(IrType.U64);
         Op($"cvt.u64.u32 {wide}, {address}");
         Op($"shr.u64 {wide}, {wide}, 4");
         Op($"and.b64 {wide}, {wide}, 16383");
-        Op($"or.b64 {wide}, {wide}, {DescriptorConstant.ToString(CultureInfo.InvariantCulture)}");
+        Op($"or.b64 {wide}, {wide}, {constant.ToString(CultureInfo.InvariantCulture)}");
         return wide;
     }
 

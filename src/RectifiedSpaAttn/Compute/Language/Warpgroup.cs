@@ -56,7 +56,12 @@ public static class Warpgroup
     /// <param name="b">Shared view holding the B tile.</param>
     /// <param name="bIndex">Element index of B[0, 0] of this step.</param>
     /// <param name="accumulate">False: D = A·Bᵀ (the accumulators' old values are ignored).</param>
-    public static void MmaAsync<T>(Span<float> accumulators, ArrayView<T> a, int aIndex, ArrayView<T> b, int bIndex, bool accumulate)
+    /// <param name="bAtomStride">0 (default): B is K-major as described. Otherwise B is MN-major (transposed), as a
+    /// bulk tensor copy of a K x N row-major tile (N contiguous) leaves it: atoms of 64 consecutive n (128 bytes, 128-byte
+    /// swizzled) by K rows, row k of an atom at byte <c>128 k</c>, atom j (n from 64 j) at byte <c>j * bAtomStride</c>
+    /// (a constant multiple of 1024); <paramref name="bIndex"/> then designates B[0, k0] with k0 a multiple of 8 rows,
+    /// and the instruction reads rows k0 to k0 + 15. This is O += P·V with V stored kv x d.</param>
+    public static void MmaAsync<T>(Span<float> accumulators, ArrayView<T> a, int aIndex, ArrayView<T> b, int bIndex, bool accumulate, int bAtomStride = 0)
         where T : unmanaged => throw new KernelOnlyException("Warpgroup");
 
     /// <summary>
@@ -65,7 +70,7 @@ public static class Warpgroup
     /// row <c>l/4</c>, columns <c>2(l%4)</c> and the next; <paramref name="a1"/>: row + 8; <paramref name="a2"/>: columns + 8;
     /// <paramref name="a3"/>: both; the lower-indexed element in bits 0-15), for example packed with <c>Packed.PackBFloat16</c>.
     /// </summary>
-    public static void MmaAsync<T>(Span<float> accumulators, uint a0, uint a1, uint a2, uint a3, ArrayView<T> b, int bIndex, bool accumulate)
+    public static void MmaAsync<T>(Span<float> accumulators, uint a0, uint a1, uint a2, uint a3, ArrayView<T> b, int bIndex, bool accumulate, int bAtomStride = 0)
         where T : unmanaged => throw new KernelOnlyException("Warpgroup");
 
     /// <summary><c>setmaxnreg.inc.sync.aligned.u32</c>: raises this warpgroup's register budget per thread to <paramref name="registers"/> (a constant multiple of 8, 24-256). Needs <c>KernelHint.LaunchBounds</c>; does nothing on the CPU.</summary>

@@ -104,7 +104,18 @@ public sealed unsafe class CudaAccelerator : Accelerator
     /// The best PTX target this device loads: <c>sm_90a</c> on compute capability 9.0 (H100, H200), where both the
     /// Hopper kernels' sm_90a modules and the portable sm_80 modules load; <c>sm_80</c> on every other device.
     /// </summary>
-    public string PtxTarget => Info.ComputeCapability is { Major: 9, Minor: 0 } ? "sm_90a" : "sm_80";
+    public string PtxTarget => BestPtxTarget(Info.ComputeCapability) ?? "none";
+
+    /// <summary>
+    /// The best PTX target a CUDA device of <paramref name="computeCapability"/> loads: <c>sm_90a</c> on 9.0 (which
+    /// loads sm_80 modules too), <c>sm_80</c> on 8.0 and later, null below 8.0 (no module of this library loads there).
+    /// </summary>
+    public static string? BestPtxTarget(Version? computeCapability) => computeCapability switch
+    {
+        { Major: 9, Minor: 0 } => "sm_90a",
+        { Major: >= 8 } => "sm_80",
+        _ => null,
+    };
 
     /// <summary>Null when <paramref name="variant"/>'s PTX module loads on this device; otherwise why not.</summary>
     public string? UnsupportedReason(KernelVariant variant)

@@ -50,17 +50,17 @@ public sealed unsafe class CpuWarpgroup
     /// </summary>
     public void MmaShared(int thread, int n, bool bfloat16, bool accumulate,
         nint aRoot, long aRootBytes, long aByteOffset, long aIndex, string aName,
-        nint bRoot, long bRootBytes, long bByteOffset, long bIndex, string bName)
+        nint bRoot, long bRootBytes, long bByteOffset, long bIndex, string bName, int bAtomStride)
     {
         Issue();
-        nint a = Start(aRoot, aRootBytes, aByteOffset, aIndex, aName), b = Start(bRoot, bRootBytes, bByteOffset, bIndex, bName);
+        nint a = Start(aRoot, aRootBytes, aByteOffset, aIndex, aName, 0), b = Start(bRoot, bRootBytes, bByteOffset, bIndex, bName, bAtomStride);
         int w = thread >> 5, l = thread & 31;
         Span<float> aRow = stackalloc float[16];
         for (int i = 0; i < n / 2; i++)
         {
             int row = 16 * w + (l >> 2) + 8 * ((i >> 1) & 1), col = 8 * (i >> 2) + 2 * (l & 3) + (i & 1);
             for (int k = 0; k < 16; k++) aRow[k] = Element(a, row, k, aRoot, aRootBytes, aName, bfloat16);
-            _accumulators[i] = Dot(aRow, b, col, bRoot, bRootBytes, bName, bfloat16) + (accumulate ? _accumulators[i] : 0f);
+            _accumulators[i] = Dot(aRow, b, col, bRoot, bRootBytes, bName, bfloat16, bAtomStride) + (accumulate ? _accumulators[i] : 0f);
         }
     }
 
@@ -69,10 +69,10 @@ public sealed unsafe class CpuWarpgroup
     /// (<see cref="CpuWarp.PublishWords"/>) in the <c>mma.m16n8k16</c> A fragment layout.
     /// </summary>
     public void MmaRegisterA(int thread, int n, bool bfloat16, bool accumulate, CpuWarp warp, int bank,
-        nint bRoot, long bRootBytes, long bByteOffset, long bIndex, string bName)
+        nint bRoot, long bRootBytes, long bByteOffset, long bIndex, string bName, int bAtomStride)
     {
         Issue();
-        nint b = Start(bRoot, bRootBytes, bByteOffset, bIndex, bName);
+        nint b = Start(bRoot, bRootBytes, bByteOffset, bIndex, bName, bAtomStride);
         int l = thread & 31;
         Span<float> aRow = stackalloc float[16];
         for (int i = 0; i < n / 2; i++)
@@ -85,7 +85,7 @@ public sealed unsafe class CpuWarpgroup
                 aRow[k] = Unpack(word, bfloat16, high: false);
                 aRow[k + 1] = Unpack(word, bfloat16, high: true);
             }
-            _accumulators[i] = Dot(aRow, b, col, bRoot, bRootBytes, bName, bfloat16) + (accumulate ? _accumulators[i] : 0f);
+            _accumulators[i] = Dot(aRow, b, col, bRoot, bRootBytes, bName, bfloat16, bAtomStride) + (accumulate ? _accumulators[i] : 0f);
         }
     }
 
@@ -106,17 +106,26 @@ public sealed unsafe class CpuWarpgroup
         _uncommitted++;
     }
 
-    private float Dot(ReadOnlySpan<float> aRow, nint b, int col, nint root, long rootBytes, string name, bool bfloat16)
+    private float Dot(ReadOnlySpan<float> aRow, nint b, int col, nint root, long rootBytes, string name, bool bfloat16, int atomStride)
     {
-        float sum = aRow[0] * Element(b, col, 0, root, rootBytes, name, bfloat16);
-        for (int k = 1; k < 16; k++) sum += aRow[k] * Element(b, col, k, root, rootBytes, name, bfloat16);
+        float sum = aRow[0] * BElement(b, col, 0, root, rootBytes, name, bfloat16, atomStride);
+        for (int k = 1; k < 16; k++) sum += aRow[k] * BElement(b, col, k, root, rootBytes, name, bfloat16, atomStride);
         return sum;
     }
 
+    /// <summary>B[n, k]: K-major (<paramref name="atomStride"/> 0) or MN-major in 64-element atoms <paramref name="atomStride"/> bytes apart.</summary>
+    private float BElement(nint start, int n, int k, nint root, long rootBytes, string name, bool bfloat16, int atomStride)
+        => atomStride == 0
+            ? Element(start, n, k, root, rootBytes, name, bfloat16)
+            : At(start + (n >> 6) * atomStride + k * 128 + (n & 63) * 2, root, rootBytes, name, bfloat16);
+
     /// <summary>The address of an operand's first element, checked to be where the swizzled layout allows.</summary>
-    private nint Start(nint root, long rootBytes, long byteOffset, long index, string name)
+    private nint Start(nint root, long rootBytes, long byteOffset, long index, string name, int atomStride)
     {
         nint start = CpuMemory.Address(root, rootBytes, byteOffset, index, 2, 2, name);
+        if (atomStride != 0 && (start & 0x3FF) != 0)
+            throw new InvalidOperationException(
+                $"{_kernelName}: an MN-major wgmma B operand in '{name}' starts at address 0x{start:X}; it must be a 1024-byte aligned tile plus 1024 bytes per 8 K rows.");
         if ((start & 0x39F) != 0)
             throw new InvalidOperationException(
                 $"{_kernelName}: a wgmma operand in '{name}' starts at address 0x{start:X}; it must be a 1024-byte aligned tile plus 128 bytes per row (a multiple of 8 rows) plus 32 bytes per 16 K columns.");
@@ -125,8 +134,11 @@ public sealed unsafe class CpuWarpgroup
 
     /// <summary>Element (row, k) of a K-major 128-byte-swizzled operand starting at <paramref name="start"/>.</summary>
     private float Element(nint start, int row, int k, nint root, long rootBytes, string name, bool bfloat16)
+        => At(start + row * 128 + k * 2, root, rootBytes, name, bfloat16);
+
+    /// <summary>The 16-bit value at swizzled linear address <paramref name="linear"/> (bits 4-6 xored with bits 7-9).</summary>
+    private float At(nint linear, nint root, long rootBytes, string name, bool bfloat16)
     {
-        nint linear = start + row * 128 + k * 2;
         nint physical = linear ^ (((linear >> 7) & 7) << 4);
         if (physical < root || physical + 2 > root + (nint)rootBytes)
             throw new IndexOutOfRangeException($"{_kernelName}: a wgmma operand reads outside '{name}' ({rootBytes} bytes).");
