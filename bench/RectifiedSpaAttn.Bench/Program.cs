@@ -29,7 +29,7 @@ if (matmulAt >= 0)
     return;
 }
 // --profile-wgmma [N] times, in one process, the fastest mma.sync matmul and the Hopper wgmma matmul (tile N 128 and
-// 256) at 8192^3 bf16, N calls each after their fp64 checks.
+// 256) at 8192^3 bf16, N calls each after their fp64 checks, then the first wgmma attention kernel (bf16, dense).
 int wgmmaAt = Array.IndexOf(args, "--profile-wgmma");
 if (wgmmaAt >= 0)
 {
@@ -47,6 +47,14 @@ if (wgmmaAt >= 0)
         wgmma.Multiply();
         Console.Write($"// wgmma matmul (128x{tileN}x64, 4 stages): ");
         TimeRepeatedCalls(wgmma, wgmma.Multiply, LaunchCount(wgmmaAt + 1));
+    }
+    foreach (int d in new[] { 128, 64 })
+    {
+        using var attention = new RectifiedSpaAttn.Bench.Benchmarks.WgmmaAttentionBenchmarks { Rows = d == 128 ? 16384 : 32768, Heads = 24, HeadDim = d };
+        attention.Setup();
+        attention.Attention();
+        Console.Write($"// wgmma attention (first version) S {attention.Rows}, H 24, D {d}: ");
+        TimeRepeatedCalls(attention, attention.Attention, LaunchCount(wgmmaAt + 1));
     }
     return;
 }

@@ -85,7 +85,7 @@ public class HopperPtxTests(ITestOutputHelper output)
         AssertInstruction(ptx, @"^wgmma\.mma_async\.sync\.aligned\.m64n128k16\.f32\.bf16\.bf16 \{(%f\d+, ){63}%f\d+\}, \{%r\d+, %r\d+, %r\d+, %r\d+\}, %rd\d+, %p\d+, 1, 1, 0$");
         AssertInstruction(ptx, @"^wgmma\.commit_group\.sync\.aligned$");
         AssertInstruction(ptx, @"^wgmma\.wait_group\.sync\.aligned 0$");
-        AssertInstruction(ptx, @"^stmatrix\.sync\.aligned\.m8n8\.x4\.shared\.b16 \[%r\d+\], \{%r\d+, %r\d+, %r\d+, %r\d+\}$");
+        AssertInstruction(ptx, @"^stmatrix\.sync\.aligned\.m8n8\.x4\.shared\.b16 \[%r\d+(\+\d+)?\], \{%r\d+, %r\d+, %r\d+, %r\d+\}$");
         // The descriptor: start address >> 4 in bits 0-13, then SBO 1024 B, LBO 1 and the 128-byte swizzle as one constant.
         AssertInstruction(ptx, @"^or\.b64 %rd\d+, %rd\d+, 4611686293305360384$");
     }

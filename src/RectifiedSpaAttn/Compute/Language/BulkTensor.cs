@@ -9,7 +9,7 @@ namespace RectifiedSpaAttn.Compute;
 /// <remarks>
 /// The box lands densely in shared memory (inner dimension fastest), each row of <c>boxWidth</c> elements
 /// after the previous one; with <see cref="TensorMapSwizzle.Bytes128"/> (rows of exactly 128 bytes) byte offset o of the
-/// box is stored at <see cref="Swizzle128"/>(o), which is the layout <see cref="Warpgroup.MmaAsync{T}(System.Span{float}, ArrayView{T}, int, ArrayView{T}, int, bool)"/>
+/// box is stored at <see cref="Swizzle128"/>(o), which is the layout <see cref="Warpgroup.MmaAsync{T}(System.Span{float}, ArrayView{T}, int, ArrayView{T}, int, bool, int)"/>
 /// reads. Elements outside the tensor are written as zeros and still count as transaction bytes: every copy completes
 /// <c>boxWidth * boxHeight * boxDepth * sizeof(T)</c> bytes on the barrier. The destination must be 1024-byte
 /// aligned for the 128-byte swizzle (128-byte aligned otherwise). The CPU emulation copies at once and completes the
