@@ -28,6 +28,36 @@ if (matmulAt >= 0)
     TimeRepeatedCalls(matmul, matmul.Multiply, LaunchCount(matmulAt + 1));
     return;
 }
+// --profile-wgmma [N] times, in one process, the fastest mma.sync matmul and the Hopper wgmma matmul (tile N 128 and
+// 256) at 8192^3 bf16, N calls each after their fp64 checks, then the first wgmma attention kernel (bf16, dense).
+int wgmmaAt = Array.IndexOf(args, "--profile-wgmma");
+if (wgmmaAt >= 0)
+{
+    using (var matmul = new RectifiedSpaAttn.Bench.Benchmarks.TensorCoreMatmulBenchmarks { Size = 8192, Element = "bf16", Stages = 3, TileN = 256, TileK = 64, Fragments = 2 })
+    {
+        matmul.Setup();
+        matmul.Multiply();
+        Console.Write("// mma.sync matmul (128x256x64, 3 stages): ");
+        TimeRepeatedCalls(matmul, matmul.Multiply, LaunchCount(wgmmaAt + 1));
+    }
+    foreach (int tileN in new[] { 128, 256 })
+    {
+        using var wgmma = new RectifiedSpaAttn.Bench.Benchmarks.WgmmaMatmulBenchmarks { Size = 8192, TileN = tileN };
+        wgmma.Setup();
+        wgmma.Multiply();
+        Console.Write($"// wgmma matmul (128x{tileN}x64, 4 stages): ");
+        TimeRepeatedCalls(wgmma, wgmma.Multiply, LaunchCount(wgmmaAt + 1));
+    }
+    foreach (int d in new[] { 128, 64 })
+    {
+        using var attention = new RectifiedSpaAttn.Bench.Benchmarks.WgmmaAttentionBenchmarks { Rows = d == 128 ? 16384 : 32768, Heads = 24, HeadDim = d };
+        attention.Setup();
+        attention.Attention();
+        Console.Write($"// wgmma attention (first version) S {attention.Rows}, H 24, D {d}: ");
+        TimeRepeatedCalls(attention, attention.Attention, LaunchCount(wgmmaAt + 1));
+    }
+    return;
+}
 string[] rest = args.Where(a => a != "--in-process").ToArray();
 
 IConfig config = DefaultConfig.Instance.AddColumn(new ThroughputColumn());

@@ -67,11 +67,15 @@ internal static class KernelDiagnostics
         "Kernel container is not partial",
         "The type '{0}' holding kernel '{1}' must be declared 'static partial' (and so must every type around it) so the generator can add its launcher");
 
+    public static readonly DiagnosticDescriptor HopperNotDeclared = Error("RSA0013",
+        "Hopper intrinsic in a kernel that does not declare Hopper",
+        "'{0}' is a Hopper (sm_90a) instruction; mark the kernel [RequiresHopper] so it is built for sm_90a only (OpenCL and other GPUs then refuse it with a clear reason)");
+
     /// <summary>Every descriptor above, by id.</summary>
     public static IReadOnlyDictionary<string, DiagnosticDescriptor> All { get; } = new[]
     {
         UnsupportedConstruct, Allocation, ReferenceType, Exception, VirtualCall, Recursion, DynamicRegisterIndex,
-        KernelSignature, Specialization, NoSource, Backend, NotPartial,
+        KernelSignature, Specialization, NoSource, Backend, NotPartial, HopperNotDeclared,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => All[id];

@@ -60,7 +60,7 @@ internal static class LauncherEmitter
             : "new global::System.Collections.Generic.Dictionary<string, string> { " +
               string.Join(", ", v.Values.Select(s => $"[{CSharpText.Quoted(s.Name)}] = {CSharpText.Quoted(s.Display)}")) + " }";
         string parameters = "new " + Compute + "KernelParameter[] { " + string.Join(", ", v.Parameters.Select(p =>
-            $"new {Compute}KernelParameter({CSharpText.Quoted(p.Name)}, {Compute}KernelParameterKind.{(p.IsBuffer ? "Buffer" : "Scalar")}, {Compute}ScalarType.{p.ScalarType})")) + " }";
+            $"new {Compute}KernelParameter({CSharpText.Quoted(p.Name)}, {Compute}KernelParameterKind.{p.Kind}, {Compute}ScalarType.{p.ScalarType})")) + " }";
         sb.AppendLine($"        private static readonly {Compute}KernelVariant s_variant{index} = new {Compute}KernelVariant(");
         sb.AppendLine($"            {CSharpText.Quoted(display)}, {CSharpText.Quoted(v.EntryPoint)},");
         sb.AppendLine($"            {specialization},");
@@ -70,7 +70,9 @@ internal static class LauncherEmitter
         sb.AppendLine($"            {CompressedText.Expression(v.OpenCL, "                ")},");
         sb.AppendLine($"            {v.CpuMethodName},");
         sb.AppendLine($"            {(v.OpenCLUnsupportedReason is null ? "null" : CSharpText.Quoted(v.OpenCLUnsupportedReason))},");
-        sb.AppendLine($"            {v.MaxGroupSize});");
+        sb.AppendLine(v.ArchitectureRequirement is null
+            ? $"            {v.MaxGroupSize});"
+            : $"            {v.MaxGroupSize}, ptxTarget: {CSharpText.Quoted(v.PtxTarget)}, architectureRequirement: {CSharpText.Quoted(v.ArchitectureRequirement)});");
         sb.AppendLine();
     }
 
@@ -140,6 +142,7 @@ internal static class LauncherEmitter
         return p.Argument switch
         {
             LaunchArgumentKind.Buffer => $"{Compute}KernelArgument.Buffer({name}, {type})",
+            LaunchArgumentKind.TensorMap => $"{Compute}KernelArgument.TensorMap({name})",
             LaunchArgumentKind.Bool => $"{Compute}KernelArgument.Scalar({type}, {name} ? 1UL : 0UL)",
             LaunchArgumentKind.Single => $"{Compute}KernelArgument.Scalar({type}, global::System.BitConverter.SingleToUInt32Bits({name}))",
             LaunchArgumentKind.Double => $"{Compute}KernelArgument.Scalar({type}, global::System.BitConverter.DoubleToUInt64Bits({name}))",

@@ -29,7 +29,7 @@ internal static class CopyFolding
         bool Temporary(IrLocal l) => reads.TryGetValue(l, out int r) && r == 1 && writes.TryGetValue(l, out int w) && w == 1;
         IrBlock body = Block(kernel.Body, Temporary, reads, writes);
         IrLocal[] used = kernel.Locals.Where(l => reads.ContainsKey(l) || writes.ContainsKey(l)).ToArray();
-        return new IrKernel(kernel.EntryPoint, kernel.Parameters, used, kernel.SharedAllocations, kernel.UsesDynamicShared, body, kernel.LaunchBounds);
+        return new IrKernel(kernel.EntryPoint, kernel.Parameters, used, kernel.SharedAllocations, kernel.UsesDynamicShared, body, kernel.LaunchBounds, kernel.RequiresHopper);
     }
 
     private static IrBlock Block(IrBlock block, System.Func<IrLocal, bool> temporary, Dictionary<IrLocal, int> reads, Dictionary<IrLocal, int> writes)

@@ -13,6 +13,7 @@ internal sealed partial class KernelLowering
     private Value LowerIntrinsicProperty(IPropertyReferenceOperation p)
     {
         string name = p.Property.ContainingType.Name + "." + p.Property.Name;
+        if (LowerHopperProperty(name, Where(p)) is { } hopper) return hopper;
         IrExpr e = name switch
         {
             "Grid.IdxX" => Special(IrSpecialKind.GridIdxX), "Grid.IdxY" => Special(IrSpecialKind.GridIdxY), "Grid.IdxZ" => Special(IrSpecialKind.GridIdxZ),
@@ -43,6 +44,7 @@ internal sealed partial class KernelLowering
         bool resultUsed = inv.Parent is not IExpressionStatementOperation;
 
         if (m.ContainingType.Name == "ArrayView") return LowerViewCall(inv);
+        if (TryLowerHopperCall(name, inv, out Value? hopper)) return hopper;
 
         switch (name)
         {

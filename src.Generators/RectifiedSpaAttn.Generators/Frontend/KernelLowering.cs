@@ -59,6 +59,7 @@ internal sealed partial class KernelLowering
         Dictionary<ITypeParameterSymbol, ITypeSymbol> typeArguments, Dictionary<string, IrConst> constants)
     {
         var frame = new Frame(kernel, typeArguments, AssignmentAnalysis.Reassigned(body));
+        _requiresHopper = DeclaresHopper(kernel);
         _frames.Push(frame);
         _blocks.Push(new List<IrStmt>());
         foreach (IParameterSymbol p in kernel.Parameters)
@@ -77,7 +78,7 @@ internal sealed partial class KernelLowering
         LowerMethodBody(body);
         List<IrStmt> statements = _blocks.Pop();
         _frames.Pop();
-        var kernelIr = new IrKernel(entryPoint, _params, _locals, _shared, _usesDynamicShared, new IrBlock(statements), _launchBounds);
+        var kernelIr = new IrKernel(entryPoint, _params, _locals, _shared, _usesDynamicShared, new IrBlock(statements), _launchBounds, _requiresHopper);
         return _errors.Count == 0 ? CopyFolding.Fold(kernelIr) : kernelIr;
     }
 
@@ -90,6 +91,7 @@ internal sealed partial class KernelLowering
         }
         ITypeSymbol type = Substitute(p.Type);
         Location? where = p.Locations.FirstOrDefault();
+        if (TryBindTensorMap(p, type, frame)) return;
         switch (TypeMapper.ShapeOf(type))
         {
             case TypeShape.View:

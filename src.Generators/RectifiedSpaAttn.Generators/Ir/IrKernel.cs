@@ -13,7 +13,7 @@ public sealed class IrLocal
     public override string ToString() => Name + "_" + Id;
 }
 
-public enum IrParamKind { Buffer, Scalar }
+public enum IrParamKind { Buffer, Scalar, TensorMap }
 
 /// <summary>
 /// A launch-time kernel parameter. A buffer is passed per the compiler contract (PTX: <c>.u64</c> address of element 0
@@ -38,11 +38,15 @@ public sealed class IrParam
 public sealed class IrKernel
 {
     public IrKernel(string entryPoint, IReadOnlyList<IrParam> parameters, IReadOnlyList<IrLocal> locals,
-        IReadOnlyList<IrSharedAllocation> sharedAllocations, bool usesDynamicShared, IrBlock body, IrLaunchBounds? launchBounds = null)
+        IReadOnlyList<IrSharedAllocation> sharedAllocations, bool usesDynamicShared, IrBlock body, IrLaunchBounds? launchBounds = null, bool requiresHopper = false)
     {
+        RequiresHopper = requiresHopper;
         EntryPoint = entryPoint; Parameters = parameters; Locals = locals;
         SharedAllocations = sharedAllocations; UsesDynamicShared = usesDynamicShared; Body = body; LaunchBounds = launchBounds;
     }
+
+    /// <summary>Whether the kernel is marked <c>[RequiresHopper]</c>: PTX for sm_90a only, no OpenCL.</summary>
+    public bool RequiresHopper { get; }
 
     /// <summary>The kernel's <c>KernelHint.LaunchBounds</c>, or null when it has none.</summary>
     public IrLaunchBounds? LaunchBounds { get; }

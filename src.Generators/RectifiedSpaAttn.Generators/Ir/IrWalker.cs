@@ -31,7 +31,7 @@ public static class IrWalker
     /// Whether executing <paramref name="s"/> can synchronise threads: a group or warp barrier, or a warp collective
     /// (shuffle, mma, ldmatrix). Backends that emulate threads (CPU, OpenCL's warp emulation) split work there.
     /// </summary>
-    public static bool IsSyncPoint(IrStmt s) => s is IrBarrier or IrWarpBarrier or IrShuffle or IrMma or IrLoadMatrix;
+    public static bool IsSyncPoint(IrStmt s) => s is IrBarrier or IrWarpBarrier or IrShuffle or IrMma or IrLoadMatrix or IrHopper { IsSyncPoint: true };
 
     /// <summary>Whether <paramref name="s"/> is or contains a synchronisation point.</summary>
     public static bool ContainsSyncPoint(IrStmt s)
@@ -93,6 +93,12 @@ public static class IrWalker
                 foreach (IrExpr e in View(c.Source)) yield return e;
                 yield return c.SourceIndex;
                 break;
+            case IrHopper h:
+                foreach (IrView v in h.Views) foreach (IrExpr e in View(v)) yield return e;
+                foreach (IrExpr e in h.Args) yield return e;
+                // wgmma reads its accumulators as well as writing them.
+                if (h.Op is IrHopperOp.WgmmaShared or IrHopperOp.WgmmaRegisterA) foreach (IrLocal l in h.Targets) yield return new IrLocalRef(l);
+                break;
         }
     }
 
@@ -107,6 +113,7 @@ public static class IrWalker
             case IrLoadMatrix lm: foreach (IrLocal l in lm.Targets) yield return l; break;
             case IrAtomic { Target: { } t }: yield return t; break;
             case IrVectorLoad vl: foreach (IrLocal l in vl.Targets) yield return l; break;
+            case IrHopper h: foreach (IrLocal l in h.Targets) yield return l; break;
         }
     }
 

@@ -25,12 +25,14 @@ internal static class KernelBackends
             cancel.ThrowIfCancellationRequested();
             IrKernel ir = variant.Ir.Kernel;
             string ptx = Run("PTX", kernel.Declaration, () => PtxBackend.Emit(ir), errors);
-            string? openCLReason = OpenCLBackend.UnsupportedReason(ir);
+            // A [RequiresHopper] kernel's reason also answers OpenCL: it is built for sm_90a alone.
+            string? requirement = HopperRequirement.Of(ir);
+            string? openCLReason = requirement ?? OpenCLBackend.UnsupportedReason(ir);
             string openCL = openCLReason is null ? Run("OpenCL C", kernel.Declaration, () => OpenCLBackend.Emit(ir), errors) : "";
             string cpu = Run("the CPU", kernel.Declaration, () => CpuBackend.Emit(ir, "Cpu_" + ir.EntryPoint), errors);
-            var parameters = ir.Parameters.Select(p => new ParameterLayout(p.Name, p.Kind == IrParamKind.Buffer, IrTypes.ScalarTypeName(p.Type)));
+            var parameters = ir.Parameters.Select(p => new ParameterLayout(p.Name, p.Kind.ToString(), IrTypes.ScalarTypeName(p.Type)));
             variants.Add(new VariantBuild(variant.Values, ir.EntryPoint, EquatableArray.From(parameters), ir.StaticSharedBytes,
-                ir.LaunchBounds?.MaxGroupSize ?? 0, ptx, openCL, openCLReason, cpu));
+                ir.LaunchBounds?.MaxGroupSize ?? 0, ptx, openCL, openCLReason, cpu, ir.RequiresHopper ? "sm_90a" : "sm_80", requirement));
         }
         EquatableArray<DiagnosticInfo> diagnostics = DiagnosticInfo.Distinct(errors);
         return new KernelBuild(kernel.Declaration, diagnostics.Count == 0 ? EquatableArray.From(variants) : EquatableArray<VariantBuild>.Empty, diagnostics);

@@ -18,14 +18,16 @@ internal sealed record VariantBuild(
     string Ptx,
     string OpenCL,
     string? OpenCLUnsupportedReason,
-    string CpuMembers)
+    string CpuMembers,
+    string PtxTarget,
+    string? ArchitectureRequirement)
 {
     /// <summary>The CPU backend's group function among <see cref="CpuMembers"/>.</summary>
     public string CpuMethodName => "Cpu_" + EntryPoint;
 }
 
-/// <summary>A launch-time parameter of a variant: a buffer or a scalar, with its <c>ScalarType</c> member name.</summary>
-internal sealed record ParameterLayout(string Name, bool IsBuffer, string ScalarType);
+/// <summary>A launch-time parameter of a variant: its <c>KernelParameterKind</c> member name (buffer, scalar, tensor map) and <c>ScalarType</c> member name.</summary>
+internal sealed record ParameterLayout(string Name, string Kind, string ScalarType);
 
 /// <summary>A generated file.</summary>
 internal sealed record GeneratedSource(string HintName, string Text);

@@ -104,6 +104,7 @@ internal static class KernelFrontend
     private static LaunchArgumentKind ArgumentKind(ITypeSymbol type)
     {
         if (TypeMapper.IsArrayView(type)) return LaunchArgumentKind.Buffer;
+        if (TypeMapper.IsComputeType(type, "TensorMap")) return LaunchArgumentKind.TensorMap;
         return type.SpecialType switch
         {
             SpecialType.System_Boolean => LaunchArgumentKind.Bool,

@@ -42,7 +42,7 @@ internal sealed record KernelDeclaration(
 internal sealed record KernelParameterInfo(string Name, string Type, bool IsConstant, LaunchArgumentKind Argument);
 
 /// <summary>How the launcher turns a C# argument into a <c>KernelArgument</c>.</summary>
-internal enum LaunchArgumentKind { Buffer, Bool, Single, Double, Int32, Half, BFloat16, Integer }
+internal enum LaunchArgumentKind { Buffer, TensorMap, Bool, Single, Double, Int32, Half, BFloat16, Integer }
 
 /// <summary>One specialisation of a kernel, lowered.</summary>
 internal sealed record VariantModel(EquatableArray<SpecializationValue> Values, EquatableIr Ir);

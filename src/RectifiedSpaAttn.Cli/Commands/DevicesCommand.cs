@@ -1,6 +1,7 @@
 using System.Globalization;
 using RectifiedSpaAttn.Cli.Arguments;
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Compute.Cuda;
 
 namespace RectifiedSpaAttn.Cli.Commands;
 
@@ -27,13 +28,15 @@ internal sealed class DevicesCommand : ICommand
     {
         args.ThrowOnUnknown(Name);
         using Context context = Context.Create();
-        output.WriteLine("  #  kind     name                                       memory     warp  shared/group  capability");
+        output.WriteLine("  #  kind     name                                       memory     warp  shared/group  capability  PTX");
         foreach (AcceleratorInfo d in context.Devices)
         {
             string capability = d.ComputeCapability is { } cc ? $"sm_{cc.Major}{cc.Minor}" : d.OpenCLVersion ?? "";
+            // The best module kind the CUDA accelerator loads there: sm_90a (Hopper kernels and portable ones) or sm_80.
+            string ptx = d.Kind == AcceleratorKind.Cuda ? "  " + (CudaAccelerator.BestPtxTarget(d.ComputeCapability) ?? "none") : "";
             string name = d.PlatformName is { Length: > 0 } p && d.Kind == AcceleratorKind.OpenCL ? $"{d.Name} ({p})" : d.Name;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {d.Index,1}  {d.Kind,-7}  {Truncate(name, 42),-42}  {d.MemoryBytes / (1024.0 * 1024 * 1024),6:F1} GiB  {d.WarpSize,4}  {d.MaxSharedMemoryPerGroup / 1024,9} KiB  {capability}"));
+                $"  {d.Index,1}  {d.Kind,-7}  {Truncate(name, 42),-42}  {d.MemoryBytes / (1024.0 * 1024 * 1024),6:F1} GiB  {d.WarpSize,4}  {d.MaxSharedMemoryPerGroup / 1024,9} KiB  {capability,-10}{ptx}"));
         }
         if (!Context.IsCudaAvailable) output.WriteLine($"CUDA: {Context.CudaUnavailableReason}");
         if (!Context.IsOpenCLAvailable) output.WriteLine($"OpenCL: {Context.OpenCLUnavailableReason}");

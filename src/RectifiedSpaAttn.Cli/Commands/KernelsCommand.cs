@@ -24,11 +24,13 @@ internal sealed class KernelsCommand : ICommand
         usage: rsa kernels [--assembly FILE] [--dump DIR]
 
         Lists every kernel compiled into the library with its variants (one per combination of [Specialize] values):
-        entry point, launch parameters, static shared memory, and whether it runs on OpenCL.
+        entry point, launch parameters, static shared memory, PTX target (sm_80, or sm_90a for kernels that need
+        Hopper: those run only on CUDA compute capability 9.0 and the CPU) and whether it runs on OpenCL.
 
           --assembly FILE  the kernels of another assembly built with RectifiedSpaAttn.Compute (your own project's
                            .dll) instead of the library's
-          --dump DIR       write ENTRYPOINT.ptx (PTX ISA 7.8, sm_80) and ENTRYPOINT.cl (OpenCL C 1.2) for every
+          --dump DIR       write ENTRYPOINT.ptx (PTX ISA 7.8 for sm_80, or 8.0 for sm_90a, as its .target line says)
+                           and ENTRYPOINT.cl (OpenCL C 1.2; empty where OpenCL cannot run the variant) for every
                            variant into DIR, creating it; existing files of the same names are replaced
         """;
 
@@ -75,14 +77,19 @@ internal sealed class KernelsCommand : ICommand
         {
             KernelVariant first = kernel.First();
             string parameters = string.Join(", ", first.Parameters.Select(p =>
-                p.Kind == KernelParameterKind.Buffer ? $"{p.Type}[] {p.Name}" : $"{p.Type} {p.Name}"));
+                p.Kind switch
+                {
+                    KernelParameterKind.Buffer => $"{p.Type}[] {p.Name}",
+                    KernelParameterKind.TensorMap => $"TensorMap {p.Name}",
+                    _ => $"{p.Type} {p.Name}",
+                }));
             output.WriteLine($"{kernel.Key}({parameters})");
             foreach (KernelVariant v in kernel)
             {
                 string specialization = v.Specialization.Count == 0 ? "(no specialisation)" : string.Join(", ", v.Specialization.Select(kv => kv.Key + "=" + kv.Value));
                 string openCL = v.OpenCLUnsupportedReason is null ? "" : "  not on OpenCL: " + v.OpenCLUnsupportedReason;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {specialization,-28} {v.EntryPoint,-56} static shared {v.StaticSharedMemoryBytes,6} B{openCL}"));
+                    $"  {specialization,-28} {v.EntryPoint,-56} static shared {v.StaticSharedMemoryBytes,6} B  ptx {v.PtxTarget,-6}{openCL}"));
             }
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,

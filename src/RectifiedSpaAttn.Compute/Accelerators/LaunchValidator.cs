@@ -28,6 +28,8 @@ internal static class LaunchValidator
             if (a.Type != p.Type)
                 throw new ArgumentException($"{where} must be a {Describe(p)} but its type is {a.Type}.", nameof(arguments));
             if (a.Kind == KernelParameterKind.Buffer) ValidateBuffer(accelerator, where, a);
+            if (a.Kind == KernelParameterKind.TensorMap && (AcceleratorKind)a.Bits != accelerator.Kind)
+                throw new ArgumentException($"{where} is a tensor map made for {(AcceleratorKind)a.Bits}; make it with {accelerator.Name}'s accelerator.", nameof(arguments));
         }
     }
 

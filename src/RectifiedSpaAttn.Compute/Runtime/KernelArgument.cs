@@ -36,6 +36,14 @@ public readonly struct KernelArgument
     public static KernelArgument Buffer<T>(ArrayView<T> view, ScalarType elementType) where T : unmanaged
         => new(KernelParameterKind.Buffer, elementType, view.Handle, view.Offset, view.Length, 0);
 
+    /// <summary>A tensor map argument (<see cref="Handle"/> is the address of its 128 bytes).</summary>
+    public static KernelArgument TensorMap(TensorMap map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        // Typed UInt64 like the parameter the compiler declares; Bits says which accelerator kind encoded it.
+        return new(KernelParameterKind.TensorMap, ScalarType.UInt64, map.Address, 0, 0, (ulong)map.Kind);
+    }
+
     /// <summary>A scalar argument from its raw bits.</summary>
     public static KernelArgument Scalar(ScalarType type, ulong bits) => new(KernelParameterKind.Scalar, type, 0, 0, 0, bits);
 

@@ -7,6 +7,8 @@ public enum KernelParameterKind
     Buffer,
     /// <summary>A scalar passed by value.</summary>
     Scalar,
+    /// <summary>A <see cref="Compute.TensorMap"/>: 128 bytes passed by value (CUDA), a description the emulation reads (CPU).</summary>
+    TensorMap,
 }
 
 /// <summary>Scalar and element types the kernel language knows.</summary>
@@ -71,8 +73,12 @@ public sealed class KernelVariant
         KernelSource openCL,
         CpuGroupFunction cpu,
         string? openCLUnsupportedReason = null,
-        int maxGroupSize = 0)
+        int maxGroupSize = 0,
+        string ptxTarget = "sm_80",
+        string? architectureRequirement = null)
     {
+        PtxTarget = ptxTarget;
+        ArchitectureRequirement = architectureRequirement;
         MaxGroupSize = maxGroupSize;
         KernelName = kernelName;
         EntryPoint = entryPoint;
@@ -100,8 +106,32 @@ public sealed class KernelVariant
     /// <summary>Bytes of statically allocated shared memory.</summary>
     public int StaticSharedMemoryBytes { get; }
 
-    /// <summary>The complete PTX module text (ISA 7.8, target sm_80) holding this variant's entry point.</summary>
+    /// <summary>The complete PTX module text holding this variant's entry point, built for <see cref="PtxTarget"/>.</summary>
     public string Ptx => _ptx.Text;
+
+    /// <summary>
+    /// The PTX target of <see cref="Ptx"/>: <c>sm_80</c> (ISA 7.8, runs on every CUDA device of compute capability 8.0
+    /// or later) for portable kernels, <c>sm_90a</c> (ISA 8.0, runs only on compute capability 9.0: H100, H200) for
+    /// kernels marked <see cref="RequiresHopperAttribute"/>.
+    /// </summary>
+    public string PtxTarget { get; }
+
+    /// <summary>
+    /// Null for portable kernels; for kernels that need Hopper, why ("needs sm_90a (Hopper): uses wgmma.mma_async, ...").
+    /// CUDA devices of another compute capability and OpenCL refuse such variants with this text.
+    /// </summary>
+    public string? ArchitectureRequirement { get; }
+
+    /// <summary>The lowest CUDA compute capability <see cref="Ptx"/> loads on.</summary>
+    public Version PtxComputeCapability => PtxTarget == "sm_90a" ? new Version(9, 0) : new Version(8, 0);
+
+    /// <summary>
+    /// Whether <see cref="Ptx"/> loads on a CUDA device of compute capability <paramref name="computeCapability"/>:
+    /// an <c>sm_90a</c> module only on exactly 9.0 (architecture-specific code does not carry forward), an
+    /// <c>sm_80</c> module on 8.0 and later.
+    /// </summary>
+    public bool PtxRunsOn(Version computeCapability) =>
+        PtxTarget == "sm_90a" ? computeCapability.Major == 9 && computeCapability.Minor == 0 : computeCapability >= PtxComputeCapability;
 
     /// <summary>The complete OpenCL C 1.2 program text holding this variant's entry point.</summary>
     public string OpenCL => _openCL.Text;

@@ -93,7 +93,8 @@ internal static partial class PtxAssembler
         File.WriteAllText(Path.Combine(dump, name + ".ptx"), ptx);
     }
 
-    private static (int Code, string Log) Run(string exe, string args)
+    /// <summary>Runs a tool, returning its exit code and its output and error text.</summary>
+    internal static (int Code, string Log) Run(string exe, string args)
     {
         var psi = new ProcessStartInfo(exe, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         using Process p = Process.Start(psi)!;

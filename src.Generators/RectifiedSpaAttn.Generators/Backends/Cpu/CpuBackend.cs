@@ -77,6 +77,8 @@ public static class CpuBackend
                 w.Line("int __lane = linear & 31;");
                 w.Line("int __bank = 0; // the warp exchange's bank, flipped after every collective");
             }
+            if (IrWalker.Statements(kernel.Body).Any(s => s is IrHopper))
+                w.Line("var __hopper = new global::RectifiedSpaAttn.Compute.Emulation.CpuWarpgroup(" + CpuNames.StringLiteral(kernel.EntryPoint) + ");");
             foreach (IrLocal local in declared.OrderBy(l => l.Id))
                 w.Line(CpuNames.TypeName(local.Type) + " " + CpuNames.Local(local) + " = default;");
             foreach (string line in Lines(inner.ToString())) w.Line(line);
@@ -108,6 +110,7 @@ public static class CpuBackend
                 case IrLoadMatrix lm: foreach (IrLocal t in lm.Targets) yield return t; break;
                 case IrAtomic { Target: { } t }: yield return t; break;
                 case IrVectorLoad vl: foreach (IrLocal t in vl.Targets) yield return t; break;
+                case IrHopper h: foreach (IrLocal t in h.Targets) yield return t; break;
             }
         }
     }
@@ -121,6 +124,8 @@ public static class CpuBackend
         {
             if (p.Kind == IrParamKind.Buffer)
                 w.Line("public nint B" + p.Index + "; public long B" + p.Index + "Bytes; public long L" + p.Index + "; // " + p.Name);
+            else if (p.Kind == IrParamKind.TensorMap)
+                w.Line("public nint T" + p.Index + "; // " + p.Name + " (tensor map)");
             else
                 w.Line("public " + CpuNames.TypeName(p.Type) + " S" + p.Index + "; // " + p.Name);
         }
@@ -145,6 +150,10 @@ public static class CpuBackend
                 w.Line("f.B" + p.Index + " = " + a + ".Handle + (nint)(" + a + ".Offset * " + size + ");");
                 w.Line("f.B" + p.Index + "Bytes = " + a + ".Length * " + size + ";");
                 w.Line("f.L" + p.Index + " = " + a + ".Length;");
+            }
+            else if (p.Kind == IrParamKind.TensorMap)
+            {
+                w.Line("f.T" + p.Index + " = " + a + ".Handle;");
             }
             else
             {
@@ -206,14 +215,14 @@ public static class CpuBackend
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
-    private static void EmitSites(CpuCodeWriter w, Names names, List<(bool Warp, string Description)> sites)
+    private static void EmitSites(CpuCodeWriter w, Names names, List<(string Kind, string Description)> sites)
     {
         const string site = "global::RectifiedSpaAttn.Compute.Emulation.CpuSyncSite";
         const string kind = "global::RectifiedSpaAttn.Compute.Emulation.CpuSyncKind";
         w.Line("/// <summary>The synchronisation points the threads yield (by index).</summary>");
         w.Open("private static readonly " + site + "[] " + names.Sites + " =");
-        foreach ((bool warp, string description) in sites)
-            w.Line("new " + site + "(" + kind + (warp ? ".Warp" : ".GroupBarrier") + ", " + CpuNames.StringLiteral(description) + "),");
+        foreach ((string siteKind, string description) in sites)
+            w.Line("new " + site + "(" + kind + "." + siteKind + ", " + CpuNames.StringLiteral(description) + "),");
         w.Close("};");
     }
 

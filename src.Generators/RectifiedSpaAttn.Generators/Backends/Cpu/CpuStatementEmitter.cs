@@ -15,7 +15,7 @@ namespace RectifiedSpaAttn.Generators.Backends.Cpu;
 /// In iterators, warp collectives publish their operands through the warp's exchange (<c>__warp</c>), yield, then
 /// take their result; <c>__bank</c> alternates per collective (see <c>CpuWarp</c>).
 /// </remarks>
-internal sealed class CpuStatementEmitter
+internal sealed partial class CpuStatementEmitter
 {
     private readonly CpuCodeWriter _w;
     private readonly CpuExpressionEmitter _x;
@@ -37,7 +37,7 @@ internal sealed class CpuStatementEmitter
     }
 
     /// <summary>The synchronisation sites in the order their indices were given out.</summary>
-    public List<(bool Warp, string Description)> Sites { get; } = new();
+    public List<(string Kind, string Description)> Sites { get; } = new();
 
     /// <summary>Whether any warp collective was emitted (the iterator then needs <c>__lane</c> and <c>__bank</c>).</summary>
     public bool UsesWarpExchange { get; private set; }
@@ -98,6 +98,7 @@ internal sealed class CpuStatementEmitter
                 _w.Line(CpuNames.Memory + ".Copy16<" + CpuNames.TypeName(cp.Destination.ElementType) + ">(" + _x.Access(cp.Destination, cp.DestinationIndex) + ", "
                     + _x.Access(cp.Source, cp.SourceIndex) + ");");
                 return true;
+            case IrHopper h: Hopper(h); return true;
             case IrAsyncCommit:
                 _w.Line("// cp.async.commit_group: nothing to do, the CPU copies at once.");
                 return true;
@@ -166,12 +167,16 @@ internal sealed class CpuStatementEmitter
     private LoopState Innermost(string what)
         => _loops.Count > 0 ? _loops[_loops.Count - 1] : throw new InvalidOperationException("IR " + what + " outside a loop.");
 
-    private void Yield(bool warp, string description)
+    private void Yield(bool warp, string description) => Yield(warp ? "Warp" : "GroupBarrier", description);
+
+    /// <summary>Yields a new site of kind <paramref name="kind"/> (a <c>CpuSyncKind</c> name); returns its index.</summary>
+    private int Yield(string kind, string description)
     {
         if (!_iterator) throw new InvalidOperationException("A synchronisation point in a kernel emitted without synchronisation.");
         int site = Sites.Count;
-        Sites.Add((warp, description + " #" + site));
+        Sites.Add((kind, description + " #" + site));
         _w.Line("yield return " + site + "; // " + description);
+        return site;
     }
 
     private void Shuffle(IrShuffle sh)

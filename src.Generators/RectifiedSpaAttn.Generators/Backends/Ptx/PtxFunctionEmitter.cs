@@ -61,6 +61,11 @@ internal sealed partial class PtxFunctionEmitter
                 yield return ".param .u64 " + name + "_ptr";
                 yield return ".param .u64 " + name + "_len";
             }
+            else if (p.Kind == IrParamKind.TensorMap)
+            {
+                // A CUtensorMap by value (CUDA's __grid_constant__ parameter).
+                yield return ".param .align 64 .b8 " + name + "[128]";
+            }
             else
             {
                 yield return ".param ." + PtxTypes.Param(p.Type) + " " + name;
@@ -271,6 +276,7 @@ internal sealed partial class PtxFunctionEmitter
             case IrVectorStore vs: VectorStore(vs); break;
             case IrAsyncCopy ac: AsyncCopy(ac); break;
             case IrAsyncCommit: Op("cp.async.commit_group"); break;
+            case IrHopper h: Hopper(h); break;
             case IrAsyncWait w: Op("cp.async.wait_group " + w.Pending.ToString(CultureInfo.InvariantCulture)); break;
             default: throw new NotSupportedException($"PTX: statement {s.GetType().Name} is not supported.");
         }

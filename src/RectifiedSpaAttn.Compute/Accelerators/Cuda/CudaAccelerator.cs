@@ -100,10 +100,43 @@ public sealed unsafe class CudaAccelerator : Accelerator
         return new CudaStream(this, stream, isDefault: false);
     }
 
+    /// <summary>
+    /// The best PTX target this device loads: <c>sm_90a</c> on compute capability 9.0 (H100, H200), where both the
+    /// Hopper kernels' sm_90a modules and the portable sm_80 modules load; <c>sm_80</c> on every other device.
+    /// </summary>
+    public string PtxTarget => BestPtxTarget(Info.ComputeCapability) ?? "none";
+
+    /// <summary>
+    /// The best PTX target a CUDA device of <paramref name="computeCapability"/> loads: <c>sm_90a</c> on 9.0 (which
+    /// loads sm_80 modules too), <c>sm_80</c> on 8.0 and later, null below 8.0 (no module of this library loads there).
+    /// </summary>
+    public static string? BestPtxTarget(Version? computeCapability) => computeCapability switch
+    {
+        { Major: 9, Minor: 0 } => "sm_90a",
+        { Major: >= 8 } => "sm_80",
+        _ => null,
+    };
+
+    /// <summary>Null when <paramref name="variant"/>'s PTX module loads on this device; otherwise why not.</summary>
+    public string? UnsupportedReason(KernelVariant variant)
+    {
+        ArgumentNullException.ThrowIfNull(variant);
+        if (string.IsNullOrEmpty(variant.Ptx)) return $"{variant.DisplayName} has no PTX, so it cannot run on CUDA.";
+        if (!variant.PtxRunsOn(Info.ComputeCapability ?? new Version(0, 0)))
+            return $"{variant.DisplayName} {variant.ArchitectureRequirement ?? "needs " + variant.PtxTarget}; {Name} has compute capability {ComputeCapability}.";
+        return null;
+    }
+
+    /// <summary>Encodes a tensor map for this device (see <see cref="TensorMap"/>).</summary>
+    internal void EncodeTensorMap(nint destination, ScalarType type, nint start, long[] dims, long[] strideBytes, int[] box, TensorMapSwizzle swizzle)
+    {
+        MakeCurrent();
+        CudaTensorMaps.Encode(destination, type, start, dims, strideBytes, box, swizzle);
+    }
+
     private protected override void ValidateLaunch(KernelVariant variant, LaunchDimensions dims)
     {
-        if (string.IsNullOrEmpty(variant.Ptx))
-            throw new NotSupportedException($"{variant.DisplayName} has no PTX, so it cannot run on CUDA.");
+        if (UnsupportedReason(variant) is { } reason) throw new NotSupportedException(reason);
         Dim3 g = dims.Group, n = dims.Grid;
         if (g.X > _maxGroup.X || g.Y > _maxGroup.Y || g.Z > _maxGroup.Z)
             throw new ArgumentException($"The group {g} exceeds {Name}'s limits per axis {_maxGroup}.", nameof(dims));
@@ -113,8 +146,7 @@ public sealed unsafe class CudaAccelerator : Accelerator
 
     private protected override int MaxGroupSizeForCore(KernelVariant variant)
     {
-        if (string.IsNullOrEmpty(variant.Ptx))
-            throw new NotSupportedException($"{variant.DisplayName} has no PTX, so it cannot run on CUDA.");
+        if (UnsupportedReason(variant) is { } reason) throw new NotSupportedException(reason);
         MakeCurrent();
         return _modules.Get(variant).MaxThreadsPerGroup;
     }

@@ -3,7 +3,7 @@ namespace RectifiedSpaAttn.Compute.Cuda;
 /// <summary>
 /// Lays out launch arguments for <c>cuLaunchKernel</c> per the compiler contract: a buffer becomes two <c>.u64</c>
 /// parameters (the address of the view's first element, then its length in elements); a scalar is one parameter of
-/// its own width (bool as <c>.u32</c>). Each parameter gets an 8-byte little-endian slot; the driver reads as many
+/// its own width (bool as <c>.u32</c>); a tensor map is one 128-byte parameter passed from its own memory. Each parameter gets an 8-byte little-endian slot; the driver reads as many
 /// bytes as the PTX declares.
 /// </summary>
 internal static unsafe class CudaArguments
@@ -28,6 +28,12 @@ internal static unsafe class CudaArguments
                 pointers[slot] = &values[slot];
                 pointers[slot + 1] = &values[slot + 1];
                 slot += 2;
+            }
+            else if (a.Kind == KernelParameterKind.TensorMap)
+            {
+                // A .param .align 64 .b8 [128]: the driver copies the 128 bytes the pointer designates.
+                pointers[slot] = (void*)a.Handle;
+                slot++;
             }
             else
             {

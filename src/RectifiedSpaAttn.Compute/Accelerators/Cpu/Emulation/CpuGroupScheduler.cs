@@ -21,6 +21,9 @@ public sealed class CpuGroupScheduler
     private const int Runnable = -1;
     private const int Finished = -2;
 
+    /// <summary>Added to a poll site's index when a thread yields it again without having done anything else.</summary>
+    public const int RepollFlag = 0x4000_0000;
+
     private readonly string _kernelName;
     private readonly CpuSyncSite[] _sites;
     private readonly IEnumerator<int>?[] _threads;
@@ -59,6 +62,7 @@ public sealed class CpuGroupScheduler
 
         while (true)
         {
+            bool progress = false;
             for (int t = 0; t < count; t++)
             {
                 if (_waits[t] != Runnable) continue;
@@ -66,6 +70,8 @@ public sealed class CpuGroupScheduler
                 if (thread.MoveNext())
                 {
                     int site = thread.Current;
+                    if ((site & RepollFlag) != 0) site &= ~RepollFlag;
+                    else progress = true;
                     if ((uint)site >= (uint)_sites.Length)
                         throw new InvalidOperationException($"{_kernelName}: thread {t} yielded unknown synchronisation site {site}.");
                     _waits[t] = site;
@@ -74,11 +80,14 @@ public sealed class CpuGroupScheduler
                 {
                     _waits[t] = Finished;
                     finished++;
+                    progress = true;
                 }
             }
             if (finished == count) return;
             if (ReleaseWarps()) continue;
             if (ReleaseBarrier()) continue;
+            // Pollers retry only after someone else did something: a round of failed polls alone is a deadlock.
+            if (progress && ReleasePollers()) continue;
             throw new CpuDivergenceException(DescribeDeadlock());
         }
     }
@@ -101,6 +110,19 @@ public sealed class CpuGroupScheduler
         return any;
     }
 
+    /// <summary>Makes every thread that waits at a poll site runnable; true if any did.</summary>
+    private bool ReleasePollers()
+    {
+        bool any = false;
+        for (int t = 0; t < _waits.Length; t++)
+        {
+            if (_waits[t] < 0 || _sites[_waits[t]].Kind != CpuSyncKind.Poll) continue;
+            _waits[t] = Runnable;
+            any = true;
+        }
+        return any;
+    }
+
     /// <summary>Makes the whole group runnable if every thread waits at the same group barrier.</summary>
     private bool ReleaseBarrier()
     {
@@ -118,7 +140,7 @@ public sealed class CpuGroupScheduler
     private string DescribeDeadlock()
     {
         var text = new StringBuilder();
-        text.Append($"{_kernelName}: divergent barrier or warp collective; no thread of the group can proceed: ");
+        text.Append($"{_kernelName}: divergent barrier or warp collective, or an mbarrier phase that never completes; no thread of the group can proceed: ");
         int start = 0;
         for (int t = 1; t <= _waits.Length; t++)
         {

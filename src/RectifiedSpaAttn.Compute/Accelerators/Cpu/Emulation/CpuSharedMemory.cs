@@ -14,8 +14,8 @@ namespace RectifiedSpaAttn.Compute.Emulation;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class CpuSharedMemory
 {
-    /// <summary>A cache line: more than the 16 bytes every shared allocation is aligned to.</summary>
-    private const int Alignment = 64;
+    /// <summary>1 KiB, as the sm_90a module aligns shared memory, so 128-byte-swizzled tiles (wgmma, bulk tensor copies) sit where they would on the GPU.</summary>
+    private const int Alignment = 1024;
 
     [ThreadStatic] private static Block? t_block;
 

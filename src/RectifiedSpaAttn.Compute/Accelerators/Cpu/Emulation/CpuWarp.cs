@@ -139,6 +139,35 @@ public sealed class CpuWarp
         return _results[(bank * LaneCount + lane) * ResultsPerLane + index];
     }
 
+    // ------------------------------------------------------------------ four words per lane (wgmma A, stmatrix)
+
+    /// <summary>Publishes four words of a lane (wgmma's register A fragment, stmatrix's registers).</summary>
+    public void PublishWords(int bank, int lane, uint w0, uint w1, uint w2, uint w3)
+    {
+        RequireFullWarp("a warpgroup or stmatrix instruction");
+        int w = Word(bank, lane, 0);
+        _words[w] = w0;
+        _words[w + 1] = w1;
+        _words[w + 2] = w2;
+        _words[w + 3] = w3;
+    }
+
+    /// <summary>Word <paramref name="word"/> (0-3) that lane <paramref name="lane"/> published.</summary>
+    public uint Published(int bank, int lane, int word) => _words[Word(bank, lane, word)];
+
+    /// <summary>
+    /// <c>stmatrix.m8n8.x4</c> for the row this lane addressed (row <c>lane % 8</c> of matrix <c>lane / 8</c>): its
+    /// 8 elements are register <c>lane / 8</c> of lanes <c>4 (lane % 8)</c> to <c>4 (lane % 8) + 3</c>.
+    /// </summary>
+    public unsafe void StoreMatrixRow(int bank, int lane)
+    {
+        int slot = bank * LaneCount + lane;
+        if (_rowErrors[slot] is { } error) throw new IndexOutOfRangeException($"{_kernelName}: {error.Replace("ldmatrix", "stmatrix")}");
+        uint* row = (uint*)_rows[slot];
+        int m = lane >> 3, r = lane & 7;
+        for (int j = 0; j < 4; j++) row[j] = Published(bank, 4 * r + j, m);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Word(int bank, int lane, int word) => (bank * LaneCount + lane) * WordsPerLane + word;
 
