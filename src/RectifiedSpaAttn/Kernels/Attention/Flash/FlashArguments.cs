@@ -39,7 +39,10 @@ internal static class FlashArguments
     }
 
     /// <summary>Throws unless a kernel is built for <typeparamref name="T"/> and the shape, naming what is built.</summary>
+    /// <param name="supported">Whether the generated variant lists hold a kernel for this combination.</param>
     /// <param name="kernels">Which kernels, for the message (e.g. "tensor-core flash-attention").</param>
+    /// <param name="shape">The call's shape: its head dim and block sizes are named in the message.</param>
+    /// <param name="built">What is built, for the message (from the same variant lists).</param>
     public static void RequireSupported<T>(bool supported, string kernels, AttentionShape shape, string built) where T : unmanaged
     {
         if (!supported)
