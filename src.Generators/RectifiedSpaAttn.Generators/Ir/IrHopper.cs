@@ -47,6 +47,8 @@ public enum IrHopperOp
 /// </summary>
 public sealed class IrHopper : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitHopper(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitHopper(this);
     public IrHopper(IrHopperOp op, IReadOnlyList<IrView> views, IReadOnlyList<IrExpr> args, IReadOnlyList<IrLocal> targets, int immediate = 0, IrParam? tensorMap = null)
     { Op = op; Views = views; Args = args; Targets = targets; Immediate = immediate; TensorMap = tensorMap; }
     public IrHopperOp Op { get; }

@@ -3,11 +3,17 @@ using System.Collections.Generic;
 namespace RectifiedSpaAttn.Generators.Ir;
 
 /// <summary>A statement of the structured kernel IR. Control flow is structured (if, loop, break, continue, return): there is no goto.</summary>
-public abstract class IrStmt { }
+public abstract class IrStmt
+{
+    internal abstract void Accept(IrStmtVisitor visitor);
+    internal abstract TResult Accept<TResult>(IrStmtVisitor<TResult> visitor);
+}
 
 /// <summary>A sequence of statements.</summary>
 public sealed class IrBlock : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitBlock(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitBlock(this);
     public IrBlock(IReadOnlyList<IrStmt> statements) => Statements = statements;
     public IReadOnlyList<IrStmt> Statements { get; }
     public static readonly IrBlock Empty = new(new IrStmt[0]);
@@ -16,6 +22,8 @@ public sealed class IrBlock : IrStmt
 /// <summary><c>Target = Value</c>; the types are equal.</summary>
 public sealed class IrAssign : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitAssign(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitAssign(this);
     public IrAssign(IrLocal target, IrExpr value) { Target = target; Value = value; }
     public IrLocal Target { get; }
     public IrExpr Value { get; }
@@ -24,6 +32,8 @@ public sealed class IrAssign : IrStmt
 /// <summary>Writes <see cref="Value"/> (of the view's element type) to element <see cref="Index"/> of <see cref="View"/>.</summary>
 public sealed class IrStore : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitStore(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitStore(this);
     public IrStore(IrView view, IrExpr index, IrExpr value) { View = view; Index = index; Value = value; }
     public IrView View { get; }
     public IrExpr Index { get; }
@@ -32,6 +42,8 @@ public sealed class IrStore : IrStmt
 
 public sealed class IrIf : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitIf(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitIf(this);
     public IrIf(IrExpr condition, IrBlock then, IrBlock @else) { Condition = condition; Then = then; Else = @else; }
     public IrExpr Condition { get; }
     public IrBlock Then { get; }
@@ -44,6 +56,8 @@ public sealed class IrIf : IrStmt
 /// </summary>
 public sealed class IrLoop : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitLoop(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitLoop(this);
     public IrLoop(IrExpr? condition, IrBlock body, IrBlock step) { Condition = condition; Body = body; Step = step; }
     public IrExpr? Condition { get; }
     public IrBlock Body { get; }
@@ -51,22 +65,47 @@ public sealed class IrLoop : IrStmt
 }
 
 /// <summary>Leaves the innermost loop.</summary>
-public sealed class IrBreak : IrStmt { public static readonly IrBreak Instance = new(); }
+public sealed class IrBreak : IrStmt
+{
+    public static readonly IrBreak Instance = new();
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitBreak(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitBreak(this);
+}
 
 /// <summary>Jumps to the innermost loop's step.</summary>
-public sealed class IrContinue : IrStmt { public static readonly IrContinue Instance = new(); }
+public sealed class IrContinue : IrStmt
+{
+    public static readonly IrContinue Instance = new();
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitContinue(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitContinue(this);
+}
 
 /// <summary>Ends the thread.</summary>
-public sealed class IrReturn : IrStmt { public static readonly IrReturn Instance = new(); }
+public sealed class IrReturn : IrStmt
+{
+    public static readonly IrReturn Instance = new();
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitReturn(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitReturn(this);
+}
 
 /// <summary>
 /// Group barrier (<c>bar.sync 0</c> / <c>barrier(CLK_LOCAL_MEM_FENCE|CLK_GLOBAL_MEM_FENCE)</c>); reached by every
 /// thread of the group in group-uniform control flow.
 /// </summary>
-public sealed class IrBarrier : IrStmt { public static readonly IrBarrier Instance = new(); }
+public sealed class IrBarrier : IrStmt
+{
+    public static readonly IrBarrier Instance = new();
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitBarrier(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitBarrier(this);
+}
 
 /// <summary>Warp barrier (<c>bar.warp.sync -1</c>); reached by all 32 lanes.</summary>
-public sealed class IrWarpBarrier : IrStmt { public static readonly IrWarpBarrier Instance = new(); }
+public sealed class IrWarpBarrier : IrStmt
+{
+    public static readonly IrWarpBarrier Instance = new();
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitWarpBarrier(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitWarpBarrier(this);
+}
 
 public enum IrShuffleKind
 {
@@ -84,6 +123,8 @@ public enum IrShuffleKind
 /// </summary>
 public sealed class IrShuffle : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitShuffle(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitShuffle(this);
     public IrShuffle(IrShuffleKind kind, IrLocal target, IrExpr value, IrExpr lane) { Kind = kind; Target = target; Value = value; Lane = lane; }
     public IrShuffleKind Kind { get; }
     public IrLocal Target { get; }
@@ -100,6 +141,8 @@ public enum IrMmaKind { BF16, F16 }
 /// </summary>
 public sealed class IrMma : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitMma(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitMma(this);
     public IrMma(IrMmaKind kind, IReadOnlyList<IrLocal> d, IReadOnlyList<IrExpr> a, IReadOnlyList<IrExpr> b, IReadOnlyList<IrExpr> c)
     { Kind = kind; D = d; A = a; B = b; C = c; }
     public IrMmaKind Kind { get; }
@@ -116,6 +159,8 @@ public sealed class IrMma : IrStmt
 /// </summary>
 public sealed class IrLoadMatrix : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitLoadMatrix(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitLoadMatrix(this);
     public IrLoadMatrix(IReadOnlyList<IrLocal> targets, bool transposed, IrView view, IrExpr rowIndex)
     { Targets = targets; Transposed = transposed; View = view; RowIndex = rowIndex; }
     public IReadOnlyList<IrLocal> Targets { get; }
@@ -133,6 +178,8 @@ public enum IrAtomicOp { Add, Max, CompareExchange }
 /// </summary>
 public sealed class IrAtomic : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitAtomic(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitAtomic(this);
     public IrAtomic(IrAtomicOp op, IrLocal? target, IrView view, IrExpr index, IrExpr value, IrExpr? comparand)
     { Op = op; Target = target; View = view; Index = index; Value = value; Comparand = comparand; }
     public IrAtomicOp Op { get; }
@@ -146,6 +193,8 @@ public sealed class IrAtomic : IrStmt
 /// <summary>16-byte load into four U32 locals from element <see cref="Index"/> of <see cref="View"/> (byte address 16-aligned).</summary>
 public sealed class IrVectorLoad : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitVectorLoad(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitVectorLoad(this);
     public IrVectorLoad(IReadOnlyList<IrLocal> targets, IrView view, IrExpr index) { Targets = targets; View = view; Index = index; }
     public IReadOnlyList<IrLocal> Targets { get; }
     public IrView View { get; }
@@ -155,6 +204,8 @@ public sealed class IrVectorLoad : IrStmt
 /// <summary>16-byte store of four U32 values at element <see cref="Index"/> of <see cref="View"/> (byte address 16-aligned).</summary>
 public sealed class IrVectorStore : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitVectorStore(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitVectorStore(this);
     public IrVectorStore(IrView view, IrExpr index, IReadOnlyList<IrExpr> values) { View = view; Index = index; Values = values; }
     public IrView View { get; }
     public IrExpr Index { get; }
@@ -164,6 +215,8 @@ public sealed class IrVectorStore : IrStmt
 /// <summary><c>cp.async.cg.shared.global</c> of 16 bytes: element <see cref="SourceIndex"/> of a global view to element <see cref="DestinationIndex"/> of a shared view (same element type, both 16-byte aligned).</summary>
 public sealed class IrAsyncCopy : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitAsyncCopy(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitAsyncCopy(this);
     public IrAsyncCopy(IrView destination, IrExpr destinationIndex, IrView source, IrExpr sourceIndex)
     { Destination = destination; DestinationIndex = destinationIndex; Source = source; SourceIndex = sourceIndex; }
     public IrView Destination { get; }
@@ -173,11 +226,18 @@ public sealed class IrAsyncCopy : IrStmt
 }
 
 /// <summary><c>cp.async.commit_group</c>.</summary>
-public sealed class IrAsyncCommit : IrStmt { public static readonly IrAsyncCommit Instance = new(); }
+public sealed class IrAsyncCommit : IrStmt
+{
+    public static readonly IrAsyncCommit Instance = new();
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitAsyncCommit(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitAsyncCommit(this);
+}
 
 /// <summary><c>cp.async.wait_group Pending</c> (a constant).</summary>
 public sealed class IrAsyncWait : IrStmt
 {
+    internal override void Accept(IrStmtVisitor visitor) => visitor.VisitAsyncWait(this);
+    internal override TResult Accept<TResult>(IrStmtVisitor<TResult> visitor) => visitor.VisitAsyncWait(this);
     public IrAsyncWait(int pending) => Pending = pending;
     public int Pending { get; }
 }

@@ -15,7 +15,7 @@ namespace RectifiedSpaAttn.Generators.Backends.Cpu;
 /// In iterators, warp collectives publish their operands through the warp's exchange (<c>__warp</c>), yield, then
 /// take their result; <c>__bank</c> alternates per collective (see <c>CpuWarp</c>).
 /// </remarks>
-internal sealed partial class CpuStatementEmitter
+internal sealed partial class CpuStatementEmitter : IrStmtVisitor<bool>
 {
     private readonly CpuCodeWriter _w;
     private readonly CpuExpressionEmitter _x;
@@ -47,67 +47,99 @@ internal sealed partial class CpuStatementEmitter
     {
         foreach (IrStmt s in block.Statements)
         {
-            if (!Statement(s)) return false;
+            if (!Visit(s)) return false;
         }
         return true;
     }
 
-    private bool Statement(IrStmt s)
+    // One method per statement kind (IrStmtVisitor<bool>), each returning whether the end is reachable: a kind this
+    // backend misses does not build.
+    internal override bool VisitBlock(IrBlock b)
     {
-        switch (s)
-        {
-            case IrBlock b:
-                _w.Open();
-                bool end = Block(b);
-                _w.Close();
-                return end;
-            case IrAssign a:
-                if (_declared.Contains(a.Target)) _w.Line(Target(a.Target) + " = " + _x.Emit(a.Value) + ";");
-                return true;
-            case IrStore st:
-                _w.Line(CpuNames.Memory + ".Store<" + CpuNames.TypeName(st.View.ElementType) + ">(" + _x.Access(st.View, st.Index) + ", " + _x.Emit(st.Value) + ");");
-                return true;
-            case IrIf i: return If(i);
-            case IrLoop l: return Loop(l);
-            case IrBreak:
-                Innermost("break").Broken = true;
-                _w.Line("break;");
-                return false;
-            case IrContinue:
-                Continue();
-                return false;
-            case IrReturn:
-                _w.Line(_iterator ? "yield break;" : "return;");
-                return false;
-            case IrBarrier:
-                Yield(false, "Group.Barrier");
-                return true;
-            case IrWarpBarrier:
-                Yield(true, "Warp.Barrier");
-                return true;
-            case IrShuffle sh: Shuffle(sh); return true;
-            case IrMma m: Mma(m); return true;
-            case IrLoadMatrix lm: LoadMatrix(lm); return true;
-            case IrAtomic at: Atomic(at); return true;
-            case IrVectorLoad vl: VectorLoad(vl); return true;
-            case IrVectorStore vs:
-                _w.Line(CpuNames.Memory + ".Store16<" + CpuNames.TypeName(vs.View.ElementType) + ">(" + _x.Access(vs.View, vs.Index) + ", "
-                    + string.Join(", ", vs.Values.Select(_x.Emit)) + ");");
-                return true;
-            case IrAsyncCopy cp:
-                _w.Line(CpuNames.Memory + ".Copy16<" + CpuNames.TypeName(cp.Destination.ElementType) + ">(" + _x.Access(cp.Destination, cp.DestinationIndex) + ", "
-                    + _x.Access(cp.Source, cp.SourceIndex) + ");");
-                return true;
-            case IrHopper h: Hopper(h); return true;
-            case IrAsyncCommit:
-                _w.Line("// cp.async.commit_group: nothing to do, the CPU copies at once.");
-                return true;
-            case IrAsyncWait wait:
-                _w.Line("// cp.async.wait_group " + wait.Pending + ": nothing to wait for on the CPU.");
-                return true;
-            default:
-                throw new NotSupportedException("The CPU backend does not know the statement " + s.GetType().Name + ".");
-        }
+        _w.Open();
+        bool end = Block(b);
+        _w.Close();
+        return end;
+    }
+
+    internal override bool VisitAssign(IrAssign a)
+    {
+        if (_declared.Contains(a.Target)) _w.Line(Target(a.Target) + " = " + _x.Emit(a.Value) + ";");
+        return true;
+    }
+
+    internal override bool VisitStore(IrStore st)
+    {
+        _w.Line(CpuNames.Memory + ".Store<" + CpuNames.TypeName(st.View.ElementType) + ">(" + _x.Access(st.View, st.Index) + ", " + _x.Emit(st.Value) + ");");
+        return true;
+    }
+
+    internal override bool VisitIf(IrIf i) => If(i);
+    internal override bool VisitLoop(IrLoop l) => Loop(l);
+
+    internal override bool VisitBreak(IrBreak s)
+    {
+        Innermost("break").Broken = true;
+        _w.Line("break;");
+        return false;
+    }
+
+    internal override bool VisitContinue(IrContinue s)
+    {
+        Continue();
+        return false;
+    }
+
+    internal override bool VisitReturn(IrReturn s)
+    {
+        _w.Line(_iterator ? "yield break;" : "return;");
+        return false;
+    }
+
+    internal override bool VisitBarrier(IrBarrier s)
+    {
+        Yield(false, "Group.Barrier");
+        return true;
+    }
+
+    internal override bool VisitWarpBarrier(IrWarpBarrier s)
+    {
+        Yield(true, "Warp.Barrier");
+        return true;
+    }
+
+    internal override bool VisitShuffle(IrShuffle sh) { Shuffle(sh); return true; }
+    internal override bool VisitMma(IrMma m) { Mma(m); return true; }
+    internal override bool VisitLoadMatrix(IrLoadMatrix lm) { LoadMatrix(lm); return true; }
+    internal override bool VisitAtomic(IrAtomic at) { Atomic(at); return true; }
+    internal override bool VisitVectorLoad(IrVectorLoad vl) { VectorLoad(vl); return true; }
+
+    internal override bool VisitVectorStore(IrVectorStore vs)
+    {
+        _w.Line(CpuNames.Memory + ".Store16<" + CpuNames.TypeName(vs.View.ElementType) + ">(" + _x.Access(vs.View, vs.Index) + ", "
+            + string.Join(", ", vs.Values.Select(_x.Emit)) + ");");
+        return true;
+    }
+
+    internal override bool VisitAsyncCopy(IrAsyncCopy cp)
+    {
+        _w.Line(CpuNames.Memory + ".Copy16<" + CpuNames.TypeName(cp.Destination.ElementType) + ">(" + _x.Access(cp.Destination, cp.DestinationIndex) + ", "
+            + _x.Access(cp.Source, cp.SourceIndex) + ");");
+        return true;
+    }
+
+    internal override bool VisitHopper(IrHopper h) { Hopper(h); return true; }
+
+    internal override bool VisitAsyncCommit(IrAsyncCommit s)
+    {
+        _w.Line("// cp.async.commit_group: nothing to do, the CPU copies at once.");
+        return true;
+    }
+
+    internal override bool VisitAsyncWait(IrAsyncWait wait)
+    {
+        _w.Line("// cp.async.wait_group " + wait.Pending + ": nothing to wait for on the CPU.");
+        return true;
     }
 
     private bool If(IrIf i)

@@ -12,7 +12,7 @@ namespace RectifiedSpaAttn.Generators.Backends.OpenCL;
 /// that C's <c>continue</c> leaves the body and falls into the step, and a break out of it sets a per-loop flag first.
 /// Nested loops are their own C loops, so C's innermost-loop rule picks the right target.
 /// </summary>
-internal sealed class OpenCLStatementWriter
+internal sealed class OpenCLStatementWriter : IrStmtVisitor
 {
     private readonly StringBuilder _out = new();
     private readonly Stack<int?> _loops = new(); // per enclosing IR loop: its break flag's number when the body is wrapped
@@ -30,99 +30,92 @@ internal sealed class OpenCLStatementWriter
 
     public void Block(IrBlock block)
     {
-        foreach (IrStmt s in block.Statements) Statement(s);
+        foreach (IrStmt s in block.Statements) Visit(s);
     }
 
-    private void Statement(IrStmt s)
+    // One method per statement kind (IrStmtVisitor): a kind this backend misses does not build.
+    internal override void VisitBlock(IrBlock b)
     {
-        switch (s)
+        Line("{"); _indent++; Block(b); _indent--; Line("}");
+    }
+
+    internal override void VisitAssign(IrAssign a) => Line($"{OpenCLNames.Local(a.Target)} = {E(a.Value)};");
+
+    internal override void VisitStore(IrStore st)
+        => Line($"{OpenCLAddressing.Element(st.View, E(st.Index), E)} = {StoredValue(st.View.ElementType, st.Value)};");
+
+    internal override void VisitIf(IrIf i)
+    {
+        Line($"if ({OpenCLExpressionWriter.Condition(i.Condition)})");
+        Line("{"); _indent++; Block(i.Then); _indent--; Line("}");
+        if (i.Else.Statements.Count > 0)
         {
-            case IrBlock b:
-                Line("{"); _indent++; Block(b); _indent--; Line("}");
-                break;
-            case IrAssign a:
-                Line($"{OpenCLNames.Local(a.Target)} = {E(a.Value)};");
-                break;
-            case IrStore st:
-                Line($"{OpenCLAddressing.Element(st.View, E(st.Index), E)} = {StoredValue(st.View.ElementType, st.Value)};");
-                break;
-            case IrIf i:
-                Line($"if ({OpenCLExpressionWriter.Condition(i.Condition)})");
-                Line("{"); _indent++; Block(i.Then); _indent--; Line("}");
-                if (i.Else.Statements.Count > 0)
-                {
-                    Line("else");
-                    Line("{"); _indent++; Block(i.Else); _indent--; Line("}");
-                }
-                break;
-            case IrLoop l:
-                Loop(l);
-                break;
-            case IrBreak:
-                if (_loops.Count == 0) throw new InvalidOperationException("OpenCL backend: break outside a loop");
-                if (_loops.Peek() is int flag) Line($"{{ rsa_brk{flag} = true; break; }}");
-                else Line("break;");
-                break;
-            case IrContinue:
-                if (_loops.Count == 0 || _loops.Peek() is null) throw new InvalidOperationException("OpenCL backend: continue outside a loop body");
-                Line("continue; /* leaves the do-while(0) body, runs the step */");
-                break;
-            case IrReturn:
-                Line("return;");
-                break;
-            case IrBarrier:
-                Line("barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);");
-                break;
-            case IrWarpBarrier:
-                Line("barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE); /* warp barrier: a group barrier here (group-uniform) */");
-                break;
-            case IrShuffle sh:
-                Shuffle(sh);
-                break;
-            case IrMma m:
-                Mma(m);
-                break;
-            case IrLoadMatrix lm:
-                LoadMatrix(lm);
-                break;
-            case IrAtomic at:
-                Atomic(at);
-                break;
-            case IrVectorLoad vl:
-            {
-                string p = $"({OpenCLAddressing.SpaceQualifier(vl.View)} uint*){OpenCLAddressing.ByteAddress(vl.View, E(vl.Index), E)}";
-                Line("{");
-                _indent++;
-                Line($"const uint4 rsa_v = vload4(0, {p});");
-                string[] lanes = ["x", "y", "z", "w"];
-                for (int i = 0; i < 4; i++) Line($"{OpenCLNames.Local(vl.Targets[i])} = rsa_v.{lanes[i]};");
-                _indent--;
-                Line("}");
-                break;
-            }
-            case IrVectorStore vs:
-            {
-                string p = $"({OpenCLAddressing.SpaceQualifier(vs.View)} uint*){OpenCLAddressing.ByteAddress(vs.View, E(vs.Index), E)}";
-                Line($"vstore4((uint4)({string.Join(", ", vs.Values.Select(E))}), 0, {p});");
-                break;
-            }
-            case IrAsyncCopy c:
-            {
-                string dst = $"({OpenCLAddressing.SpaceQualifier(c.Destination)} uint*){OpenCLAddressing.ByteAddress(c.Destination, E(c.DestinationIndex), E)}";
-                string src = $"({OpenCLAddressing.SpaceQualifier(c.Source)} uint*){OpenCLAddressing.ByteAddress(c.Source, E(c.SourceIndex), E)}";
-                Line($"vstore4(vload4(0, {src}), 0, {dst}); /* cp.async: copied at once */");
-                break;
-            }
-            case IrAsyncCommit:
-                Line("/* cp.async.commit_group: nothing to do, copies complete at once */");
-                break;
-            case IrAsyncWait w:
-                Line($"/* cp.async.wait_group {w.Pending}: nothing to do; the kernel's barrier makes the copies visible */");
-                break;
-            default:
-                throw new NotSupportedException($"OpenCL backend: unknown statement {s.GetType().Name}");
+            Line("else");
+            Line("{"); _indent++; Block(i.Else); _indent--; Line("}");
         }
     }
+
+    internal override void VisitLoop(IrLoop l) => Loop(l);
+
+    internal override void VisitBreak(IrBreak s)
+    {
+        if (_loops.Count == 0) throw new InvalidOperationException("OpenCL backend: break outside a loop");
+        if (_loops.Peek() is int flag) Line($"{{ rsa_brk{flag} = true; break; }}");
+        else Line("break;");
+    }
+
+    internal override void VisitContinue(IrContinue s)
+    {
+        if (_loops.Count == 0 || _loops.Peek() is null) throw new InvalidOperationException("OpenCL backend: continue outside a loop body");
+        Line("continue; /* leaves the do-while(0) body, runs the step */");
+    }
+
+    internal override void VisitReturn(IrReturn s) => Line("return;");
+
+    internal override void VisitBarrier(IrBarrier s) => Line("barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);");
+
+    internal override void VisitWarpBarrier(IrWarpBarrier s)
+        => Line("barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE); /* warp barrier: a group barrier here (group-uniform) */");
+
+    internal override void VisitShuffle(IrShuffle sh) => Shuffle(sh);
+    internal override void VisitMma(IrMma m) => Mma(m);
+    internal override void VisitLoadMatrix(IrLoadMatrix lm) => LoadMatrix(lm);
+    internal override void VisitAtomic(IrAtomic at) => Atomic(at);
+
+    internal override void VisitVectorLoad(IrVectorLoad vl)
+    {
+        string p = $"({OpenCLAddressing.SpaceQualifier(vl.View)} uint*){OpenCLAddressing.ByteAddress(vl.View, E(vl.Index), E)}";
+        Line("{");
+        _indent++;
+        Line($"const uint4 rsa_v = vload4(0, {p});");
+        string[] lanes = ["x", "y", "z", "w"];
+        for (int i = 0; i < 4; i++) Line($"{OpenCLNames.Local(vl.Targets[i])} = rsa_v.{lanes[i]};");
+        _indent--;
+        Line("}");
+    }
+
+    internal override void VisitVectorStore(IrVectorStore vs)
+    {
+        string p = $"({OpenCLAddressing.SpaceQualifier(vs.View)} uint*){OpenCLAddressing.ByteAddress(vs.View, E(vs.Index), E)}";
+        Line($"vstore4((uint4)({string.Join(", ", vs.Values.Select(E))}), 0, {p});");
+    }
+
+    internal override void VisitAsyncCopy(IrAsyncCopy c)
+    {
+        string dst = $"({OpenCLAddressing.SpaceQualifier(c.Destination)} uint*){OpenCLAddressing.ByteAddress(c.Destination, E(c.DestinationIndex), E)}";
+        string src = $"({OpenCLAddressing.SpaceQualifier(c.Source)} uint*){OpenCLAddressing.ByteAddress(c.Source, E(c.SourceIndex), E)}";
+        Line($"vstore4(vload4(0, {src}), 0, {dst}); /* cp.async: copied at once */");
+    }
+
+    internal override void VisitAsyncCommit(IrAsyncCommit s) => Line("/* cp.async.commit_group: nothing to do, copies complete at once */");
+
+    internal override void VisitAsyncWait(IrAsyncWait w)
+        => Line($"/* cp.async.wait_group {w.Pending}: nothing to do; the kernel's barrier makes the copies visible */");
+
+    // KernelBackends never asks OpenCL for a [RequiresHopper] kernel (HopperRequirement answers for it), and only
+    // those kernels hold Hopper statements.
+    internal override void VisitHopper(IrHopper s)
+        => throw new InvalidOperationException("OpenCL backend: Hopper statement " + s.Op + " (a [RequiresHopper] kernel is built for sm_90a alone)");
 
     private static string StoredValue(IrType elementType, IrExpr value)
         => elementType == IrType.Bool ? $"(uchar)({E(value)} ? 1 : 0)" : E(value);

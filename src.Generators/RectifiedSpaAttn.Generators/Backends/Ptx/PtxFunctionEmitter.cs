@@ -12,7 +12,7 @@ namespace RectifiedSpaAttn.Generators.Backends.Ptx;
 /// they dominate every later use whatever control flow the body has. This file holds the state, the prologue caches
 /// and the statements; the partial files beside it lower expressions, conversions, math, memory and warp operations.
 /// </summary>
-internal sealed partial class PtxFunctionEmitter
+internal sealed partial class PtxFunctionEmitter : IrStmtVisitor
 {
     private readonly IrKernel _kernel;
     private readonly StringBuilder _prologue = new();
@@ -245,42 +245,41 @@ internal sealed partial class PtxFunctionEmitter
 
     private void Block(IrBlock block)
     {
-        foreach (IrStmt s in block.Statements) Statement(s);
+        foreach (IrStmt s in block.Statements) Visit(s);
     }
 
-    private void Statement(IrStmt s)
+    // One method per statement kind (IrStmtVisitor): a kind this backend misses does not build.
+    internal override void VisitBlock(IrBlock s) => Block(s);
+    internal override void VisitAssign(IrAssign s) => Assign(s);
+    internal override void VisitStore(IrStore s) => Store(s);
+    internal override void VisitIf(IrIf s) => If(s);
+    internal override void VisitLoop(IrLoop s) => Loop(s);
+
+    internal override void VisitBreak(IrBreak s)
     {
-        switch (s)
-        {
-            case IrBlock b: Block(b); break;
-            case IrAssign a: Assign(a); break;
-            case IrStore st: Store(st); break;
-            case IrIf i: If(i); break;
-            case IrLoop l: Loop(l); break;
-            case IrBreak:
-                if (_loops.Count == 0) throw new NotSupportedException("PTX: break outside a loop.");
-                Op("bra " + _loops.Peek().End);
-                break;
-            case IrContinue:
-                if (_loops.Count == 0) throw new NotSupportedException("PTX: continue outside a loop.");
-                Op("bra " + _loops.Peek().Step);
-                break;
-            case IrReturn: Op("ret"); break;
-            case IrBarrier: Op("bar.sync 0"); break;
-            case IrWarpBarrier: Op("bar.warp.sync -1"); break;
-            case IrShuffle sh: Shuffle(sh); break;
-            case IrMma m: Mma(m); break;
-            case IrLoadMatrix lm: LoadMatrix(lm); break;
-            case IrAtomic at: Atomic(at); break;
-            case IrVectorLoad vl: VectorLoad(vl); break;
-            case IrVectorStore vs: VectorStore(vs); break;
-            case IrAsyncCopy ac: AsyncCopy(ac); break;
-            case IrAsyncCommit: Op("cp.async.commit_group"); break;
-            case IrHopper h: Hopper(h); break;
-            case IrAsyncWait w: Op("cp.async.wait_group " + w.Pending.ToString(CultureInfo.InvariantCulture)); break;
-            default: throw new NotSupportedException($"PTX: statement {s.GetType().Name} is not supported.");
-        }
+        if (_loops.Count == 0) throw new NotSupportedException("PTX: break outside a loop.");
+        Op("bra " + _loops.Peek().End);
     }
+
+    internal override void VisitContinue(IrContinue s)
+    {
+        if (_loops.Count == 0) throw new NotSupportedException("PTX: continue outside a loop.");
+        Op("bra " + _loops.Peek().Step);
+    }
+
+    internal override void VisitReturn(IrReturn s) => Op("ret");
+    internal override void VisitBarrier(IrBarrier s) => Op("bar.sync 0");
+    internal override void VisitWarpBarrier(IrWarpBarrier s) => Op("bar.warp.sync -1");
+    internal override void VisitShuffle(IrShuffle s) => Shuffle(s);
+    internal override void VisitMma(IrMma s) => Mma(s);
+    internal override void VisitLoadMatrix(IrLoadMatrix s) => LoadMatrix(s);
+    internal override void VisitAtomic(IrAtomic s) => Atomic(s);
+    internal override void VisitVectorLoad(IrVectorLoad s) => VectorLoad(s);
+    internal override void VisitVectorStore(IrVectorStore s) => VectorStore(s);
+    internal override void VisitAsyncCopy(IrAsyncCopy s) => AsyncCopy(s);
+    internal override void VisitAsyncCommit(IrAsyncCommit s) => Op("cp.async.commit_group");
+    internal override void VisitHopper(IrHopper s) => Hopper(s);
+    internal override void VisitAsyncWait(IrAsyncWait s) => Op("cp.async.wait_group " + s.Pending.ToString(CultureInfo.InvariantCulture));
 
     private void Assign(IrAssign a)
     {
