@@ -12,11 +12,14 @@ public abstract class IrExpr
     protected IrExpr(IrType type) => Type = type;
 
     public IrType Type { get; }
+
+    internal abstract TResult Accept<TResult>(IrExprVisitor<TResult> visitor);
 }
 
 /// <summary>A constant. Integers and bools are held in <see cref="Bits"/> (two's complement, bool as 0/1); floats in <see cref="Float"/>.</summary>
 public sealed class IrConst : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitConst(this);
     private IrConst(IrType type, long bits, double value) : base(type) { Bits = bits; Float = value; }
 
     public long Bits { get; }
@@ -32,6 +35,7 @@ public sealed class IrConst : IrExpr
 /// <summary>The current value of a local (a virtual register).</summary>
 public sealed class IrLocalRef : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitLocalRef(this);
     public IrLocalRef(IrLocal local) : base(local.Type) => Local = local;
     public IrLocal Local { get; }
 }
@@ -39,6 +43,7 @@ public sealed class IrLocalRef : IrExpr
 /// <summary>The value of a scalar kernel parameter.</summary>
 public sealed class IrParamRef : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitParamRef(this);
     public IrParamRef(IrParam param) : base(param.Type) => Param = param;
     public IrParam Param { get; }
 }
@@ -58,6 +63,7 @@ public enum IrSpecialKind
 
 public sealed class IrSpecial : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitSpecial(this);
     public IrSpecial(IrSpecialKind kind) : base(IrType.I32) => Kind = kind;
     public IrSpecialKind Kind { get; }
 }
@@ -74,6 +80,7 @@ public enum IrUnaryOp
 
 public sealed class IrUnary : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitUnary(this);
     public IrUnary(IrUnaryOp op, IrExpr operand) : base(operand.Type) { Op = op; Operand = operand; }
     public IrUnaryOp Op { get; }
     public IrExpr Operand { get; }
@@ -95,6 +102,7 @@ public enum IrBinaryOp
 /// <summary>A binary arithmetic or bitwise operation; both operands and the result have the same type.</summary>
 public sealed class IrBinary : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitBinary(this);
     public IrBinary(IrBinaryOp op, IrExpr left, IrExpr right) : base(left.Type) { Op = op; Left = left; Right = right; }
     public IrBinaryOp Op { get; }
     public IrExpr Left { get; }
@@ -106,6 +114,7 @@ public enum IrCompareOp { Eq, Ne, Lt, Le, Gt, Ge }
 /// <summary>A comparison of two operands of the same type (unsigned when the type is); the result is <see cref="IrType.Bool"/>. Float comparisons are ordered except <see cref="IrCompareOp.Ne"/> (true for NaN), as in C#.</summary>
 public sealed class IrCompare : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitCompare(this);
     public IrCompare(IrCompareOp op, IrExpr left, IrExpr right) : base(IrType.Bool) { Op = op; Left = left; Right = right; }
     public IrCompareOp Op { get; }
     public IrExpr Left { get; }
@@ -115,6 +124,7 @@ public sealed class IrCompare : IrExpr
 /// <summary><c>Condition ? WhenTrue : WhenFalse</c>, evaluating only the chosen side.</summary>
 public sealed class IrConditional : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitConditional(this);
     public IrConditional(IrExpr condition, IrExpr whenTrue, IrExpr whenFalse) : base(whenTrue.Type)
     { Condition = condition; WhenTrue = whenTrue; WhenFalse = whenFalse; }
     public IrExpr Condition { get; }
@@ -130,6 +140,7 @@ public sealed class IrConditional : IrExpr
 /// </summary>
 public sealed class IrConvert : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitConvert(this);
     public IrConvert(IrType target, IrExpr operand) : base(target) => Operand = operand;
     public IrExpr Operand { get; }
 }
@@ -137,6 +148,7 @@ public sealed class IrConvert : IrExpr
 /// <summary>Reinterprets the bits of a value as another type of the same size (BitConverter.SingleToUInt32Bits and friends).</summary>
 public sealed class IrBitcast : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitBitcast(this);
     public IrBitcast(IrType target, IrExpr operand) : base(target) => Operand = operand;
     public IrExpr Operand { get; }
 }
@@ -144,6 +156,7 @@ public sealed class IrBitcast : IrExpr
 /// <summary>Reads element <see cref="Index"/> of a view. The result type is the view's element type.</summary>
 public sealed class IrLoad : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitLoad(this);
     public IrLoad(IrView view, IrExpr index) : base(view.ElementType) { View = view; Index = index; }
     public IrView View { get; }
     /// <summary>An I32 or I64 element index.</summary>
@@ -153,6 +166,7 @@ public sealed class IrLoad : IrExpr
 /// <summary>The length in elements of a view, as I64 (C#'s <c>view.Length</c>).</summary>
 public sealed class IrViewLength : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitViewLength(this);
     public IrViewLength(IrView view) : base(IrType.I64) => View = view;
     public IrView View { get; }
 }
@@ -184,6 +198,7 @@ public enum IrMathOp
 
 public sealed class IrMath : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitMath(this);
     public IrMath(IrMathOp op, IrType type, IReadOnlyList<IrExpr> args) : base(type) { Op = op; Args = args; }
     public IrMathOp Op { get; }
     public IReadOnlyList<IrExpr> Args { get; }
@@ -192,6 +207,7 @@ public sealed class IrMath : IrExpr
 /// <summary>The length in elements of a buffer parameter as passed at launch (I64): the root of every global view's length.</summary>
 public sealed class IrBufferLength : IrExpr
 {
+    internal override TResult Accept<TResult>(IrExprVisitor<TResult> visitor) => visitor.VisitBufferLength(this);
     public IrBufferLength(IrParam param) : base(IrType.I64) => Param = param;
     public IrParam Param { get; }
 }

@@ -9,29 +9,28 @@ namespace RectifiedSpaAttn.Generators.Backends.Cpu;
 /// thread body is inside <c>unchecked</c>, so integer arithmetic wraps as the IR says. The generated thread code
 /// sees the launch through a frame struct <c>f</c> and its indices as <c>tx</c>, <c>ty</c>, <c>tz</c>, <c>linear</c>.
 /// </summary>
-internal sealed class CpuExpressionEmitter
+internal sealed class CpuExpressionEmitter : IrExprVisitor<string>
 {
     /// <summary>Every local the emitted code has read so far (the backend declares only these).</summary>
     public HashSet<IrLocal> Reads { get; } = new();
 
-    public string Emit(IrExpr e) => e switch
-    {
-        IrConst c => CpuNames.Constant(c),
-        IrLocalRef l => Read(l.Local),
-        IrParamRef p => "f.S" + p.Param.Index,
-        IrSpecial s => Special(s.Kind),
-        IrUnary u => Unary(u),
-        IrBinary b => Binary(b),
-        IrCompare c => Compare(c),
-        IrConditional c => "(" + Emit(c.Condition) + " ? " + Emit(c.WhenTrue) + " : " + Emit(c.WhenFalse) + ")",
-        IrConvert c => Convert(c.Type, c.Operand.Type, Emit(c.Operand)),
-        IrBitcast c => Bitcast(c.Type, c.Operand.Type, Emit(c.Operand)),
-        IrLoad l => CpuNames.Memory + ".Load<" + CpuNames.TypeName(l.View.ElementType) + ">(" + Access(l.View, l.Index) + ")",
-        IrViewLength v => AsLong(v.View.Length),
-        IrMath m => CpuMathEmitter.Emit(this, m),
-        IrBufferLength b => "f.L" + b.Param.Index,
-        _ => throw new NotSupportedException("The CPU backend does not know the expression " + e.GetType().Name + "."),
-    };
+    public string Emit(IrExpr e) => Visit(e);
+
+    // One method per expression kind (IrExprVisitor): a kind this backend misses does not build.
+    internal override string VisitConst(IrConst c) => CpuNames.Constant(c);
+    internal override string VisitLocalRef(IrLocalRef l) => Read(l.Local);
+    internal override string VisitParamRef(IrParamRef p) => "f.S" + p.Param.Index;
+    internal override string VisitSpecial(IrSpecial s) => Special(s.Kind);
+    internal override string VisitUnary(IrUnary u) => Unary(u);
+    internal override string VisitBinary(IrBinary b) => Binary(b);
+    internal override string VisitCompare(IrCompare c) => Compare(c);
+    internal override string VisitConditional(IrConditional c) => "(" + Emit(c.Condition) + " ? " + Emit(c.WhenTrue) + " : " + Emit(c.WhenFalse) + ")";
+    internal override string VisitConvert(IrConvert c) => Convert(c.Type, c.Operand.Type, Emit(c.Operand));
+    internal override string VisitBitcast(IrBitcast c) => Bitcast(c.Type, c.Operand.Type, Emit(c.Operand));
+    internal override string VisitLoad(IrLoad l) => CpuNames.Memory + ".Load<" + CpuNames.TypeName(l.View.ElementType) + ">(" + Access(l.View, l.Index) + ")";
+    internal override string VisitViewLength(IrViewLength v) => AsLong(v.View.Length);
+    internal override string VisitMath(IrMath m) => CpuMathEmitter.Emit(this, m);
+    internal override string VisitBufferLength(IrBufferLength b) => "f.L" + b.Param.Index;
 
     private string Read(IrLocal local)
     {

@@ -11,24 +11,28 @@ namespace RectifiedSpaAttn.Generators.Backends.OpenCL;
 /// </summary>
 internal static class OpenCLExpressionWriter
 {
-    public static string Write(IrExpr e) => e switch
+    public static string Write(IrExpr e) => Writer.Instance.Visit(e);
+
+    /// <summary>One method per expression kind (IrExprVisitor): a kind this backend misses does not build.</summary>
+    private sealed class Writer : IrExprVisitor<string>
     {
-        IrConst c => OpenCLLiterals.Of(c),
-        IrLocalRef l => OpenCLNames.Local(l.Local),
-        IrParamRef p => p.Type == IrType.Bool ? $"({OpenCLNames.Scalar(p.Param)} != 0u)" : OpenCLNames.Scalar(p.Param),
-        IrSpecial s => Special(s.Kind),
-        IrUnary u => Unary(u),
-        IrBinary b => Binary(b),
-        IrCompare c => $"({Comparison(c)})",
-        IrConditional c => Narrow(c.Type, $"({Write(c.Condition)} ? {Write(c.WhenTrue)} : {Write(c.WhenFalse)})"),
-        IrConvert c => Convert(c.Type, c.Operand),
-        IrBitcast b => Bitcast(b.Type, b.Operand),
-        IrLoad l => Load(l),
-        IrViewLength v => $"((long)({Write(v.View.Length)}))",
-        IrBufferLength b => $"((long){OpenCLNames.BufferLength(b.Param)})",
-        IrMath m => Math(m),
-        _ => throw new NotSupportedException($"OpenCL backend: unknown expression {e.GetType().Name}"),
-    };
+        public static readonly Writer Instance = new();
+
+        internal override string VisitConst(IrConst c) => OpenCLLiterals.Of(c);
+        internal override string VisitLocalRef(IrLocalRef l) => OpenCLNames.Local(l.Local);
+        internal override string VisitParamRef(IrParamRef p) => p.Type == IrType.Bool ? $"({OpenCLNames.Scalar(p.Param)} != 0u)" : OpenCLNames.Scalar(p.Param);
+        internal override string VisitSpecial(IrSpecial s) => Special(s.Kind);
+        internal override string VisitUnary(IrUnary u) => Unary(u);
+        internal override string VisitBinary(IrBinary b) => Binary(b);
+        internal override string VisitCompare(IrCompare c) => $"({Comparison(c)})";
+        internal override string VisitConditional(IrConditional c) => Narrow(c.Type, $"({Write(c.Condition)} ? {Write(c.WhenTrue)} : {Write(c.WhenFalse)})");
+        internal override string VisitConvert(IrConvert c) => Convert(c.Type, c.Operand);
+        internal override string VisitBitcast(IrBitcast b) => Bitcast(b.Type, b.Operand);
+        internal override string VisitLoad(IrLoad l) => Load(l);
+        internal override string VisitViewLength(IrViewLength v) => $"((long)({Write(v.View.Length)}))";
+        internal override string VisitBufferLength(IrBufferLength b) => $"((long){OpenCLNames.BufferLength(b.Param)})";
+        internal override string VisitMath(IrMath m) => Math(m);
+    }
 
     private static string Special(IrSpecialKind k) => k switch
     {

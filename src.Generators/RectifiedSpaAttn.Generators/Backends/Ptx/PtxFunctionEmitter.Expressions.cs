@@ -8,24 +8,28 @@ namespace RectifiedSpaAttn.Generators.Backends.Ptx;
 internal sealed partial class PtxFunctionEmitter
 {
     /// <summary>The value of <paramref name="e"/> as an operand: a register or, for constants, an immediate.</summary>
-    private string Eval(IrExpr e) => e switch
+    private string Eval(IrExpr e) => (_evaluator ??= new Evaluator(this)).Visit(e);
+
+    private Evaluator? _evaluator;
+
+    /// <summary>One method per expression kind (IrExprVisitor): a kind this backend misses does not build.</summary>
+    private sealed class Evaluator(PtxFunctionEmitter f) : IrExprVisitor<string>
     {
-        IrConst c => Constant(c),
-        IrLocalRef l => LocalRegister(l.Local),
-        IrParamRef p => ScalarParam(p.Param),
-        IrSpecial s => Special(s.Kind),
-        IrUnary u => Unary(u),
-        IrBinary b => Binary(b),
-        IrCompare c => Compare(c),
-        IrConditional c => Conditional(c),
-        IrConvert c => Convert(c),
-        IrBitcast c => Bitcast(c),
-        IrLoad l => Load(l),
-        IrViewLength v => Eval(v.View.Length),
-        IrBufferLength b => BufferLength(b.Param),
-        IrMath m => Math(m),
-        _ => throw new NotSupportedException($"PTX: expression {e.GetType().Name} is not supported."),
-    };
+        internal override string VisitConst(IrConst c) => f.Constant(c);
+        internal override string VisitLocalRef(IrLocalRef l) => f.LocalRegister(l.Local);
+        internal override string VisitParamRef(IrParamRef p) => f.ScalarParam(p.Param);
+        internal override string VisitSpecial(IrSpecial s) => f.Special(s.Kind);
+        internal override string VisitUnary(IrUnary u) => f.Unary(u);
+        internal override string VisitBinary(IrBinary b) => f.Binary(b);
+        internal override string VisitCompare(IrCompare c) => f.Compare(c);
+        internal override string VisitConditional(IrConditional c) => f.Conditional(c);
+        internal override string VisitConvert(IrConvert c) => f.Convert(c);
+        internal override string VisitBitcast(IrBitcast c) => f.Bitcast(c);
+        internal override string VisitLoad(IrLoad l) => f.Load(l);
+        internal override string VisitViewLength(IrViewLength v) => f.Eval(v.View.Length);
+        internal override string VisitBufferLength(IrBufferLength b) => f.BufferLength(b.Param);
+        internal override string VisitMath(IrMath m) => f.Math(m);
+    }
 
     /// <summary>The value of <paramref name="e"/> in a register (immediates are moved into a fresh one).</summary>
     private string Reg(IrExpr e) => Materialize(Eval(e), e.Type);
