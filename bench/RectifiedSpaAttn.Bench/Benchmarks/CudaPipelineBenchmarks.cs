@@ -39,9 +39,7 @@ public class CudaPipelineBenchmarks : IAttentionWorkload, IDisposable
     public void Setup()
     {
         _context = Context.Create();
-        AcceleratorInfo device = _context.Devices.FirstOrDefault(d => d.Kind == AcceleratorKind.Cuda)
-            ?? throw new InvalidOperationException("CudaPipelineBenchmarks needs a CUDA device; run it on the GPU machine.");
-        Accelerator accelerator = _context.CreateAccelerator(device);
+        Accelerator accelerator = CudaBenchmarkDevice.Open(_context, nameof(CudaPipelineBenchmarks));
         var (s, h, d) = Size;
         (_q, _k, _v) = AttentionWorkloads.Upload<BFloat16>(accelerator, h, s, d, seed: 13);
         if (Method == "sparse-0.25")

@@ -33,9 +33,7 @@ public class EstimationBenchmarks : IDisposable
     public void Setup()
     {
         _context = Context.Create();
-        AcceleratorInfo device = _context.Devices.FirstOrDefault(d => d.Kind == AcceleratorKind.Cuda)
-            ?? throw new InvalidOperationException("EstimationBenchmarks needs a CUDA device; run it on the GPU machine.");
-        _accelerator = _context.CreateAccelerator(device);
+        _accelerator = CudaBenchmarkDevice.Open(_context, nameof(EstimationBenchmarks));
         _shape = new AttentionShape(1, H, S, 128, 0, 0, 128, 128);
         var random = new Random(3);
         var host = new BFloat16[_shape.TokenElements];

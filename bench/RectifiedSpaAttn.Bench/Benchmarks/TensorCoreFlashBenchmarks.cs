@@ -67,9 +67,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     public void Setup()
     {
         _context = Context.Create();
-        AcceleratorInfo device = _context.Devices.FirstOrDefault(d => d.Kind == AcceleratorKind.Cuda)
-            ?? throw new InvalidOperationException("TensorCoreFlashBenchmarks needs a CUDA GPU; run it on the GPU machine.");
-        _accelerator = _context.CreateAccelerator(device);
+        _accelerator = CudaBenchmarkDevice.Open(_context, nameof(TensorCoreFlashBenchmarks));
         var (s, h, d) = Size;
         (_q, _k, _v) = AttentionWorkloads.Upload<BFloat16>(_accelerator, h, s, d, seed: 11);
         _o = DeviceTensor<BFloat16>.Allocate(_accelerator, 1, h, s, d);

@@ -46,9 +46,7 @@ public class TensorCoreMatmulBenchmarks : IAttentionWorkload, IDisposable
     public void Setup()
     {
         _context = Context.Create();
-        AcceleratorInfo device = _context.Devices.FirstOrDefault(d => d.Kind == AcceleratorKind.Cuda)
-            ?? throw new InvalidOperationException("TensorCoreMatmulBenchmarks needs a CUDA device; run it on the GPU machine.");
-        _accelerator = _context.CreateAccelerator(device);
+        _accelerator = CudaBenchmarkDevice.Open(_context, nameof(TensorCoreMatmulBenchmarks));
         long elements = (long)Size * Size;
         var random = new Random(5);
         ushort[] host = new ushort[elements];

@@ -30,9 +30,7 @@ public class WgmmaAttentionBenchmarks : IAttentionWorkload, IDisposable
     public void Setup()
     {
         _context = Context.Create();
-        AcceleratorInfo device = _context.Devices.FirstOrDefault(d => d.Kind == AcceleratorKind.Cuda)
-            ?? throw new InvalidOperationException("WgmmaAttentionBenchmarks needs a CUDA device; run it on the GPU machine.");
-        _accelerator = _context.CreateAccelerator(device);
+        _accelerator = CudaBenchmarkDevice.Open(_context, nameof(WgmmaAttentionBenchmarks));
         long n = (long)Heads * Rows * HeadDim;
         var random = new Random(7);
         var host = new BFloat16[n];

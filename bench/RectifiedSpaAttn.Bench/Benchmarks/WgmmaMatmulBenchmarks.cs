@@ -30,9 +30,7 @@ public class WgmmaMatmulBenchmarks : IAttentionWorkload, IDisposable
     public void Setup()
     {
         _context = Context.Create();
-        AcceleratorInfo device = _context.Devices.FirstOrDefault(d => d.Kind == AcceleratorKind.Cuda)
-            ?? throw new InvalidOperationException("WgmmaMatmulBenchmarks needs a CUDA device; run it on the GPU machine.");
-        _accelerator = _context.CreateAccelerator(device);
+        _accelerator = CudaBenchmarkDevice.Open(_context, nameof(WgmmaMatmulBenchmarks));
         long elements = (long)Size * Size;
         var random = new Random(5);
         var host = new BFloat16[elements];
