@@ -66,8 +66,8 @@ internal static partial class HopperIntrinsicKernels
             int storeRow = 16 * warp + lane % 8 + 8 * (m % 2);
             int storeCol = 8 * (j + m / 2);
             HopperWarp.StoreMatrixX4(shared, tile + storeRow * 64 + storeCol,
-                Pack2<T>(acc[4 * j], acc[4 * j + 1]), Pack2<T>(acc[4 * j + 2], acc[4 * j + 3]),
-                Pack2<T>(acc[4 * j + 4], acc[4 * j + 5]), Pack2<T>(acc[4 * j + 6], acc[4 * j + 7]));
+                PackedPairs.Of<T>(acc[4 * j], acc[4 * j + 1]), PackedPairs.Of<T>(acc[4 * j + 2], acc[4 * j + 3]),
+                PackedPairs.Of<T>(acc[4 * j + 4], acc[4 * j + 5]), PackedPairs.Of<T>(acc[4 * j + 6], acc[4 * j + 7]));
         }
         Group.Barrier();
         for (int i = t; i < tile; i += 128) output[aBase + i] = shared[tile + i];
@@ -118,8 +118,5 @@ internal static partial class HopperIntrinsicKernels
             output[(long)g * 64 * 128 + (row + 8 * ((i / 2) % 2)) * 128 + col + 8 * (i / 4) + i % 2] = acc[i];
     }
 
-    private static uint Pack<T>(ArrayView<T> a, long at) where T : unmanaged => Pack2<T>(Element.ToFloat(a[at]), Element.ToFloat(a[at + 1]));
-
-    private static uint Pack2<T>(float lo, float hi) where T : unmanaged
-        => typeof(T) == typeof(BFloat16) ? Packed.PackBFloat16(lo, hi) : Packed.PackHalf(lo, hi);
+    private static uint Pack<T>(ArrayView<T> a, long at) where T : unmanaged => PackedPairs.Of<T>(Element.ToFloat(a[at]), Element.ToFloat(a[at + 1]));
 }

@@ -140,8 +140,8 @@ internal static partial class WgmmaAttentionKernels
                 for (int qb = 0; qb < TileKv / 16; qb++)
                 {
                     KernelHint.Unroll();
-                    Warpgroup.MmaAsync(oAcc, Pack<T>(sAcc[8 * qb], sAcc[8 * qb + 1]), Pack<T>(sAcc[8 * qb + 2], sAcc[8 * qb + 3]),
-                        Pack<T>(sAcc[8 * qb + 4], sAcc[8 * qb + 5]), Pack<T>(sAcc[8 * qb + 6], sAcc[8 * qb + 7]),
+                    Warpgroup.MmaAsync(oAcc, PackedPairs.Of<T>(sAcc[8 * qb], sAcc[8 * qb + 1]), PackedPairs.Of<T>(sAcc[8 * qb + 2], sAcc[8 * qb + 3]),
+                        PackedPairs.Of<T>(sAcc[8 * qb + 4], sAcc[8 * qb + 5]), PackedPairs.Of<T>(sAcc[8 * qb + 6], sAcc[8 * qb + 7]),
                         smem, kBase + kvElements + qb * 16 * 64, true, TileKv * 128);
                 }
                 Warpgroup.CommitGroup();
@@ -164,9 +164,6 @@ internal static partial class WgmmaAttentionKernels
             }
         }
     }
-
-    private static uint Pack<T>(float lo, float hi) where T : unmanaged
-        => typeof(T) == typeof(BFloat16) ? Packed.PackBFloat16(lo, hi) : Packed.PackHalf(lo, hi);
 
     /// <summary>
     /// O = softmax(Q·Kᵀ · <paramref name="scale"/>)·V for <paramref name="heads"/> heads of <paramref name="s"/> rows of
