@@ -70,7 +70,17 @@ public sealed class RectifiedSpaAttnOptions
     /// <see cref="Tau"/>, neighbour and first-frame rules are not applied) and is used unchanged by GAPR, sparse attention
     /// and rectification. Valid text keys are still always attended. This is how other sparsity methods plug in.
     /// </summary>
-    public HostTensor<bool>? CriticalMask { get; init; }
+    public HostTensor<bool>? CriticalMask { get => _criticalMask; init => _criticalMask = value; }
+
+    private HostTensor<bool>? _criticalMask;
+
+    /// <summary>A copy of these options with <see cref="CriticalMask"/> replaced (a rank's heads of a split call).</summary>
+    internal RectifiedSpaAttnOptions WithCriticalMask(HostTensor<bool>? mask)
+    {
+        var copy = (RectifiedSpaAttnOptions)MemberwiseClone();
+        copy._criticalMask = mask;
+        return copy;
+    }
 
     /// <summary>
     /// An optional block-neighbour mask <c>[nQ, nK]</c>, shared by all batch items and heads: key block <c>j</c> is critical

@@ -44,6 +44,9 @@ public sealed unsafe class CudaAccelerator : Accelerator
     /// <summary>Makes this accelerator's context current on the calling thread.</summary>
     internal void MakeCurrent() => CudaErrors.Check(cuCtxSetCurrent(_context), "cuCtxSetCurrent");
 
+    /// <summary>The driver's device ordinal (what NCCL and the CUDA runtime call the device number).</summary>
+    internal int DeviceOrdinal => _device;
+
     private protected override nint AllocateCore(long bytes)
     {
         MakeCurrent();
