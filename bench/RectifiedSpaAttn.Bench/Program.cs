@@ -58,6 +58,19 @@ if (wgmmaAt >= 0)
     }
     return;
 }
+// --scaling [S,S,...] [METHOD] [N] times SequenceParallelAttention over 1, 2, 4, 8 GPUs (as many as there are) through
+// NCCL at H 40, D 128: time per call, parallel efficiency and the exchanges' share (default S 75600,200000, rectified, 3).
+int scalingAt = Array.IndexOf(args, "--scaling");
+if (scalingAt >= 0)
+{
+    int[] lengths = scalingAt + 1 < args.Length && char.IsDigit(args[scalingAt + 1][0])
+        ? [.. args[scalingAt + 1].Split(',').Select(int.Parse)] : [75600, 200000];
+    string method = args.Skip(scalingAt + 1).FirstOrDefault(a => a is "dense" or "rectified") ?? "rectified";
+    int calls = int.TryParse(args[^1], out int n) && args.Length > scalingAt + 2 ? n : 3;
+    RectifiedSpaAttn.Bench.Benchmarks.SequenceParallelScaling.Run(lengths, heads: 40, headDim: 128,
+        method == "dense" ? RectifiedSpaAttn.Attention.AttentionMethod.Dense : RectifiedSpaAttn.Attention.AttentionMethod.Rectified, calls);
+    return;
+}
 string[] rest = args.Where(a => a != "--in-process").ToArray();
 
 IConfig config = DefaultConfig.Instance.AddColumn(new ThroughputColumn());
