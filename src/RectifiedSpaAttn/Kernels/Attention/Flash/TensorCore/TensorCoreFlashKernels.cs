@@ -49,8 +49,12 @@ internal static partial class TensorCoreFlashKernels
     [Specialize("T", typeof(Half), typeof(BFloat16))]
     [Specialize("headDim", 64, 128)]
     [Specialize("warpRows", 16, 32)]
-    public static void Dense<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output, FlashSizes sizes,
-        int queryStart, int queryEnd, int tileRows, int stages, [Constant] int headDim, [Constant] int warpRows) where T : unmanaged
+    /// <remarks>
+    /// <paramref name="queryStart"/> and <paramref name="queryEnd"/> come before <paramref name="sizes"/> so that each pair
+    /// of ints the prologue reads sits in one 8-byte-aligned parameter slot (ptxas then loads it with one LDC.64).
+    /// </remarks>
+    public static void Dense<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output, int queryStart, int queryEnd,
+        FlashSizes sizes, int tileRows, int stages, [Constant] int headDim, [Constant] int warpRows) where T : unmanaged
     {
         ArrayView<T> shared = SharedMemory.GetDynamic<T>();
         // Dense has no rectification: with rectify false the compensation view is never read, and the kernel has no

@@ -68,8 +68,8 @@ internal static class TensorCoreFlashSteps
         int tiles = (queryCount + rows - 1) / rows;
         var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), TensorCoreFlashKernels.GroupSize(rows, perWarp),
             TensorCoreFlashKernels.DynamicSharedBytes(shape.HeadDim, stages, rows, perWarp));
-        TensorCoreFlashKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, FlashSizes.Of(shape), queryStart,
-            queryStart + queryCount, rows, stages, shape.HeadDim, perWarp);
+        TensorCoreFlashKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, queryStart, queryStart + queryCount,
+            FlashSizes.Of(shape), rows, stages, shape.HeadDim, perWarp);
     }
 
     /// <summary>
