@@ -71,11 +71,15 @@ internal static class KernelDiagnostics
         "Hopper intrinsic in a kernel that does not declare Hopper",
         "'{0}' is a Hopper (sm_90a) instruction; mark the kernel [RequiresHopper] so it is built for sm_90a only (OpenCL and other GPUs then refuse it with a clear reason)");
 
+    public static readonly DiagnosticDescriptor StructParameter = Error("RSA0014",
+        "Struct kernel parameter that cannot be flattened",
+        "Kernel '{0}': the struct parameter '{1}' cannot be passed to a kernel: {2}. Hint: a struct parameter holds only scalars (bool, integers, char, float, double, Half, BFloat16, enums) and structs of them, each readable by the launcher (public or internal); pass buffers as ArrayView<T> parameters of their own.");
+
     /// <summary>Every descriptor above, by id.</summary>
     public static IReadOnlyDictionary<string, DiagnosticDescriptor> All { get; } = new[]
     {
         UnsupportedConstruct, Allocation, ReferenceType, Exception, VirtualCall, Recursion, DynamicRegisterIndex,
-        KernelSignature, Specialization, NoSource, Backend, NotPartial, HopperNotDeclared,
+        KernelSignature, Specialization, NoSource, Backend, NotPartial, HopperNotDeclared, StructParameter,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => All[id];

@@ -128,18 +128,22 @@ internal static class LauncherEmitter
         foreach (KernelParameterInfo p in kernel.Parameters)
         {
             if (p.IsConstant) continue;
-            args.Add(Argument(p, index++));
+            if (p.Fields is { } fields)
+            {
+                // A struct parameter: one scalar argument per field, in the kernel's parameter order.
+                foreach (StructFieldArgument field in fields) args.Add(Argument("@" + p.Name + field.Access, field.Argument, index++));
+            }
+            else args.Add(Argument("@" + p.Name, p.Argument, index++));
         }
         sb.AppendLine($"            global::System.ReadOnlySpan<{Compute}KernelArgument> arguments = [{string.Join(", ", args)}];");
         sb.AppendLine("            launcher.Launch(variant, dimensions, arguments);");
         sb.AppendLine("        }");
     }
 
-    private static string Argument(KernelParameterInfo p, int index)
+    private static string Argument(string name, LaunchArgumentKind kind, int index)
     {
-        string name = "@" + p.Name;
         string type = $"variant.Parameters[{index}].Type";
-        return p.Argument switch
+        return kind switch
         {
             LaunchArgumentKind.Buffer => $"{Compute}KernelArgument.Buffer({name}, {type})",
             LaunchArgumentKind.TensorMap => $"{Compute}KernelArgument.TensorMap({name})",

@@ -65,20 +65,22 @@ internal sealed partial class KernelLowering
         for (int i = 0; i < definition.TypeParameters.Length; i++)
             typeArguments[definition.TypeParameters[i]] = Substitute(m.TypeArguments[i]);
 
-        var frame = new Frame(definition, typeArguments, AssignmentAnalysis.Reassigned(body)) { InlineDepth = Current.InlineDepth + 1 };
+        var frame = new Frame(definition, typeArguments, AssignmentAnalysis.Reassigned(body)) { InlineDepth = Current.InlineDepth + 1, BodyDepth = _blocks.Count };
         _frames.Push(frame);
         try
         {
             foreach (var (parameter, value, alias) in bindings)
             {
                 if (alias is not null) Bind(parameter, alias);
-                else if (!frame.Reassigned.Contains(parameter) && (IsFixed(value!) || value is ScalarValue { Expr: IrLocalRef } or ViewValue))
+                else if (!frame.Reassigned.Contains(parameter) && IsStable(value!))
                     Bind(parameter, new FixedStorage(value!));
                 else Bind(parameter, NewStorage(parameter.Name, parameter.Type, value, where));
             }
-            if (!definition.ReturnsVoid) frame.Result = NewStorage(definition.Name, definition.ReturnType, null, where);
             LowerMethodBody(body);
-            return frame.Result is null ? null : Read(frame.Result);
+            if (definition.ReturnsVoid) return null;
+            if (frame.ResultValue is not null) return frame.ResultValue;
+            // No return was lowered: the helper's return statement failed, and that error is already reported.
+            return frame.Result is null ? throw new PoisonedSymbolException() : Read(frame.Result);
         }
         finally
         {
@@ -86,6 +88,17 @@ internal sealed partial class KernelLowering
             _inlining.Remove(definition);
         }
     }
+
+    /// <summary>
+    /// Whether a stabilised argument can be bound to a helper parameter as it is: constants, parameters and fresh
+    /// registers nothing else writes (<see cref="Stabilize"/> made them), views, and structs of such.
+    /// </summary>
+    private static bool IsStable(Value value) => value switch
+    {
+        ScalarValue { Expr: IrConst or IrParamRef or IrBufferLength or IrLocalRef } or ViewValue => true,
+        StructValue s => s.Fields.All(f => IsStable(f.Value)),
+        _ => IsFixed(value),
+    };
 
     private Value LowerMathCall(IInvocationOperation inv)
     {

@@ -337,7 +337,16 @@ internal sealed partial class KernelLowering
         if (frame.LoopDepth > 0)
             throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, Where(r), "A return inside a loop of an inlined helper",
                 "break out of the loop and return after it");
-        if (r.ReturnedValue is not null && frame.Result is not null)
-            Write(frame.Result, LowerExpression(r.ReturnedValue), Where(r));
+        if (r.ReturnedValue is null) return;
+        Value value = LowerExpression(r.ReturnedValue);
+        if (frame.Result is null && frame.ResultValue is null && _blocks.Count == frame.BodyDepth)
+        {
+            // Not in a branch, so the only return that runs: its value is the call's value (folded when constant).
+            frame.ResultValue = Stabilize(value, frame.Method.Name);
+            return;
+        }
+        // A return in a branch: the value goes through storage that every branch's return writes.
+        if (frame.Result is null) frame.Result = NewStorage(frame.Method.Name, frame.Method.ReturnType, value, Where(r));
+        else Write(frame.Result, value, Where(r));
     }
 }

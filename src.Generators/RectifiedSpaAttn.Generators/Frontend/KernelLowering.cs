@@ -44,8 +44,19 @@ internal sealed partial class KernelLowering
         public Dictionary<ISymbol, Storage> Symbols { get; } = new(SymbolEqualityComparer.Default);
         /// <summary>Locals and parameters assigned after their declaration (others can be bound once, without registers).</summary>
         public HashSet<ISymbol> Reassigned { get; }
-        /// <summary>Where a helper's return value goes (null for the kernel and void helpers).</summary>
+        /// <summary>
+        /// Where a helper's return value goes when a return sits in a branch (null until one does, and for the kernel
+        /// and void helpers).
+        /// </summary>
         public Storage? Result { get; set; }
+        /// <summary>
+        /// The value of a helper's return lowered straight into the helper's own statement list (the one return that
+        /// runs: a return in a branch decided by a constant lowers there too). It is used as it is, so a constant
+        /// result folds in the caller, the way constant arguments fold in the helper.
+        /// </summary>
+        public Value? ResultValue { get; set; }
+        /// <summary>How deep the statement lists were when the helper began: a return at this depth is not in a branch.</summary>
+        public int BodyDepth { get; set; }
         public bool IsInline => InlineDepth > 0;
         public int InlineDepth { get; set; }
         /// <summary>Loops entered in this frame (a helper's return inside one cannot be restructured).</summary>
@@ -108,10 +119,45 @@ internal sealed partial class KernelLowering
                 var value = new ScalarValue(IrFactory.Convert(TypeMapper.Widen(t), new IrParamRef(scalar)));
                 frame.Symbols[p] = frame.Reassigned.Contains(p) ? CopyToRegister(p.Name, value) : new FixedStorage(value);
                 break;
+            case TypeShape.Struct:
+                StructParameters.Leaves(type, out string? problem);
+                if (problem is not null) throw new KernelCompileException(KernelDiagnostics.StructParameter, where, kernel.Name, p.Name, problem);
+                StructValue fields = BindStructFields(kernel, type, p.Name);
+                frame.Symbols[p] = frame.Reassigned.Contains(p) ? NewStorage(p.Name, type, fields, where) : new FixedStorage(fields);
+                break;
             default:
                 throw new KernelCompileException(KernelDiagnostics.KernelSignature, where, kernel.Name,
-                    $"has parameter '{p.Name}' of type '{type.ToDisplayString()}'; kernel parameters are ArrayView<T> buffers, unmanaged scalars, or [Constant] specialisation values");
+                    $"has parameter '{p.Name}' of type '{type.ToDisplayString()}'; kernel parameters are ArrayView<T> buffers, unmanaged scalars, structs of scalars, or [Constant] specialisation values");
         }
+    }
+
+    /// <summary>
+    /// A struct parameter as one scalar parameter per field, depth first in the order of
+    /// <see cref="TypeMapper.StructFields"/> (the launcher passes them in the same order, from
+    /// <see cref="StructParameters.Leaves"/>); named <c>param_Field_Inner</c>, made unique among the kernel's parameters.
+    /// </summary>
+    private StructValue BindStructFields(IMethodSymbol kernel, ITypeSymbol type, string prefix)
+    {
+        var fields = new List<KeyValuePair<string, Value>>();
+        foreach (KeyValuePair<string, ITypeSymbol> field in TypeMapper.StructFields(type))
+        {
+            string name = prefix + "_" + field.Key;
+            Value value;
+            if (TypeMapper.ShapeOf(field.Value) == TypeShape.Struct)
+            {
+                value = BindStructFields(kernel, field.Value, name);
+            }
+            else
+            {
+                while (kernel.Parameters.Any(q => q.Name == name) || _params.Any(q => q.Name == name)) name += "_";
+                IrType t = TypeMapper.MemoryType(field.Value)!.Value;
+                var scalar = new IrParam(_params.Count, name, IrParamKind.Scalar, t);
+                _params.Add(scalar);
+                value = new ScalarValue(IrFactory.Convert(TypeMapper.Widen(t), new IrParamRef(scalar)));
+            }
+            fields.Add(new KeyValuePair<string, Value>(field.Key, value));
+        }
+        return new StructValue(type, fields);
     }
 
     // ------------------------------------------------------------------ errors
@@ -288,22 +334,33 @@ internal sealed partial class KernelLowering
         a is IrBufferRoot x && b is IrBufferRoot y && ReferenceEquals(x.Param, y.Param);
 
     /// <summary>
+    /// The temporaries <see cref="Stabilize"/> made. Each is written once, where it is made, and only read after
+    /// (helper parameters bound to one read it; reassigned variables get storage of their own), so stabilising it again
+    /// is itself: arguments passed on from helper to helper are not copied at every level.
+    /// </summary>
+    private readonly HashSet<IrLocal> _stable = new();
+
+    /// <summary>
     /// A value that keeps meaning what it means now even if locals or memory change later: non-constant scalars
     /// (and struct fields) are copied into fresh registers.
     /// </summary>
-    private Value Stabilize(Value value)
+    /// <param name="value">The value.</param>
+    /// <param name="name">What to call the registers (a helper's result is named after the helper).</param>
+    private Value Stabilize(Value value, string name = "t")
     {
         switch (value)
         {
             case ScalarValue { Expr: IrConst or IrParamRef or IrBufferLength }: return value;
+            case ScalarValue { Expr: IrLocalRef r } when _stable.Contains(r.Local): return value;
             case ScalarValue s:
-                var local = NewLocal("t", s.Expr.Type);
+                var local = NewLocal(name, s.Expr.Type);
                 Emit(new IrAssign(local, s.Expr));
+                _stable.Add(local);
                 return new ScalarValue(new IrLocalRef(local));
             case StructValue st:
-                return new StructValue(st.Type, st.Fields.Select(f => new KeyValuePair<string, Value>(f.Key, Stabilize(f.Value))).ToList());
+                return new StructValue(st.Type, st.Fields.Select(f => new KeyValuePair<string, Value>(f.Key, Stabilize(f.Value, name + "_" + f.Key))).ToList());
             case ViewValue v when v.View.ByteOffset is not (IrConst or IrLocalRef) || v.View.Length is not (IrConst or IrBufferLength or IrLocalRef):
-                var storage = (ViewStorage)CopyToRegister("view", v);
+                var storage = (ViewStorage)CopyToRegister(name == "t" ? "view" : name, v);
                 return new ViewValue(storage.View);
             default:
                 return value;

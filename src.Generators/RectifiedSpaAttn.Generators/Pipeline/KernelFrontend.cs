@@ -88,7 +88,8 @@ internal static class KernelFrontend
             p.Name,
             p.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
             p.GetAttributes().Any(a => TypeMapper.IsComputeType(a.AttributeClass, "ConstantAttribute")),
-            ArgumentKind(p.Type)));
+            ArgumentKind(p.Type),
+            StructFields(p.Type)));
         string launcherName = kernel.Name + "Kernel";
         return new KernelDeclaration(
             KernelSpecializations.Identifier(kernel.ContainingType.ToDisplayString()) + "." + kernel.Name + "." + kernel.Parameters.Length + ".g.cs",
@@ -99,6 +100,18 @@ internal static class KernelFrontend
             kernel.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) + "." + launcherName,
             EquatableArray.From(kernel.TypeParameters.Select(t => t.Name)),
             EquatableArray.From(parameters));
+    }
+
+    /// <summary>
+    /// The scalars a struct parameter is passed as (the order <see cref="KernelLowering"/> binds them in); null for other
+    /// parameters, and empty for a struct that cannot be flattened (its RSA0014 stops the build anyway).
+    /// </summary>
+    private static EquatableArray<StructFieldArgument>? StructFields(ITypeSymbol type)
+    {
+        if (TypeMapper.ShapeOf(type) != TypeShape.Struct || TypeMapper.IsComputeType(type, "TensorMap")) return null;
+        List<StructLeaf> leaves = StructParameters.Leaves(type, out string? problem);
+        return problem is not null ? EquatableArray<StructFieldArgument>.Empty
+            : EquatableArray.From(leaves.Select(l => new StructFieldArgument("." + string.Join(".", l.Path), ArgumentKind(l.Type))));
     }
 
     private static LaunchArgumentKind ArgumentKind(ITypeSymbol type)

@@ -39,7 +39,12 @@ internal sealed record KernelDeclaration(
 /// <summary>A C# parameter of a kernel as the launcher declares and passes it.</summary>
 /// <param name="Type">The parameter's type, fully qualified.</param>
 /// <param name="IsConstant">A <c>[Constant]</c> specialisation value: it selects the variant and is not passed.</param>
-internal sealed record KernelParameterInfo(string Name, string Type, bool IsConstant, LaunchArgumentKind Argument);
+/// <param name="Fields">For a struct parameter, the scalars it is passed as, in parameter order; null otherwise.</param>
+internal sealed record KernelParameterInfo(string Name, string Type, bool IsConstant, LaunchArgumentKind Argument,
+    EquatableArray<StructFieldArgument>? Fields = null);
+
+/// <summary>One scalar of a struct parameter: the member access below the parameter (<c>.Sizes.Rows</c>) and how it is passed.</summary>
+internal sealed record StructFieldArgument(string Access, LaunchArgumentKind Argument);
 
 /// <summary>How the launcher turns a C# argument into a <c>KernelArgument</c>.</summary>
 internal enum LaunchArgumentKind { Buffer, TensorMap, Bool, Single, Double, Int32, Half, BFloat16, Integer }

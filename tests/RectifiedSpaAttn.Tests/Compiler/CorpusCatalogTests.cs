@@ -24,6 +24,7 @@ public sealed class CorpusCatalogTests
         ["TensorCoreMatmulKernels.Matmul"] = 32,
         ["CompactTensorCoreMatmulKernels.Matmul"] = 2,
         ["SoftmaxKernels.RowSoftmax"] = 3,
+        ["StructParameterKernels.Affine"] = 1,
     };
 
     /// <summary>

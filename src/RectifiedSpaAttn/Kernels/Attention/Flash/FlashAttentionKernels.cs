@@ -37,14 +37,14 @@ internal static partial class FlashAttentionKernels
     public static int TilesPerBlock(int queryBlockSize) => (queryBlockSize + TileRows - 1) / TileRows;
 
     /// <summary>
-    /// Dense attention for query tokens <c>[queryStart, queryEnd)</c> over keys <c>[0, validKeys)</c>; rows at or beyond
-    /// <paramref name="validKeys"/> (invalid text slots) are written as zeros. Grid x <c>ceil((queryEnd - queryStart) / TileRows)</c>.
+    /// Dense attention for query tokens <c>[queryStart, queryEnd)</c> over keys <c>[0, sizes.ValidKeys)</c>; rows at or
+    /// beyond <c>ValidKeys</c> (invalid text slots) are written as zeros. Grid x <c>ceil((queryEnd - queryStart) / TileRows)</c>.
     /// </summary>
     [Kernel]
     [Specialize("T", typeof(float), typeof(Half), typeof(BFloat16))]
     [Specialize("headDim", 64, 128)]
     public static void Dense<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output,
-        int sequenceLength, int validKeys, int queryStart, int queryEnd, float scaleLog2, [Constant] int headDim) where T : unmanaged
+        FlashSizes sizes, int queryStart, int queryEnd, [Constant] int headDim) where T : unmanaged
     {
         ArrayView<float> keys = SharedMemory.Allocate<float>(KeyTile * headDim);
         ArrayView<float> values = SharedMemory.Allocate<float>(KeyTile * headDim);
@@ -52,35 +52,34 @@ internal static partial class FlashAttentionKernels
         int tid = Group.IdxX;
         int row = tid % TileRows;
         int slice = tid / TileRows;
-        long headBase = (long)Grid.IdxY * sequenceLength * headDim;
+        long headBase = (long)Grid.IdxY * sizes.SequenceLength * headDim;
         int tileStart = queryStart + Grid.IdxX * TileRows;
         int token = tileStart + row;
         long rowBase = headBase + (long)token * headDim + slice * SliceDims;
 
         Span<float> query = stackalloc float[SliceDims];
         Span<float> acc = stackalloc float[SliceDims];
-        LoadQuery(q, rowBase, token < queryEnd && token < validKeys, query);
+        LoadQuery(q, rowBase, token < queryEnd && token < sizes.ValidKeys, query);
         float rowMax = -1e30f, rowSum = 0f;
         // A tile made only of invalid text slots has nothing to compute (the condition is the same for the whole group).
-        if (tileStart < validKeys)
-            AttendRange(k, v, keys, values, partials, headBase, 0, validKeys, tid, row, slice, scaleLog2, headDim, query, acc,
-                ref rowMax, ref rowSum);
-        if (token < queryEnd) StoreRow(output, rowBase, token < validKeys ? Normaliser(rowSum) : 0f, acc);
+        if (tileStart < sizes.ValidKeys)
+            AttendRange(k, v, keys, values, partials, headBase, 0, sizes.ValidKeys, tid, row, slice, sizes.ScaleLog2, headDim, query,
+                acc, ref rowMax, ref rowSum);
+        if (token < queryEnd) StoreRow(output, rowBase, token < sizes.ValidKeys ? Normaliser(rowSum) : 0f, acc);
     }
 
     /// <summary>
     /// Block-sparse attention for the visual query rows: query block i attends, by one online softmax, to the key blocks
-    /// <c>lists[bh, i, 0..counts[bh, i])</c> and then to the valid text keys <c>[visualTokens, validKeys)</c>. When
+    /// <c>lists[bh, i, 0..counts[bh, i])</c> and then to the valid text keys <c>[VisualTokens, ValidKeys)</c>. When
     /// <paramref name="rectify"/> is non-zero, <c>O = rectification[bh, i] * Os + compensation[bh, i, :]</c>.
-    /// Grid x <c>queryBlocks * TilesPerBlock(queryBlockSize)</c>.
+    /// Grid x <c>QueryBlocks * TilesPerBlock(QueryBlockSize)</c>.
     /// </summary>
     [Kernel]
     [Specialize("T", typeof(float), typeof(Half), typeof(BFloat16))]
     [Specialize("headDim", 64, 128)]
     public static void Sparse<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<int> counts, ArrayView<int> lists,
         ArrayView<float> rectification, ArrayView<float> compensation, ArrayView<T> output,
-        int sequenceLength, int visualTokens, int validKeys, int queryBlockSize, int keyBlockSize, int queryBlocks, int keyBlocks,
-        int tilesPerBlock, int rectify, float scaleLog2, [Constant] int headDim) where T : unmanaged
+        FlashSizes sizes, FlashBlocks blocks, int rectify, [Constant] int headDim) where T : unmanaged
     {
         ArrayView<float> keys = SharedMemory.Allocate<float>(KeyTile * headDim);
         ArrayView<float> values = SharedMemory.Allocate<float>(KeyTile * headDim);
@@ -89,16 +88,16 @@ internal static partial class FlashAttentionKernels
         int row = tid % TileRows;
         int slice = tid / TileRows;
         int bh = Grid.IdxY;
-        int block = Grid.IdxX / tilesPerBlock;
-        int tileStart = block * queryBlockSize + (Grid.IdxX - block * tilesPerBlock) * TileRows;
-        int blockEnd = Math.Min(block * queryBlockSize + queryBlockSize, visualTokens);
+        int block = Grid.IdxX / blocks.TilesPerBlock;
+        int tileStart = block * blocks.QueryBlockSize + (Grid.IdxX - block * blocks.TilesPerBlock) * TileRows;
+        int blockEnd = Math.Min(block * blocks.QueryBlockSize + blocks.QueryBlockSize, blocks.VisualTokens);
         // The second tile of a partial last block may hold no row at all (group-uniform).
         if (tileStart < blockEnd)
         {
-            long headBase = (long)bh * sequenceLength * headDim;
+            long headBase = (long)bh * sizes.SequenceLength * headDim;
             int token = tileStart + row;
             long rowBase = headBase + (long)token * headDim + slice * SliceDims;
-            int rowBlock = bh * queryBlocks + block;
+            int rowBlock = bh * blocks.QueryBlocks + block;
 
             Span<float> query = stackalloc float[SliceDims];
             Span<float> acc = stackalloc float[SliceDims];
@@ -106,23 +105,23 @@ internal static partial class FlashAttentionKernels
             float rowMax = -1e30f, rowSum = 0f;
 
             // The row-block's list, read entry by entry: every thread reads the same int, so the loop stays group-uniform.
-            int count = Math.Min(Math.Max(counts[rowBlock], 0), keyBlocks);
-            long listBase = (long)rowBlock * keyBlocks;
+            int count = Math.Min(Math.Max(counts[rowBlock], 0), blocks.KeyBlocks);
+            long listBase = (long)rowBlock * blocks.KeyBlocks;
             int entry = 0;
             while (entry < count)
             {
                 int j = lists[listBase + entry];
                 // An out-of-range entry would read outside K and V; skip it (equal for the whole group).
-                if (j >= 0 && j < keyBlocks)
+                if (j >= 0 && j < blocks.KeyBlocks)
                 {
-                    int keyStart = j * keyBlockSize;
-                    AttendRange(k, v, keys, values, partials, headBase, keyStart, Math.Min(keyStart + keyBlockSize, visualTokens),
-                        tid, row, slice, scaleLog2, headDim, query, acc, ref rowMax, ref rowSum);
+                    int keyStart = j * blocks.KeyBlockSize;
+                    AttendRange(k, v, keys, values, partials, headBase, keyStart, Math.Min(keyStart + blocks.KeyBlockSize, blocks.VisualTokens),
+                        tid, row, slice, sizes.ScaleLog2, headDim, query, acc, ref rowMax, ref rowSum);
                 }
                 entry++;
             }
-            AttendRange(k, v, keys, values, partials, headBase, visualTokens, validKeys, tid, row, slice, scaleLog2, headDim,
-                query, acc, ref rowMax, ref rowSum);
+            AttendRange(k, v, keys, values, partials, headBase, blocks.VisualTokens, sizes.ValidKeys, tid, row, slice, sizes.ScaleLog2,
+                headDim, query, acc, ref rowMax, ref rowSum);
 
             if (token < blockEnd)
             {

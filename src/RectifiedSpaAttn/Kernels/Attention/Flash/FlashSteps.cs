@@ -37,8 +37,8 @@ internal static class FlashSteps
 
         int tiles = (queryCount + FlashAttentionKernels.TileRows - 1) / FlashAttentionKernels.TileRows;
         var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), FlashAttentionKernels.GroupSize(shape.HeadDim));
-        FlashAttentionKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, shape.SequenceLength, shape.ValidKeys,
-            queryStart, queryStart + queryCount, FlashArguments.ScaleLog2(shape.HeadDim), shape.HeadDim);
+        FlashAttentionKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, FlashSizes.Of(shape), queryStart,
+            queryStart + queryCount, shape.HeadDim);
     }
 
     /// <summary>
@@ -72,8 +72,7 @@ internal static class FlashSteps
         var dims = new LaunchDimensions(new Dim3(checked(shape.QueryBlocks * tilesPerBlock), shape.HeadCount),
             FlashAttentionKernels.GroupSize(shape.HeadDim));
         FlashAttentionKernels.SparseKernel.Launch(launcher, dims, q, k, v, counts, lists, rectification, compensation, output,
-            shape.SequenceLength, shape.VisualTokens, shape.ValidKeys, shape.QueryBlockSize, shape.KeyBlockSize,
-            shape.QueryBlocks, shape.KeyBlocks, tilesPerBlock, rectify ? 1 : 0, FlashArguments.ScaleLog2(shape.HeadDim), shape.HeadDim);
+            FlashSizes.Of(shape), FlashBlocks.Of(shape, tilesPerBlock), rectify ? 1 : 0, shape.HeadDim);
     }
 
     private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged =>

@@ -7,6 +7,96 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 /// <summary>The per-tile steps the tensor-core flash kernels share (inlined into each kernel by the compiler).</summary>
 internal static partial class TensorCoreFlashKernels
 {
+    /// <summary>16-row tiles of query rows per warp: 2 with 32 rows per warp, else 1 (a constant in every variant).</summary>
+    private static int RowTiles(int warpRows) => warpRows == 32 ? 2 : 1;
+
+    /// <summary>
+    /// Whether Q stays in shared memory: at D = 128, 32 rows of Q fragments (64 registers) would not fit beside the
+    /// accumulators, so Q stays ahead of the K/V stages and <see cref="ScoreTile{T}"/> re-reads its fragments each tile.
+    /// </summary>
+    private static bool QueryInShared(int headDim, int warpRows) => headDim == 128 && warpRows == 32;
+
+    /// <summary>Keys per tile: there the key tile is also halved, which halves the S fragments (64 keys would not fit either).</summary>
+    private static int KeyTileOf(int headDim, int warpRows) => QueryInShared(headDim, warpRows) ? KeyTile / 2 : KeyTile;
+
+    /// <summary>Element offset of the first K/V stage in dynamic shared memory: after the Q tile where Q stays there.</summary>
+    private static int StageBase(int tileRows, int headDim, int warpRows) => QueryInShared(headDim, warpRows) ? tileRows * headDim : 0;
+
+    /// <summary>
+    /// The prologue both kernels share: zeroes the output accumulators <paramref name="o"/> and sets the row statistics
+    /// (maxima -1e30, sums 0), stages the Q rows <c>[first, first + tileRows)</c> of the group's tile (rows past
+    /// <paramref name="last"/> copy row <paramref name="last"/>), and, unless Q stays in shared memory, loads the warp's Q
+    /// fragments into <paramref name="qf"/>. Ends with a barrier: every warp holds its Q fragments before the first K copy
+    /// overwrites the staging (with Q resident the stages start after it, so the barrier is only redundant there).
+    /// </summary>
+    private static void BeginQueryTile<T>(ArrayView<T> shared, ArrayView<T> q, long headBase, int first, int last, int tid,
+        int warp, int lane, int tileRows, int headDim, int warpRows, int groupSize, Span<uint> qf, Span<float> o, Span<float> stats)
+        where T : unmanaged
+    {
+        int mTiles = RowTiles(warpRows);
+        for (int i = 0; i < mTiles * headDim / 2; i++) o[i] = 0f;
+        for (int mt = 0; mt < mTiles; mt++)
+        {
+            stats[mt * 4] = -1e30f;
+            stats[mt * 4 + 1] = -1e30f;
+            stats[mt * 4 + 2] = 0f;
+            stats[mt * 4 + 3] = 0f;
+        }
+        CopyRows(shared, 0, q, headBase, first, last, tid, tileRows, headDim, groupSize);
+        AsyncCopy.CommitGroup();
+        AsyncCopy.WaitGroup(0);
+        Group.Barrier();
+        if (!QueryInShared(headDim, warpRows)) LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
+        Group.Barrier();
+    }
+
+    /// <summary>
+    /// One step of the key pipeline both kernels share: key tile <c>[start, end)</c>, staged at <paramref name="kBase"/>,
+    /// with <c>[next, nextEnd)</c> the tile after it (none when <paramref name="next"/> &gt;= <paramref name="nextEnd"/>):
+    /// opens the tile (<see cref="OpenTile{T}"/>), computes S and the softmax (<see cref="ScoreTile{T}"/>), starts the next
+    /// K copy between S and P V (<see cref="MidTile{T}"/>), accumulates P V (<see cref="AccumulateTile{T}"/>), and moves
+    /// <paramref name="kBase"/> to the stage of the next tile.
+    /// </summary>
+    private static void AttendTile<T>(ArrayView<T> shared, ArrayView<T> k, ArrayView<T> v, long headBase, int start, int end,
+        int next, int nextEnd, ref int kBase, int tid, int warp, int lane, float scaleLog2, int headDim, int warpRows,
+        int groupSize, int stages, int stageBase, Span<uint> qf, Span<float> o, Span<float> s, Span<float> stats) where T : unmanaged
+    {
+        int mTiles = RowTiles(warpRows);
+        int keyTile = KeyTileOf(headDim, warpRows);
+        OpenTile(shared, k, v, headBase, start, end, next, nextEnd, kBase, tid, headDim, groupSize, stages, stageBase, keyTile);
+        ScoreTile<T>(shared, kBase, start, end, warp, lane, scaleLog2, headDim, mTiles, keyTile, QueryInShared(headDim, warpRows), qf, o, s, stats);
+        MidTile(shared, k, headBase, next, nextEnd, tid, headDim, groupSize, stages, stageBase, keyTile);
+        AccumulateTile<T>(shared, kBase + keyTile * headDim, lane, headDim, mTiles, keyTile, s, o);
+        kBase = stages == 2 ? 2 * stageBase + 2 * keyTile * headDim - kBase : stageBase;
+    }
+
+    /// <summary>
+    /// The epilogue both kernels share: sums each of the warp's rows over its quad and writes the rows below
+    /// <paramref name="rowsEnd"/> (<see cref="StoreRows{T}"/>), normalised; with <paramref name="zeroInvalidRows"/> (dense),
+    /// rows at or past <paramref name="validKeys"/> (invalid text slots) are written as zeros. <paramref name="rectify"/>,
+    /// <paramref name="w"/> and the compensation are <see cref="StoreRows{T}"/>'s.
+    /// </summary>
+    private static void EndQueryTile<T>(ArrayView<T> output, long headBase, int tileStart, int rowsEnd, bool zeroInvalidRows,
+        int validKeys, bool rectify, float w, ArrayView<float> compensation, long compensationBase, int warp, int lane, int headDim,
+        int warpRows, Span<float> o, Span<float> stats) where T : unmanaged
+    {
+        int mTiles = RowTiles(warpRows);
+        for (int mt = 0; mt < mTiles; mt++)
+        {
+            float sum0 = stats[mt * 4 + 2], sum1 = stats[mt * 4 + 3];
+            sum0 += Warp.ShuffleXor(sum0, 1);
+            sum0 += Warp.ShuffleXor(sum0, 2);
+            sum1 += Warp.ShuffleXor(sum1, 1);
+            sum1 += Warp.ShuffleXor(sum1, 2);
+            int firstRow = tileStart + (warp * mTiles + mt) * 16;
+            int row0 = firstRow + (lane >> 2);
+            float scale0 = zeroInvalidRows ? (row0 < validKeys ? Normaliser(sum0) : 0f) : Normaliser(sum0);
+            float scale1 = zeroInvalidRows ? (row0 + 8 < validKeys ? Normaliser(sum1) : 0f) : Normaliser(sum1);
+            StoreRows(output, headBase, firstRow, lane, row0 < rowsEnd, row0 + 8 < rowsEnd, scale0, scale1, rectify, w,
+                compensation, compensationBase, headDim, o, mt * (headDim / 2));
+        }
+    }
+
     /// <summary>
     /// Element offset of 16-byte chunk <paramref name="chunk"/> of row <paramref name="row"/> in a row-major shared tile of
     /// <paramref name="headDim"/> columns. The 8 rows one ldmatrix phase reads sit at the same chunk of 8 consecutive rows,
@@ -88,9 +178,10 @@ internal static partial class TensorCoreFlashKernels
     /// entries become empty ranges. Afterwards the next tile is <c>[pos, min(pos + KeyTile, rangeEnd))</c>, or there is
     /// none when <c>pos &gt;= rangeEnd</c>.
     /// </summary>
-    private static void Seek(ArrayView<int> lists, long listBase, int count, int keyBlocks, int keyBlockSize, int visualTokens,
-        int validKeys, ref int entry, ref int phase, ref int pos, ref int rangeEnd)
+    private static void Seek(ArrayView<int> lists, long listBase, int count, FlashBlocks blocks, int validKeys, ref int entry,
+        ref int phase, ref int pos, ref int rangeEnd)
     {
+        int keyBlocks = blocks.KeyBlocks, keyBlockSize = blocks.KeyBlockSize, visualTokens = blocks.VisualTokens;
         while (pos >= rangeEnd && phase < 2)
         {
             if (entry < count)

@@ -39,165 +39,108 @@ internal static partial class TensorCoreFlashKernels
     /// where it stays resident (D = 128 with 32 rows per warp, whose key tiles are <c>KeyTile / 2</c>).
     /// </summary>
     public static int DynamicSharedBytes(int headDim, int stages, int tileRows, int warpRows) =>
-        headDim == 128 && warpRows == 32 ? (tileRows * headDim + stages * KeyTile * headDim) * 2 : stages * 2 * KeyTile * headDim * 2;
+        (StageBase(tileRows, headDim, warpRows) + stages * 2 * KeyTileOf(headDim, warpRows) * headDim) * 2;
 
     /// <summary>
-    /// Dense attention for query tokens <c>[queryStart, queryEnd)</c> over keys <c>[0, validKeys)</c>; rows at or beyond
-    /// <paramref name="validKeys"/> (invalid text slots) are written as zeros. Grid x <c>ceil((queryEnd - queryStart) / tileRows)</c>.
+    /// Dense attention for query tokens <c>[queryStart, queryEnd)</c> over keys <c>[0, sizes.ValidKeys)</c>; rows at or
+    /// beyond <c>ValidKeys</c> (invalid text slots) are written as zeros. Grid x <c>ceil((queryEnd - queryStart) / tileRows)</c>.
     /// </summary>
     [Kernel]
     [Specialize("T", typeof(Half), typeof(BFloat16))]
     [Specialize("headDim", 64, 128)]
     [Specialize("warpRows", 16, 32)]
-    public static void Dense<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output,
-        int sequenceLength, int validKeys, int queryStart, int queryEnd, float scaleLog2, int tileRows, int stages,
-        [Constant] int headDim, [Constant] int warpRows) where T : unmanaged
+    /// <remarks>
+    /// <paramref name="queryStart"/> and <paramref name="queryEnd"/> come before <paramref name="sizes"/> so that each pair
+    /// of ints the prologue reads sits in one 8-byte-aligned parameter slot (ptxas then loads it with one LDC.64).
+    /// </remarks>
+    public static void Dense<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output, int queryStart, int queryEnd,
+        FlashSizes sizes, int tileRows, int stages, [Constant] int headDim, [Constant] int warpRows) where T : unmanaged
     {
         ArrayView<T> shared = SharedMemory.GetDynamic<T>();
         // Dense has no rectification: with rectify false the compensation view is never read, and the kernel has no
         // float buffer, so a float view of shared memory stands in for it.
         ArrayView<float> unusedCompensation = shared.Cast<float>();
-        // Written out, not a helper: the compiler folds this conditional to a constant, but not an inlined helper's
-        // result, and the register-array loops below need a constant bound.
-        int mTiles = warpRows == 32 ? 2 : 1;
-        int groupSize = tileRows / (16 * mTiles) * 32;
-        // At D = 128, 32 rows of Q fragments (64 registers) would not fit beside the accumulators: Q stays in shared
-        // memory ahead of the K/V stages and ScoreTile re-reads its fragments each tile.
-        bool qInShared = headDim == 128 && mTiles == 2;
-        int stageBase = qInShared ? tileRows * headDim : 0;
-        // There the key tile is also halved, which halves the S fragments: 64 keys would not fit either.
-        int keyTile = qInShared ? KeyTile / 2 : KeyTile;
+        int groupSize = GroupSize(tileRows, warpRows);
+        int stageBase = StageBase(tileRows, headDim, warpRows);
+        int keyTile = KeyTileOf(headDim, warpRows);
         int tid = Group.IdxX;
         int lane = Warp.LaneIdx;
         int warp = Warp.WarpIdx;
-        long headBase = (long)Grid.IdxY * sequenceLength * headDim;
+        long headBase = (long)Grid.IdxY * sizes.SequenceLength * headDim;
         int tileStart = queryStart + Grid.IdxX * tileRows;
 
         Span<uint> qf = stackalloc uint[2 * 128 / 4];
         Span<float> o = stackalloc float[2 * 128 / 2];
         Span<float> s = stackalloc float[2 * KeyTile / 2];
         Span<float> stats = stackalloc float[2 * 4];
-        for (int i = 0; i < mTiles * headDim / 2; i++) o[i] = 0f;
-        for (int mt = 0; mt < mTiles; mt++)
-        {
-            stats[mt * 4] = -1e30f;
-            stats[mt * 4 + 1] = -1e30f;
-            stats[mt * 4 + 2] = 0f;
-            stats[mt * 4 + 3] = 0f;
-        }
         // Rows past the range stage a copy of its last row: in bounds, finite, and never stored.
-        CopyRows(shared, 0, q, headBase, tileStart, queryEnd - 1, tid, tileRows, headDim, groupSize);
-        AsyncCopy.CommitGroup();
-        AsyncCopy.WaitGroup(0);
-        Group.Barrier();
-        if (!qInShared) LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
-        // Every warp holds its Q fragments before the first K copy overwrites the staging (with Q resident the stages
-        // start after it, so this barrier is only redundant there).
-        Group.Barrier();
+        BeginQueryTile(shared, q, headBase, tileStart, queryEnd - 1, tid, warp, lane, tileRows, headDim, warpRows, groupSize, qf, o, stats);
 
         // A tile made only of invalid text slots has nothing to compute (the condition is the same for the whole group).
-        int keysEnd = tileStart < validKeys ? validKeys : 0;
+        int keysEnd = tileStart < sizes.ValidKeys ? sizes.ValidKeys : 0;
         int k0 = 0;
         BeginPipeline(shared, k, v, headBase, k0, Math.Min(k0 + keyTile, keysEnd), tid, headDim, groupSize, stages, stageBase, keyTile);
-        // Software pipeline over the key tiles (see OpenTile and MidTile); kBase is the stage holding the current tile.
+        // Software pipeline over the key tiles (see AttendTile); kBase is the stage holding the current tile.
         // A while loop, not a for: see the note on the k loop of TiledMatmulKernels.Matmul (non-constant bound).
         int kBase = stageBase;
         while (k0 < keysEnd)
         {
             int end = Math.Min(k0 + keyTile, keysEnd);
             int next = k0 + keyTile;
-            int nextEnd = Math.Min(next + keyTile, keysEnd);
-            OpenTile(shared, k, v, headBase, k0, end, next, nextEnd, kBase, tid, headDim, groupSize, stages, stageBase, keyTile);
-            ScoreTile<T>(shared, kBase, k0, end, warp, lane, scaleLog2, headDim, mTiles, keyTile, qInShared, qf, o, s, stats);
-            MidTile(shared, k, headBase, next, nextEnd, tid, headDim, groupSize, stages, stageBase, keyTile);
-            AccumulateTile<T>(shared, kBase + keyTile * headDim, lane, headDim, mTiles, keyTile, s, o);
-            kBase = stages == 2 ? 2 * stageBase + 2 * keyTile * headDim - kBase : stageBase;
+            AttendTile<T>(shared, k, v, headBase, k0, end, next, Math.Min(next + keyTile, keysEnd), ref kBase, tid, warp, lane, sizes.ScaleLog2,
+                headDim, warpRows, groupSize, stages, stageBase, qf, o, s, stats);
             k0 = next;
         }
 
-        for (int mt = 0; mt < mTiles; mt++)
-        {
-            float sum0 = stats[mt * 4 + 2], sum1 = stats[mt * 4 + 3];
-            sum0 += Warp.ShuffleXor(sum0, 1);
-            sum0 += Warp.ShuffleXor(sum0, 2);
-            sum1 += Warp.ShuffleXor(sum1, 1);
-            sum1 += Warp.ShuffleXor(sum1, 2);
-            int firstRow = tileStart + (warp * mTiles + mt) * 16;
-            int row0 = firstRow + (lane >> 2);
-            StoreRows(output, headBase, firstRow, lane, row0 < queryEnd, row0 + 8 < queryEnd,
-                row0 < validKeys ? Normaliser(sum0) : 0f, row0 + 8 < validKeys ? Normaliser(sum1) : 0f, false, 1f,
-                unusedCompensation, 0, headDim, o, mt * (headDim / 2));
-        }
+        EndQueryTile(output, headBase, tileStart, queryEnd, true, sizes.ValidKeys, false, 1f, unusedCompensation, 0, warp, lane, headDim,
+            warpRows, o, stats);
     }
 
     /// <summary>
     /// Block-sparse attention for the visual query rows: query block i attends, by one online softmax, to the key blocks
-    /// <c>lists[bh, i, 0..counts[bh, i])</c> and then to the valid text keys <c>[visualTokens, validKeys)</c>. When
+    /// <c>lists[bh, i, 0..counts[bh, i])</c> and then to the valid text keys <c>[VisualTokens, ValidKeys)</c>. When
     /// <paramref name="rectify"/> is non-zero, <c>O = rectification[bh, i] * Os + compensation[bh, i, :]</c>.
-    /// <c>tileRows</c> must divide <paramref name="queryBlockSize"/>; grid x <c>queryBlocks * queryBlockSize / tileRows</c>.
+    /// <c>tileRows</c> must divide the query block size; grid x <c>QueryBlocks * TilesPerBlock</c>.
     /// </summary>
     [Kernel]
     [Specialize("T", typeof(Half), typeof(BFloat16))]
     [Specialize("headDim", 64, 128)]
     [Specialize("warpRows", 16, 32)]
     public static void Sparse<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<int> counts, ArrayView<int> lists,
-        ArrayView<float> rectification, ArrayView<float> compensation, ArrayView<T> output,
-        int sequenceLength, int visualTokens, int validKeys, int queryBlockSize, int keyBlockSize, int queryBlocks, int keyBlocks,
-        int tilesPerBlock, int rectify, float scaleLog2, int tileRows, int stages, [Constant] int headDim,
-        [Constant] int warpRows) where T : unmanaged
+        ArrayView<float> rectification, ArrayView<float> compensation, ArrayView<T> output, FlashSizes sizes, FlashBlocks blocks,
+        int rectify, int tileRows, int stages, [Constant] int headDim, [Constant] int warpRows) where T : unmanaged
     {
         ArrayView<T> shared = SharedMemory.GetDynamic<T>();
-        // Written out, not a helper: the compiler folds this conditional to a constant, but not an inlined helper's
-        // result, and the register-array loops below need a constant bound.
-        int mTiles = warpRows == 32 ? 2 : 1;
-        int groupSize = tileRows / (16 * mTiles) * 32;
-        // At D = 128, 32 rows of Q fragments (64 registers) would not fit beside the accumulators: Q stays in shared
-        // memory ahead of the K/V stages and ScoreTile re-reads its fragments each tile.
-        bool qInShared = headDim == 128 && mTiles == 2;
-        int stageBase = qInShared ? tileRows * headDim : 0;
-        // There the key tile is also halved, which halves the S fragments: 64 keys would not fit either.
-        int keyTile = qInShared ? KeyTile / 2 : KeyTile;
+        int groupSize = GroupSize(tileRows, warpRows);
+        int stageBase = StageBase(tileRows, headDim, warpRows);
+        int keyTile = KeyTileOf(headDim, warpRows);
         int tid = Group.IdxX;
         int lane = Warp.LaneIdx;
         int warp = Warp.WarpIdx;
         int bh = Grid.IdxY;
-        int block = Grid.IdxX / tilesPerBlock;
-        int tileStart = block * queryBlockSize + (Grid.IdxX - block * tilesPerBlock) * tileRows;
-        int blockEnd = Math.Min(block * queryBlockSize + queryBlockSize, visualTokens);
+        int block = Grid.IdxX / blocks.TilesPerBlock;
+        int tileStart = block * blocks.QueryBlockSize + (Grid.IdxX - block * blocks.TilesPerBlock) * tileRows;
+        int blockEnd = Math.Min(block * blocks.QueryBlockSize + blocks.QueryBlockSize, blocks.VisualTokens);
         // The second tile of a partial last block may hold no row at all (group-uniform).
         if (tileStart < blockEnd)
         {
-            long headBase = (long)bh * sequenceLength * headDim;
-            int rowBlock = bh * queryBlocks + block;
+            long headBase = (long)bh * sizes.SequenceLength * headDim;
+            int rowBlock = bh * blocks.QueryBlocks + block;
 
             Span<uint> qf = stackalloc uint[2 * 128 / 4];
             Span<float> o = stackalloc float[2 * 128 / 2];
             Span<float> s = stackalloc float[2 * KeyTile / 2];
             Span<float> stats = stackalloc float[2 * 4];
-            for (int i = 0; i < mTiles * headDim / 2; i++) o[i] = 0f;
-            for (int mt = 0; mt < mTiles; mt++)
-            {
-                stats[mt * 4] = -1e30f;
-                stats[mt * 4 + 1] = -1e30f;
-                stats[mt * 4 + 2] = 0f;
-                stats[mt * 4 + 3] = 0f;
-            }
-            CopyRows(shared, 0, q, headBase, tileStart, blockEnd - 1, tid, tileRows, headDim, groupSize);
-            AsyncCopy.CommitGroup();
-            AsyncCopy.WaitGroup(0);
-            Group.Barrier();
-            if (!qInShared) LoadQueryFragments(shared, warp, lane, headDim, mTiles, qf);
-            // Every warp holds its Q fragments before the first K copy overwrites the staging.
-            Group.Barrier();
+            BeginQueryTile(shared, q, headBase, tileStart, blockEnd - 1, tid, warp, lane, tileRows, headDim, warpRows, groupSize, qf, o, stats);
 
             // One software-pipelined loop over every key tile the row-block attends (the listed blocks, then the valid
             // text keys), so the unrolled tile body appears in the PTX once. [pos, rangeEnd) is what is left of the
             // range being walked; the cursor moves to the next tile before the current one is computed, since the
-            // pipeline starts that tile's copies first (see OpenTile and MidTile).
-            int count = Math.Min(Math.Max(counts[rowBlock], 0), keyBlocks);
-            long listBase = (long)rowBlock * keyBlocks;
+            // pipeline starts that tile's copies first (see AttendTile).
+            int count = Math.Min(Math.Max(counts[rowBlock], 0), blocks.KeyBlocks);
+            long listBase = (long)rowBlock * blocks.KeyBlocks;
             int entry = 0, phase = 0, pos = 0, rangeEnd = 0;
-            Seek(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+            Seek(lists, listBase, count, blocks, sizes.ValidKeys, ref entry, ref phase, ref pos, ref rangeEnd);
             BeginPipeline(shared, k, v, headBase, pos, Math.Min(pos + keyTile, rangeEnd), tid, headDim, groupSize, stages, stageBase, keyTile);
             int kBase = stageBase;
             while (pos < rangeEnd)
@@ -205,30 +148,17 @@ internal static partial class TensorCoreFlashKernels
                 int start = pos;
                 int end = Math.Min(pos + keyTile, rangeEnd);
                 pos += keyTile;
-                Seek(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
-                int nextEnd = Math.Min(pos + keyTile, rangeEnd);
-                OpenTile(shared, k, v, headBase, start, end, pos, nextEnd, kBase, tid, headDim, groupSize, stages, stageBase, keyTile);
-                ScoreTile<T>(shared, kBase, start, end, warp, lane, scaleLog2, headDim, mTiles, keyTile, qInShared, qf, o, s, stats);
-                MidTile(shared, k, headBase, pos, nextEnd, tid, headDim, groupSize, stages, stageBase, keyTile);
-                AccumulateTile<T>(shared, kBase + keyTile * headDim, lane, headDim, mTiles, keyTile, s, o);
-                kBase = stages == 2 ? 2 * stageBase + 2 * keyTile * headDim - kBase : stageBase;
+                Seek(lists, listBase, count, blocks, sizes.ValidKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+                AttendTile<T>(shared, k, v, headBase, start, end, pos, Math.Min(pos + keyTile, rangeEnd), ref kBase, tid, warp, lane, sizes.ScaleLog2,
+                    headDim, warpRows, groupSize, stages, stageBase, qf, o, s, stats);
             }
 
-            // Without rectification R and C are never read (the caller may pass anything there).
+            // Without rectification R and C are never read (the caller may pass anything there). Every row of a visual
+            // block is below ValidKeys, so none is zeroed as an invalid text slot.
             bool rectified = rectify != 0;
             float r = rectified ? rectification[rowBlock] : 1f;
-            for (int mt = 0; mt < mTiles; mt++)
-            {
-                float sum0 = stats[mt * 4 + 2], sum1 = stats[mt * 4 + 3];
-                sum0 += Warp.ShuffleXor(sum0, 1);
-                sum0 += Warp.ShuffleXor(sum0, 2);
-                sum1 += Warp.ShuffleXor(sum1, 1);
-                sum1 += Warp.ShuffleXor(sum1, 2);
-                int firstRow = tileStart + (warp * mTiles + mt) * 16;
-                int row0 = firstRow + (lane >> 2);
-                StoreRows(output, headBase, firstRow, lane, row0 < blockEnd, row0 + 8 < blockEnd, Normaliser(sum0), Normaliser(sum1),
-                    rectified, r, compensation, (long)rowBlock * headDim, headDim, o, mt * (headDim / 2));
-            }
+            EndQueryTile(output, headBase, tileStart, blockEnd, false, sizes.ValidKeys, rectified, r, compensation, (long)rowBlock * headDim,
+                warp, lane, headDim, warpRows, o, stats);
         }
     }
 }

@@ -68,8 +68,8 @@ internal static class TensorCoreFlashSteps
         int tiles = (queryCount + rows - 1) / rows;
         var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), TensorCoreFlashKernels.GroupSize(rows, perWarp),
             TensorCoreFlashKernels.DynamicSharedBytes(shape.HeadDim, stages, rows, perWarp));
-        TensorCoreFlashKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, shape.SequenceLength, shape.ValidKeys,
-            queryStart, queryStart + queryCount, FlashArguments.ScaleLog2(shape.HeadDim), rows, stages, shape.HeadDim, perWarp);
+        TensorCoreFlashKernels.DenseKernel.Launch(launcher, dims, q, k, v, output, queryStart, queryStart + queryCount,
+            FlashSizes.Of(shape), rows, stages, shape.HeadDim, perWarp);
     }
 
     /// <summary>
@@ -119,9 +119,7 @@ internal static class TensorCoreFlashSteps
         var dims = new LaunchDimensions(new Dim3(checked(shape.QueryBlocks * tilesPerBlock), shape.HeadCount),
             TensorCoreFlashKernels.GroupSize(rows, perWarp), TensorCoreFlashKernels.DynamicSharedBytes(shape.HeadDim, stages, rows, perWarp));
         TensorCoreFlashKernels.SparseKernel.Launch(launcher, dims, q, k, v, counts, lists, rectification, compensation, output,
-            shape.SequenceLength, shape.VisualTokens, shape.ValidKeys, shape.QueryBlockSize, shape.KeyBlockSize,
-            shape.QueryBlocks, shape.KeyBlocks, tilesPerBlock, rectify ? 1 : 0, FlashArguments.ScaleLog2(shape.HeadDim), rows, stages, shape.HeadDim,
-            perWarp);
+            FlashSizes.Of(shape), FlashBlocks.Of(shape, tilesPerBlock), rectify ? 1 : 0, rows, stages, shape.HeadDim, perWarp);
     }
 
     /// <summary>The tile must be 64 or 128 rows and at most <paramref name="most"/> (the query block, for sparse: 64 and 128 divide it).</summary>
