@@ -7,7 +7,7 @@ using RectifiedSpaAttn.Numerics;
 namespace RectifiedSpaAttn.Bench.Benchmarks;
 
 /// <summary>
-/// The estimation steps of one rectified call (spec steps 1-6 and step 8's terms) on the first CUDA device, bf16,
+/// The estimation steps of one rectified call (spec steps 1-6 and step 8's terms: four launches) on the first CUDA device, bf16,
 /// 128-token blocks, drop rate 0.75 (k_min = nK / 4), tau 0.3, launched as the pipeline launches them, on issue 11's three
 /// shapes. <see cref="PrintSteps"/> times each step alone and prints it with the total next to the shape's target.
 /// CUDA only: it throws at setup where there is no CUDA device.
@@ -56,21 +56,22 @@ public class EstimationBenchmarks : IDisposable
         _accelerator.Synchronize();
     }
 
-    /// <summary>The steps in pipeline order, each a launch sequence without synchronisation.</summary>
+    /// <summary>
+    /// The steps in pipeline order (as <c>EstimationRoute</c> launches them for a rectified call that selects its mask),
+    /// each a launch sequence without synchronisation. Timed alone, the row kernel reads the masses the last run left in
+    /// place of the logits; that changes which blocks it selects, not its cost.
+    /// </summary>
     public IReadOnlyList<(string Name, Action Launch)> Steps =>
     [
-        ("pool Q, K (+ deviations)", () =>
-        {
-            EstimationSteps.PoolBlocks(_accelerator, _shape, _q.View, Block, _qMean.View, _qDev.View, true);
-            EstimationSteps.PoolBlocks(_accelerator, _shape, _k.View, Block, _kMean.View, _kDev.View, true);
-        }),
-        ("masses + IPAR", () => EstimationSteps.PooledMasses(_accelerator, _shape, _qMean.View, _kMean.View, _k.View, _mass.View, _text.View)),
-        ("selection", () => EstimationSteps.SelectCriticalBlocks(_accelerator, _shape, _mass.View, _text.View, 0.3f, _shape.KeyBlocks / 4, 0,
-            _neighbors.View, false, _mask.View)),
-        ("compact lists", () => EstimationSteps.CompactCriticalBlocks(_accelerator, _shape, _mask.View, _counts.View, _lists.View)),
-        ("pool V", () => EstimationSteps.PoolBlocks(_accelerator, _shape, _v.View, Block, _vMean.View, _kDev.View, false)),
-        ("GAPR + R, C", () => EstimationSteps.RectificationTerms(_accelerator, _shape, _qMean.View, _qDev.View, _kMean.View, _kDev.View,
-            _vMean.View, _mass.View, _text.View, _mask.View, _compensable.View, _r.View, _c.View)),
+        ("pool Q, K, V (+ deviations)", () => EstimationSteps.PoolInputs(_accelerator, _shape, _q.View, _k.View, _v.View, _qMean.View, _qDev.View,
+            _kMean.View, _kDev.View, _vMean.View, rectify: true)),
+        ("logits + GAPR products", () => EstimationSteps.PooledProducts(_accelerator, _shape, _qMean.View, _qDev.View, _kMean.View, _kDev.View,
+            _mass.View, _compensable.View, writeLogits: true, gapr: true)),
+        ("masses, selection, lists", () => EstimationSteps.EstimateRows(_accelerator, _shape, _qMean.View, _k.View, _mass.View, _text.View,
+            RowWork.Masses | RowWork.Select | RowWork.Compact, new SelectionRule(0.3f, _shape.KeyBlocks / 4, 0, _neighbors.View, false),
+            _mask.View, _counts.View, _lists.View)),
+        ("R, C", () => EstimationSteps.CompensationTerms(_accelerator, _shape, _vMean.View, _mass.View, _text.View, _mask.View, _compensable.View,
+            _r.View, _c.View)),
     ];
 
     /// <summary>All the steps once, as the pipeline runs them.</summary>
