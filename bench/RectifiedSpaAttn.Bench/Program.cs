@@ -20,6 +20,23 @@ if (flashAt >= 0)
     TimeRepeatedCalls(flash, flash.Attention, LaunchCount(flashAt + 3));
     return;
 }
+// --estimation-steps [N] times each estimation step alone (N calls, default 20) at issue 11's three shapes and prints
+// them with the total next to its target. --profile-estimation CONFIG [N] launches all the steps N times at one shape
+// ("75600x40x128") for a profiler (ncu -k regex:Estimation... -c 6).
+int stepsAt = Array.IndexOf(args, "--estimation-steps");
+if (stepsAt >= 0)
+{
+    RectifiedSpaAttn.Bench.Benchmarks.EstimationBenchmarks.PrintSteps(Console.Out, stepsAt + 1 < args.Length ? LaunchCount(stepsAt + 1) : 20);
+    return;
+}
+int estimationAt = Array.IndexOf(args, "--profile-estimation");
+if (estimationAt >= 0)
+{
+    using var estimation = new RectifiedSpaAttn.Bench.Benchmarks.EstimationBenchmarks { Config = args[estimationAt + 1] };
+    estimation.Setup();
+    estimation.Repeat(LaunchCount(estimationAt + 2));
+    return;
+}
 int matmulAt = Array.IndexOf(args, "--profile-matmul");
 if (matmulAt >= 0)
 {

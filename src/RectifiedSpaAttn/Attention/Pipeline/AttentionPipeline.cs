@@ -1,5 +1,6 @@
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Attention;
+using RectifiedSpaAttn.Kernels.Attention.Estimation;
 using RectifiedSpaAttn.Kernels.Layout;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
@@ -100,23 +101,19 @@ internal static class AttentionPipeline
         if (nQ > 0)
         {
             if (needMasses)
-            {
-                estimation.PoolBlocks(shape, x.Q, shape.QueryBlockSize, qMeans.View, qDeviations.View, rectify);
-                estimation.PoolBlocks(shape, x.K, shape.KeyBlockSize, kMeans.View, kDeviations.View, rectify);
-                estimation.PooledMasses(shape, qMeans.View, kMeans.View, x.K, blockMass.View, textMass.View);
-            }
+                estimation.PoolInputs(shape, x.Q, x.K, x.V, qMeans.View, qDeviations.View, kMeans.View, kDeviations.View, vMeans.View, rectify);
+            SelectionRule? rule = null;
             if (!maskGiven)
             {
                 HostTensor<bool>? neighbors = options.ResolveNeighborMask();
                 DeviceBuffer<byte> neighborBuffer = neighbors is null ? scratch.Allocate<byte>(1) : scratch.UploadMask(neighbors.Span);
-                estimation.SelectCriticalBlocks(
-                    shape, blockMass.View, textMass.View, (float)Math.Min(options.Tau, float.MaxValue),
-                    options.ResolveMinCriticalBlocks(nK), options.FirstFrameBlocks, neighborBuffer.View, neighbors is not null, mask.View);
+                rule = new SelectionRule((float)Math.Min(options.Tau, float.MaxValue), options.ResolveMinCriticalBlocks(nK), options.FirstFrameBlocks,
+                    neighborBuffer.View, neighbors is not null);
             }
-            estimation.CompactCriticalBlocks(shape, mask.View, counts.View, lists.View);
+            estimation.MassesAndLists(shape, qMeans.View, qDeviations.View, kMeans.View, kDeviations.View, x.K, blockMass.View, textMass.View,
+                compensable.View, needMasses, rectify, rule, mask.View, counts.View, lists.View);
             if (rectify)
             {
-                estimation.PoolBlocks(shape, x.V, shape.KeyBlockSize, vMeans.View, vMeans.View, computeDeviations: false);
                 estimation.RectificationTerms(
                     shape, qMeans.View, qDeviations.View, kMeans.View, kDeviations.View, vMeans.View, blockMass.View,
                     textMass.View, mask.View, compensable.View, rectification.View, compensation.View);

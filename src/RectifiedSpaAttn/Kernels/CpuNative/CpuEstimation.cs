@@ -21,6 +21,16 @@ internal static unsafe class CpuEstimation
         bool computeDeviations) where T : unmanaged
         => PoolBlocks(shape, x, blockSize, means, deviations, computeDeviations, SimdLevels.Best);
 
+    /// <summary>Step 1 for Q, K and (when <paramref name="rectify"/>) V; see <see cref="EstimationSteps.PoolInputs"/>.</summary>
+    public static void PoolInputs<T>(AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<float> queryMeans,
+        ArrayView<float> queryDeviations, ArrayView<float> keyMeans, ArrayView<float> keyDeviations, ArrayView<float> valueMeans, bool rectify)
+        where T : unmanaged
+    {
+        PoolBlocks(shape, q, shape.QueryBlockSize, queryMeans, queryDeviations, rectify);
+        PoolBlocks(shape, k, shape.KeyBlockSize, keyMeans, keyDeviations, rectify);
+        if (rectify) PoolBlocks(shape, v, shape.KeyBlockSize, valueMeans, valueMeans, computeDeviations: false);
+    }
+
     /// <summary>Steps 2-4 (logits, softmax, IPAR); see <see cref="EstimationSteps.PooledMasses"/>.</summary>
     public static void PooledMasses<T>(AttentionShape shape, ArrayView<float> queryMeans, ArrayView<float> keyMeans, ArrayView<T> k,
         ArrayView<float> blockMass, ArrayView<float> textMass) where T : unmanaged

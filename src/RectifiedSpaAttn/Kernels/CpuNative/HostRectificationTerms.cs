@@ -6,9 +6,10 @@ namespace RectifiedSpaAttn.Kernels.CpuNative;
 /// <summary>
 /// Step 6 (GAPR) and step 8's terms on the host, one query-block row per work item. kbar and dk of each head are
 /// transposed (<see cref="TransposedColumns"/>) so a vector holds consecutive key blocks and each lane sums its three dot
-/// products over features sequentially, multiply then add, as the kernel's thread does; R follows
-/// <see cref="KernelOrder"/>; C accumulates <c>w_j vbar_j</c> in block order with one lane per feature, as the kernel's
-/// threads over features do. So verdicts, R and C equal the emulated kernel's bit for bit.
+/// products over features sequentially, multiply then add, as the products kernel's threads do; R adds the kept masses
+/// in block order, as the compensation kernel's row threads do; C accumulates <c>w_j vbar_j</c> in block order with one
+/// lane per feature, as the compensation kernel's sub-tiles do (where they add a zero weight, the sum is unchanged). So
+/// verdicts, R and C equal the emulated kernels' bit for bit.
 /// </summary>
 internal static unsafe class HostRectificationTerms
 {
@@ -40,20 +41,20 @@ internal static unsafe class HostRectificationTerms
         float* mass, float text, byte* mask, byte* compensable, float* rectification, float* compensation)
         where TOps : struct, ISimd<TVec> where TVec : unmanaged
     {
-        float* gain = EstimationScratch.Floats(3L * stride + KernelOrder.Group);
-        float* queryError = gain + stride, keyError = queryError + stride, kept = keyError + stride;
+        float* gain = EstimationScratch.Floats(3L * stride);
+        float* queryError = gain + stride, keyError = queryError + stride;
         Dots<TOps, TVec>(q, dq, kbar, dk, dim, stride, gain, queryError, keyError);
 
         // The weights w_j reuse the gain slots once read: w_j = P_ij for compensable non-critical blocks, else 0.
         float* weights = gain;
-        new Span<float>(kept, KernelOrder.Group).Clear();
+        float kept = 0f;
         for (int j = 0; j < nK; j++)
         {
             bool canCompensate = MathF.Abs(gain[j]) > MathF.Abs(queryError[j]) + MathF.Abs(keyError[j]);
             compensable[j] = canCompensate ? (byte)1 : (byte)0;
             if (mask[j] != 0 || !canCompensate)
             {
-                kept[j % KernelOrder.Group] += mass[j];
+                kept += mass[j];
                 weights[j] = 0f;
             }
             else
@@ -61,7 +62,7 @@ internal static unsafe class HostRectificationTerms
                 weights[j] = mass[j];
             }
         }
-        *rectification = KernelOrder.TreeSum(kept) + text;
+        *rectification = kept + text;
 
         int vectorEnd = dim / TOps.Width * TOps.Width;
         Compensation<TOps, TVec>(weights, vbar, nK, dim, 0, vectorEnd, compensation);

@@ -14,7 +14,7 @@ public sealed class CompactCriticalBlocksTests(ITestOutputHelper output)
     [MemberData(nameof(Backends))]
     public void ListsHoldTheCriticalBlocksInOrder(AcceleratorKind kind)
     {
-        if (Accelerator(kind, CriticalListKernels.CompactCriticalBlocksKernel.GetVariant(), output) is not { } acc) return;
+        if (Accelerator(kind, RowStepKernels.EstimateRowsKernel.GetVariant(typeof(float), (int)RowWork.Compact), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
         for (int round = 0; round < 3; round++)
         {

@@ -31,7 +31,7 @@ public sealed class EstimationChainTests(ITestOutputHelper output)
 
     private void Run<T>(AcceleratorKind kind) where T : unmanaged
     {
-        if (Accelerator(kind, PooledMassKernels.PooledMassesKernel.GetVariant(typeof(T)), output) is not { } acc) return;
+        if (Accelerator(kind, RowStepKernels.EstimateRowsKernel.GetVariant(typeof(T), (int)(RowWork.Masses | RowWork.Select | RowWork.Compact)), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
         AttentionShape shape = RandomShape(rng, maxVisual: 300);
         BlockLayout layout = LayoutOf(shape);

@@ -26,7 +26,7 @@ public sealed class PoolBlocksTests(ITestOutputHelper output)
 
     private void Run<T>(AcceleratorKind kind) where T : unmanaged
     {
-        if (Accelerator(kind, BlockPoolingKernels.PoolBlocksKernel.GetVariant(typeof(T)), output) is not { } acc) return;
+        if (Accelerator(kind, BlockPoolingKernels.PoolInputsKernel.GetVariant(typeof(T)), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
         for (int round = 0; round < 3; round++)
         {

@@ -31,7 +31,7 @@ public sealed class PooledMassesTests(ITestOutputHelper output)
 
     private void Run<T>(AcceleratorKind kind) where T : unmanaged
     {
-        if (Accelerator(kind, PooledMassKernels.PooledMassesKernel.GetVariant(typeof(T)), output) is not { } acc) return;
+        if (Accelerator(kind, RowStepKernels.EstimateRowsKernel.GetVariant(typeof(T), (int)RowWork.Masses), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
         for (int round = 0; round < 3; round++)
         {
@@ -39,7 +39,7 @@ public sealed class PooledMassesTests(ITestOutputHelper output)
             // Round 0 always has valid text keys next to invalid slots; round 1 none at all.
             if (round == 0) shape = shape with { SequenceLength = shape.VisualTokens + 20, TextTokens = 20, ValidTextTokens = rng.Next(1, 20) };
             if (round == 1) shape = shape with { SequenceLength = shape.VisualTokens, TextTokens = 0, ValidTextTokens = 0 };
-            // Round 2: more columns than one shared tile holds (ColumnTiles.Columns), with text keys after the blocks.
+            // Round 2: more columns than a row group has threads (EstimationSteps.RowGroupSize), with text keys after the blocks.
             if (round == 2) shape = Wide(rng, shape);
             string context = $"seed {seed} round {round}: {typeof(T).Name} {shape}";
             output.WriteLine(context);

@@ -20,7 +20,7 @@ public sealed class RectificationTermsTests(ITestOutputHelper output)
     [MemberData(nameof(Backends))]
     public void TermsMatchTheReference(AcceleratorKind kind)
     {
-        if (Accelerator(kind, RectificationTermKernels.RectificationTermsKernel.GetVariant(), output) is not { } acc) return;
+        if (Accelerator(kind, RectificationTermKernels.CompensationTermsKernel.GetVariant(), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
         for (int round = 0; round < 3; round++)
         {

@@ -19,7 +19,7 @@ public sealed class SelectCriticalBlocksTests(ITestOutputHelper output)
     [MemberData(nameof(Backends))]
     public void MaskMatchesThePrefixSumRule(AcceleratorKind kind)
     {
-        if (Accelerator(kind, CriticalSelectionKernels.SelectCriticalBlocksKernel.GetVariant(), output) is not { } acc) return;
+        if (Accelerator(kind, RowStepKernels.EstimateRowsKernel.GetVariant(typeof(float), (int)RowWork.Select), output) is not { } acc) return;
         var rng = NewRandom(output, out int seed);
         // Rounds: text entry, no text entry, tau >= 1, exact ties, neighbour mask plus first-frame blocks, long rows, and tau
         // placed on a prefix sum (where fp32 and fp64 may legitimately disagree).

@@ -10,23 +10,17 @@ namespace RectifiedSpaAttn.Kernels.Attention.Estimation;
 internal static class EstimationSteps
 {
     /// <summary>
-    /// Threads per group of the per-row kernels: one per column of a shared tile (<see cref="ColumnTiles.Columns"/>), a power
-    /// of two, at most <see cref="GroupReductions.MaxGroupSize"/>.
+    /// Threads per group of the per-row kernel (<see cref="RowStepKernels"/>): a power of two, at most
+    /// <see cref="GroupReductions.MaxGroupSize"/>. The host reproduces its summation order (<c>CpuNative.KernelOrder</c>).
     /// </summary>
-    public const int RowGroupSize = ColumnTiles.Columns;
+    public const int RowGroupSize = 128;
 
     /// <summary>
-    /// The most dynamic shared memory a launch here asks for. With the static tile (about 17 KB) and reduction scratch
-    /// (1 KB) it stays under the 48 KB every CUDA device and OpenCL implementation offers without opting in. It covers
-    /// rows of about 6000 columns: S_vis beyond 700k tokens with 128-token blocks.
+    /// The most dynamic shared memory the per-row kernel asks for. With its 1 KB of reduction scratch it stays under the
+    /// 48 KB every CUDA device and OpenCL implementation offers without opting in. It covers rows of up to 4096 entries
+    /// after rounding up to a power of two (nK up to 4095) with the masses' columns and qbar beside them.
     /// </summary>
-    public const int MaxDynamicSharedBytes = 24 * 1024;
-
-    /// <summary>
-    /// The selection kernel's limit (it has only the 1 KB reduction scratch besides): rows of up to 4096 entries after
-    /// rounding up to a power of two, i.e. nK up to 4095.
-    /// </summary>
-    public const int MaxSelectionSharedBytes = 32 * 1024;
+    public const int MaxDynamicSharedBytes = 46 * 1024;
 
     /// <summary>
     /// Step 1 (+ GAPR deviations): for every (b, h) and block j of <paramref name="blockSize"/> consecutive visual tokens
@@ -46,10 +40,39 @@ internal static class EstimationSteps
         ArgumentNullException.ThrowIfNull(launcher);
         if (!EstimationArguments.PoolBlocks(shape, x, blockSize, means, deviations, computeDeviations)) return;
         int blocks = (shape.VisualTokens + blockSize - 1) / blockSize;
-        // One thread per feature up to a full group; wider heads stride.
-        int group = Math.Min(256, (shape.HeadDim + 31) / 32 * 32);
-        BlockPoolingKernels.PoolBlocksKernel.Launch(launcher, new LaunchDimensions(new Dim3(blocks, shape.HeadCount), group),
-            x, means, deviations, shape.SequenceLength, shape.VisualTokens, shape.HeadDim, blockSize, computeDeviations ? 1 : 0);
+        // The three-input kernel with one input: grid z = 0 pools x as "q" with this block size.
+        BlockPoolingKernels.PoolInputsKernel.Launch(launcher, new LaunchDimensions(new Dim3(blocks, shape.HeadCount, 1), BlockPoolingKernels.GroupSize),
+            x, x, x, means, deviations, means, deviations, means, shape.SequenceLength, shape.VisualTokens, shape.HeadDim, blockSize, blockSize,
+            computeDeviations ? 1 : 0);
+    }
+
+    /// <summary>
+    /// Step 1 for Q, K and (when <paramref name="rectify"/>) V in one launch: query-block means of Q, key-block means of K
+    /// and V, and, when <paramref name="rectify"/>, the deviations of Q and K (as <see cref="PoolBlocks"/> computes each).
+    /// </summary>
+    /// <param name="launcher">The accelerator or stream.</param>
+    /// <param name="shape">The sizes.</param>
+    /// <param name="q">Q, <c>[B, H, S, D]</c>.</param>
+    /// <param name="k">K.</param>
+    /// <param name="v">V (read only when <paramref name="rectify"/>).</param>
+    /// <param name="queryMeans"><c>qbar</c>, fp32 <c>[B, H, nQ, D]</c>.</param>
+    /// <param name="queryDeviations"><c>dq</c>, same shape (written only when <paramref name="rectify"/>).</param>
+    /// <param name="keyMeans"><c>kbar</c>, fp32 <c>[B, H, nK, D]</c>.</param>
+    /// <param name="keyDeviations"><c>dk</c>, same shape (written only when <paramref name="rectify"/>).</param>
+    /// <param name="valueMeans"><c>vbar</c>, same shape (written only when <paramref name="rectify"/>).</param>
+    /// <param name="rectify">Whether to pool V and compute the deviations.</param>
+    public static void PoolInputs<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v,
+        ArrayView<float> queryMeans, ArrayView<float> queryDeviations, ArrayView<float> keyMeans, ArrayView<float> keyDeviations,
+        ArrayView<float> valueMeans, bool rectify) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(launcher);
+        if (!EstimationArguments.PoolBlocks(shape, q, shape.QueryBlockSize, queryMeans, queryDeviations, rectify)) return;
+        EstimationArguments.PoolBlocks(shape, k, shape.KeyBlockSize, keyMeans, keyDeviations, rectify);
+        if (rectify) EstimationArguments.PoolBlocks(shape, v, shape.KeyBlockSize, valueMeans, valueMeans, false);
+        int blocks = Math.Max(shape.QueryBlocks, shape.KeyBlocks);
+        BlockPoolingKernels.PoolInputsKernel.Launch(launcher, new LaunchDimensions(new Dim3(blocks, shape.HeadCount, rectify ? 3 : 2), BlockPoolingKernels.GroupSize),
+            q, k, v, queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, shape.SequenceLength, shape.VisualTokens, shape.HeadDim,
+            shape.QueryBlockSize, shape.KeyBlockSize, rectify ? 1 : 0);
     }
 
     /// <summary>
@@ -69,12 +92,9 @@ internal static class EstimationSteps
     {
         ArgumentNullException.ThrowIfNull(launcher);
         if (!EstimationArguments.PooledMasses(shape, queryMeans, keyMeans, k, blockMass, textMass)) return;
-        int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
-        int shared = SharedBytes((long)shape.HeadDim + nK + shape.ValidTextTokens, "PooledMasses (D + nK + valid text keys floats)");
-        float scale = (float)(1.0 / Math.Sqrt(shape.HeadDim));
-        PooledMassKernels.PooledMassesKernel.Launch(launcher, new LaunchDimensions(new Dim3(nQ, shape.HeadCount), RowGroupSize, shared),
-            queryMeans, keyMeans, k, blockMass, textMass,
-            shape.SequenceLength, shape.VisualTokens, shape.ValidTextTokens, shape.HeadDim, shape.KeyBlockSize, scale);
+        // The logits go to blockMass first; the row kernel turns them into masses in place.
+        PooledProducts(launcher, shape, queryMeans, queryMeans, keyMeans, keyMeans, blockMass, default, writeLogits: true, gapr: false);
+        EstimateRows(launcher, shape, queryMeans, k, blockMass, textMass, RowWork.Masses, default, default, default, default);
     }
 
     /// <summary>
@@ -99,14 +119,8 @@ internal static class EstimationSteps
     {
         ArgumentNullException.ThrowIfNull(launcher);
         if (!EstimationArguments.SelectCriticalBlocks(shape, blockMass, textMass, tau, minCriticalBlocks, firstFrameBlocks, neighborMask, hasNeighborMask, mask)) return;
-        int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
-        int hasText = shape.ValidTextTokens > 0 ? 1 : 0;
-        int padded = 1;
-        while (padded < nK + hasText) padded <<= 1;
-        // This kernel has no static tile, so its rows may use more dynamic shared memory than the others'.
-        int shared = SharedBytes(2L * padded, "SelectCriticalBlocks (2 * (nK + 1) floats, rounded up to a power of two)", MaxSelectionSharedBytes);
-        CriticalSelectionKernels.SelectCriticalBlocksKernel.Launch(launcher, new LaunchDimensions(new Dim3(nQ, shape.HeadCount), RowGroupSize, shared),
-            blockMass, textMass, neighborMask, mask, nK, hasText, padded, tau, minCriticalBlocks, firstFrameBlocks, hasNeighborMask ? 1 : 0);
+        EstimateRows(launcher, shape, default(ArrayView<float>), default(ArrayView<float>), blockMass, textMass, RowWork.Select,
+            new SelectionRule(tau, minCriticalBlocks, firstFrameBlocks, neighborMask, hasNeighborMask), mask, default, default);
     }
 
     /// <summary>
@@ -124,11 +138,7 @@ internal static class EstimationSteps
     {
         ArgumentNullException.ThrowIfNull(launcher);
         if (!EstimationArguments.CompactCriticalBlocks(shape, mask, counts, lists)) return;
-        int nK = shape.KeyBlocks;
-        long rows = (long)shape.HeadCount * shape.QueryBlocks;
-        const int group = 128;
-        CriticalListKernels.CompactCriticalBlocksKernel.Launch(launcher, new LaunchDimensions((int)((rows + group - 1) / group), group),
-            mask, counts, lists, nK, (int)rows);
+        EstimateRows(launcher, shape, default(ArrayView<float>), default(ArrayView<float>), default, default, RowWork.Compact, default, mask, counts, lists);
     }
 
     /// <summary>
@@ -157,11 +167,63 @@ internal static class EstimationSteps
         ArgumentNullException.ThrowIfNull(launcher);
         if (!EstimationArguments.RectificationTerms(shape, queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, blockMass, textMass, mask,
             compensable, rectification, compensation)) return;
+        PooledProducts(launcher, shape, queryMeans, queryDeviations, keyMeans, keyDeviations, blockMass, compensable, writeLogits: false, gapr: true);
+        CompensationTerms(launcher, shape, valueMeans, blockMass, textMass, mask, compensable, rectification, compensation);
+    }
+
+    /// <summary>
+    /// The block-pair products (<see cref="PooledProductKernels"/>): when <paramref name="writeLogits"/>, logits
+    /// <c>[B, H, nQ, nK]</c> = qbar.kbar / sqrt(D) (the masses' input, written over blockMass); when <paramref name="gapr"/>,
+    /// GAPR's verdicts into compensable. Arguments already checked by the public step that calls it.
+    /// </summary>
+    internal static void PooledProducts(IKernelLauncher launcher, AttentionShape shape, ArrayView<float> queryMeans, ArrayView<float> queryDeviations,
+        ArrayView<float> keyMeans, ArrayView<float> keyDeviations, ArrayView<float> logits, ArrayView<byte> compensable, bool writeLogits, bool gapr)
+    {
+        int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
+        if ((long)shape.HeadCount * nQ * nK == 0 || !(writeLogits || gapr)) return;
+        const int tile = PooledProductKernels.Tile;
+        float scale = (float)(1.0 / Math.Sqrt(shape.HeadDim));
+        // Views the kernel does not touch in this mode may be empty: give it any valid one.
+        if (!gapr) compensable = default;
+        PooledProductKernels.PooledProductsKernel.Launch(launcher,
+            new LaunchDimensions(new Dim3((nK + tile - 1) / tile, (nQ + tile - 1) / tile, shape.HeadCount), PooledProductKernels.GroupSize),
+            queryMeans, queryDeviations, keyMeans, keyDeviations, logits, compensable, nQ, nK, shape.HeadDim, scale, writeLogits ? 1 : 0, gapr ? 1 : 0);
+    }
+
+    /// <summary>
+    /// The per-row kernel (<see cref="RowStepKernels"/>) doing <paramref name="work"/>: masses from the logits in blockMass
+    /// (in place) and textMass; the selection into mask; the compact lists from the selected or the given mask.
+    /// </summary>
+    internal static void EstimateRows<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<float> queryMeans, ArrayView<T> k,
+        ArrayView<float> blockMass, ArrayView<float> textMass, RowWork work, SelectionRule rule, ArrayView<byte> mask, ArrayView<int> counts,
+        ArrayView<int> lists) where T : unmanaged
+    {
+        int nQ = shape.QueryBlocks, nK = shape.KeyBlocks;
+        if ((long)shape.HeadCount * nQ == 0 || nK == 0) return;
+        bool masses = work.HasFlag(RowWork.Masses), select = work.HasFlag(RowWork.Select), compact = work.HasFlag(RowWork.Compact);
+        int hasText = shape.ValidTextTokens > 0 ? 1 : 0;
+        int padded = 1;
+        while (padded < nK + hasText) padded <<= 1;
+        long floats = (select ? 2L * padded : 0) + (masses ? (long)shape.HeadDim + nK + shape.ValidTextTokens : 0);
+        int shared = SharedBytes(floats, "EstimateRows (2 * (nK + 1) floats rounded up to a power of two, plus D + nK + valid text keys for the masses)");
+        float scale = (float)(1.0 / Math.Sqrt(shape.HeadDim));
+        RowStepKernels.EstimateRowsKernel.Launch(launcher, new LaunchDimensions(new Dim3(nQ, shape.HeadCount), RowGroupSize, Math.Max(shared, sizeof(float))),
+            queryMeans, k, blockMass, textMass, rule.NeighborMask, mask, counts, lists,
+            shape.SequenceLength, shape.VisualTokens, shape.ValidTextTokens, shape.HeadDim, shape.KeyBlockSize, scale,
+            select ? padded : 0, rule.Tau, rule.MinCriticalBlocks, rule.FirstFrameBlocks, rule.HasNeighborMask ? 1 : 0,
+            (int)work);
+    }
+
+    /// <summary>R and C from P, T, the mask and GAPR's verdicts (<see cref="RectificationTermKernels"/>).</summary>
+    internal static void CompensationTerms(IKernelLauncher launcher, AttentionShape shape, ArrayView<float> valueMeans, ArrayView<float> blockMass,
+        ArrayView<float> textMass, ArrayView<byte> mask, ArrayView<byte> compensable, ArrayView<float> rectification, ArrayView<float> compensation)
+    {
         int nQ = shape.QueryBlocks, nK = shape.KeyBlocks, dim = shape.HeadDim;
-        int shared = SharedBytes(2L * dim + nK, "RectificationTerms (2 * D + nK floats)");
-        RectificationTermKernels.RectificationTermsKernel.Launch(launcher, new LaunchDimensions(new Dim3(nQ, shape.HeadCount), RowGroupSize, shared),
-            queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, blockMass, textMass, mask, compensable,
-            rectification, compensation, nK, dim);
+        if ((long)shape.HeadCount * nQ == 0) return;
+        const int tile = RectificationTermKernels.Tile;
+        RectificationTermKernels.CompensationTermsKernel.Launch(launcher,
+            new LaunchDimensions(new Dim3((dim + tile - 1) / tile, (nQ + tile - 1) / tile, shape.HeadCount), RectificationTermKernels.GroupSize),
+            valueMeans, blockMass, textMass, mask, compensable, rectification, compensation, nQ, nK, dim);
     }
 
     private static int SharedBytes(long floats, string what, int limit = MaxDynamicSharedBytes)
