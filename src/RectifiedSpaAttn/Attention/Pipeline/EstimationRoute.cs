@@ -14,27 +14,27 @@ namespace RectifiedSpaAttn.Attention.Pipeline;
 /// </summary>
 internal readonly struct EstimationRoute
 {
-    private readonly Accelerator _accelerator;
+    private readonly IKernelLauncher _launcher;
 
-    private EstimationRoute(Accelerator accelerator, bool native)
+    private EstimationRoute(IKernelLauncher launcher, bool native)
     {
-        _accelerator = accelerator;
+        _launcher = launcher;
         IsNative = native;
     }
 
     /// <summary>True when the host implementation runs the steps (CPU accelerator, not forced onto the kernels).</summary>
     public bool IsNative { get; }
 
-    /// <summary>The route for <paramref name="accelerator"/>; <paramref name="forceKernels"/> runs the emulated kernels even on the CPU.</summary>
-    public static EstimationRoute For(Accelerator accelerator, bool forceKernels) =>
-        new(accelerator, !forceKernels && accelerator is CpuAccelerator);
+    /// <summary>The route for work on <paramref name="stream"/>; <paramref name="forceKernels"/> runs the emulated kernels even on the CPU.</summary>
+    public static EstimationRoute For(AcceleratorStream stream, bool forceKernels) =>
+        new(stream, !forceKernels && stream.Accelerator is CpuAccelerator);
 
     /// <summary>Step 1 (+ deviations); see <see cref="EstimationSteps.PoolBlocks"/>.</summary>
     public void PoolBlocks<T>(AttentionShape shape, ArrayView<T> x, int blockSize, ArrayView<float> means, ArrayView<float> deviations, bool computeDeviations)
         where T : unmanaged
     {
         if (IsNative) CpuEstimation.PoolBlocks(shape, x, blockSize, means, deviations, computeDeviations);
-        else EstimationSteps.PoolBlocks(_accelerator, shape, x, blockSize, means, deviations, computeDeviations);
+        else EstimationSteps.PoolBlocks(_launcher, shape, x, blockSize, means, deviations, computeDeviations);
     }
 
     /// <summary>Steps 2-4; see <see cref="EstimationSteps.PooledMasses"/>.</summary>
@@ -42,7 +42,7 @@ internal readonly struct EstimationRoute
         ArrayView<float> blockMass, ArrayView<float> textMass) where T : unmanaged
     {
         if (IsNative) CpuEstimation.PooledMasses(shape, queryMeans, keyMeans, k, blockMass, textMass);
-        else EstimationSteps.PooledMasses(_accelerator, shape, queryMeans, keyMeans, k, blockMass, textMass);
+        else EstimationSteps.PooledMasses(_launcher, shape, queryMeans, keyMeans, k, blockMass, textMass);
     }
 
     /// <summary>Step 5; see <see cref="EstimationSteps.SelectCriticalBlocks"/>.</summary>
@@ -50,14 +50,14 @@ internal readonly struct EstimationRoute
         int firstFrameBlocks, ArrayView<byte> neighborMask, bool hasNeighborMask, ArrayView<byte> mask)
     {
         if (IsNative) CpuEstimation.SelectCriticalBlocks(shape, blockMass, textMass, tau, minCriticalBlocks, firstFrameBlocks, neighborMask, hasNeighborMask, mask);
-        else EstimationSteps.SelectCriticalBlocks(_accelerator, shape, blockMass, textMass, tau, minCriticalBlocks, firstFrameBlocks, neighborMask, hasNeighborMask, mask);
+        else EstimationSteps.SelectCriticalBlocks(_launcher, shape, blockMass, textMass, tau, minCriticalBlocks, firstFrameBlocks, neighborMask, hasNeighborMask, mask);
     }
 
     /// <summary>The compact per-row lists; see <see cref="EstimationSteps.CompactCriticalBlocks"/>.</summary>
     public void CompactCriticalBlocks(AttentionShape shape, ArrayView<byte> mask, ArrayView<int> counts, ArrayView<int> lists)
     {
         if (IsNative) CpuEstimation.CompactCriticalBlocks(shape, mask, counts, lists);
-        else EstimationSteps.CompactCriticalBlocks(_accelerator, shape, mask, counts, lists);
+        else EstimationSteps.CompactCriticalBlocks(_launcher, shape, mask, counts, lists);
     }
 
     /// <summary>Step 6 and step 8's terms; see <see cref="EstimationSteps.RectificationTerms"/>.</summary>
@@ -69,7 +69,7 @@ internal readonly struct EstimationRoute
             CpuEstimation.RectificationTerms(shape, queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, blockMass, textMass, mask,
                 compensable, rectification, compensation);
         else
-            EstimationSteps.RectificationTerms(_accelerator, shape, queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, blockMass,
+            EstimationSteps.RectificationTerms(_launcher, shape, queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, blockMass,
                 textMass, mask, compensable, rectification, compensation);
     }
 }
