@@ -4,7 +4,9 @@ namespace RectifiedSpaAttn.Compute;
 /// An allocation of device memory owned by one <see cref="Compute.Accelerator"/>. Pass <see cref="View"/> (or a
 /// <see cref="ArrayView{T}.SubView"/> of it) to kernels; copy data in and out with <see cref="CopyFrom(ReadOnlySpan{T})"/>
 /// and <see cref="CopyTo(Span{T})"/>. Copies and fills are ordered with the accelerator's default stream: a copy out
-/// waits for the kernels launched there before it, and returns when the data has arrived.
+/// waits for the kernels launched there before it, and returns when the data has arrived. The overloads that take an
+/// <see cref="AcceleratorStream"/> are ordered on that stream instead: an upload returns at once (its data staged in
+/// host memory the stream owns), a download waits for that stream only.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed unsafe class DeviceBuffer<T> : IDeviceAllocation, IDisposable where T : unmanaged
