@@ -37,6 +37,15 @@ if (estimationAt >= 0)
     estimation.Repeat(LaunchCount(estimationAt + 2));
     return;
 }
+// --pipeline-split SHAPE prints CudaPipelineBenchmarks' split of a rectified call (estimation vs the attention kernel,
+// medians of 5 calls) at SHAPE (e.g. 16384x24x128), without BenchmarkDotNet (its setup prints it).
+int splitAt = Array.IndexOf(args, "--pipeline-split");
+if (splitAt >= 0)
+{
+    using var pipeline = new RectifiedSpaAttn.Bench.Benchmarks.CudaPipelineBenchmarks { Shape = args[splitAt + 1], Method = "rectified" };
+    pipeline.Setup();
+    return;
+}
 int matmulAt = Array.IndexOf(args, "--profile-matmul");
 if (matmulAt >= 0)
 {

@@ -23,15 +23,21 @@ internal static class AttentionWorkloads
 
     /// <summary>
     /// One call through the device API by benchmark method name: "dense", "rectified", or block-sparse for anything else
-    /// ("sparse-0.25": the density is in the options' mask).
+    /// ("sparse-0.25": the density is in the options' mask). Waits for the call's stream: calls return before the device
+    /// has run them, and a benchmark times finished work.
     /// </summary>
     public static AttentionResult<T> Run<T>(string method, DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions options)
-        where T : unmanaged => method switch
+        where T : unmanaged
     {
-        "dense" => AttentionOperations.Run(AttentionMethod.Dense, q, k, v, options),
-        "rectified" => AttentionOperations.Rectified(q, k, v, options),
-        _ => AttentionOperations.BlockSparse(q, k, v, options),
-    };
+        AttentionResult<T> result = method switch
+        {
+            "dense" => AttentionOperations.Run(AttentionMethod.Dense, q, k, v, options),
+            "rectified" => AttentionOperations.Rectified(q, k, v, options),
+            _ => AttentionOperations.BlockSparse(q, k, v, options),
+        };
+        result.Stream.Synchronize();
+        return result;
+    }
 
     /// <summary>A random block mask <c>[1, H, nQ, nK]</c> with the given density (each row keeps round(density·nK) blocks, the diagonal first).</summary>
     public static HostTensor<bool> RandomMask(int heads, int blocks, double density, int seed)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using RectifiedSpaAttn.Compute.Cpu;
 
 namespace RectifiedSpaAttn.Compute;
@@ -16,6 +17,7 @@ public abstract class Accelerator : IKernelLauncher, IDisposable
     private readonly ConcurrentDictionary<nint, IDeviceAllocation> _allocations = new();
     private readonly List<AcceleratorStream> _streams = [];
     private int _state;
+    private long _allocationCount;
 
     private protected Accelerator(AcceleratorInfo info) => Info = info;
 
@@ -51,6 +53,13 @@ public abstract class Accelerator : IKernelLauncher, IDisposable
 
     /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
     public bool IsDisposed => Volatile.Read(ref _state) != Alive;
+
+    /// <summary>
+    /// How many device allocations this accelerator has made so far (one per non-empty <see cref="DeviceBuffer{T}"/>;
+    /// freeing does not lower it). Compare it before and after work to see whether that work allocated: repeated
+    /// attention calls of one shape, for one, allocate nothing once their scratch is pooled.
+    /// </summary>
+    public long AllocationCount => Interlocked.Read(ref _allocationCount);
 
     /// <summary>Allocates <paramref name="length"/> uninitialised elements of device memory.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -220,7 +229,55 @@ public abstract class Accelerator : IKernelLauncher, IDisposable
     /// <summary>Releases modules, queues and the device context (buffers and streams are already gone).</summary>
     private protected abstract void DisposeCore();
 
-    internal nint AllocateBytes(long bytes) => AllocateCore(bytes);
+    /// <summary>Copies host memory into an allocation, enqueued on <paramref name="stream"/> (the source is staged first; see <see cref="HostStaging"/>).</summary>
+    private protected abstract unsafe void CopyToDeviceAsyncCore(AcceleratorStream stream, nint handle, long byteOffset, void* stagedSource, long bytes);
+
+    /// <summary>Copies an allocation into host memory after the work enqueued on <paramref name="stream"/>; returns when done.</summary>
+    private protected abstract unsafe void CopyFromDeviceOnCore(AcceleratorStream stream, nint handle, long byteOffset, void* destination, long bytes);
+
+    /// <summary>Whether uploads on a stream go through host staging (false where a launch finishes before it returns: the copy can be made at once).</summary>
+    private protected virtual bool StagesUploads => true;
+
+    /// <summary>Allocates host memory to stage uploads in (the CUDA backend pins it).</summary>
+    private protected virtual unsafe nint AllocateStagingCore(long bytes) => (nint)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+
+    /// <summary>Frees memory from <see cref="AllocateStagingCore"/>.</summary>
+    private protected virtual unsafe void FreeStagingCore(nint pointer) => NativeMemory.AlignedFree((void*)pointer);
+
+    internal nint AllocateBytes(long bytes)
+    {
+        nint handle = AllocateCore(bytes);
+        Interlocked.Increment(ref _allocationCount);
+        return handle;
+    }
+
+    internal nint AllocateStaging(long bytes) => AllocateStagingCore(bytes);
+
+    internal void FreeStaging(nint pointer) => FreeStagingCore(pointer);
+
+    internal unsafe void CopyToDevice(AcceleratorStream stream, nint handle, long byteOffset, void* source, long bytes)
+    {
+        CheckStream(stream);
+        if (!StagesUploads)
+        {
+            CopyToDeviceAsyncCore(stream, handle, byteOffset, source, bytes);
+            return;
+        }
+        stream.Staging.Upload(source, bytes, staged => CopyToDeviceAsyncCore(stream, handle, byteOffset, (void*)staged, bytes));
+    }
+
+    internal unsafe void CopyFromDevice(AcceleratorStream stream, nint handle, long byteOffset, void* destination, long bytes)
+    {
+        CheckStream(stream);
+        CopyFromDeviceOnCore(stream, handle, byteOffset, destination, bytes);
+    }
+
+    private void CheckStream(AcceleratorStream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (stream.Accelerator != this)
+            throw new ArgumentException($"The stream belongs to {stream.Accelerator}, not to {this}.", nameof(stream));
+    }
 
     internal void FreeBytes(nint handle) => FreeCore(handle);
 

@@ -3,12 +3,16 @@ namespace RectifiedSpaAttn.Compute;
 /// <summary>
 /// An ordered queue of launches on one accelerator (a CUDA stream, an OpenCL command queue; the CPU runs launches
 /// as they are made). Launches on one stream run in order; launches on different streams may overlap. Buffer
-/// copies and fills are ordered with the accelerator's default stream: call <see cref="Synchronize"/> on another
-/// stream before reading what its kernels wrote.
+/// copies and fills without a stream argument are ordered with the accelerator's default stream: call
+/// <see cref="Synchronize"/> on another stream before reading what its kernels wrote that way, or use the copies that
+/// take a stream (<see cref="DeviceBuffer{T}.CopyFrom(ReadOnlySpan{T}, long, AcceleratorStream)"/>,
+/// <see cref="DeviceBuffer{T}.CopyTo(Span{T}, long, AcceleratorStream)"/>). A stream is meant for one thread at a
+/// time; give each thread its own.
 /// </summary>
 public abstract class AcceleratorStream : IKernelLauncher, IDisposable
 {
     private int _disposed;
+    private HostStaging? _staging;
 
     private protected AcceleratorStream(Accelerator accelerator, bool isDefault)
     {
@@ -50,6 +54,49 @@ public abstract class AcceleratorStream : IKernelLauncher, IDisposable
     }
 
     /// <summary>
+    /// Whether everything enqueued on this stream so far has finished (CUDA <c>cuStreamQuery</c>; on OpenCL a marker
+    /// enqueued and queried; always true on the CPU, whose launches finish before they return). Does not wait.
+    /// </summary>
+    /// <exception cref="AcceleratorException">Work on this stream failed.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its accelerator was disposed.</exception>
+    public bool IsComplete
+    {
+        get
+        {
+            ThrowIfDisposed();
+            Accelerator.ThrowIfDisposed();
+            return IsCompleteCore();
+        }
+    }
+
+    /// <summary>Whether the stream was disposed, or its accelerator was (the default stream goes only with the accelerator).</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0 || Accelerator.IsDisposed;
+
+    /// <summary>
+    /// Records a marker behind the work enqueued on this stream so far: its <see cref="StreamMarker.HasPassed"/> turns
+    /// true once that work has finished. Dispose the marker when done with it.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The stream or its accelerator was disposed.</exception>
+    public StreamMarker RecordMarker()
+    {
+        ThrowIfDisposed();
+        Accelerator.ThrowIfDisposed();
+        return RecordMarkerCore();
+    }
+
+    /// <summary>The host memory this stream's uploads are staged in (created on first use).</summary>
+    internal HostStaging Staging
+    {
+        get
+        {
+            ThrowIfDisposed();
+            if (_staging is { } staging) return staging;
+            Interlocked.CompareExchange(ref _staging, new HostStaging(Accelerator, this), null);
+            return _staging;
+        }
+    }
+
+    /// <summary>
     /// Releases the stream; work already launched on it still completes. Does nothing for the default stream, which
     /// the accelerator owns.
     /// </summary>
@@ -65,6 +112,18 @@ public abstract class AcceleratorStream : IKernelLauncher, IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
+            if (_staging is { IsEmpty: false } staging)
+            {
+                // Copies from the staging memory may still be queued: wait for them before the memory goes.
+                try
+                {
+                    SynchronizeCore();
+                }
+                finally
+                {
+                    staging.Free();
+                }
+            }
             DisposeCore();
         }
         finally
@@ -77,6 +136,12 @@ public abstract class AcceleratorStream : IKernelLauncher, IDisposable
 
     /// <summary>Waits for the stream.</summary>
     private protected abstract void SynchronizeCore();
+
+    /// <summary>Whether the stream has finished its work, without waiting.</summary>
+    private protected abstract bool IsCompleteCore();
+
+    /// <summary>Enqueues a marker and returns it.</summary>
+    private protected abstract StreamMarker RecordMarkerCore();
 
     /// <summary>Releases the native stream.</summary>
     private protected abstract void DisposeCore();

@@ -4,7 +4,9 @@ namespace RectifiedSpaAttn.Compute;
 /// An allocation of device memory owned by one <see cref="Compute.Accelerator"/>. Pass <see cref="View"/> (or a
 /// <see cref="ArrayView{T}.SubView"/> of it) to kernels; copy data in and out with <see cref="CopyFrom(ReadOnlySpan{T})"/>
 /// and <see cref="CopyTo(Span{T})"/>. Copies and fills are ordered with the accelerator's default stream: a copy out
-/// waits for the kernels launched there before it, and returns when the data has arrived.
+/// waits for the kernels launched there before it, and returns when the data has arrived. The overloads that take an
+/// <see cref="AcceleratorStream"/> are ordered on that stream instead: an upload returns at once (its data staged in
+/// host memory the stream owns), a download waits for that stream only.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed unsafe class DeviceBuffer<T> : IDeviceAllocation, IDisposable where T : unmanaged
@@ -71,6 +73,46 @@ public sealed unsafe class DeviceBuffer<T> : IDeviceAllocation, IDisposable wher
         if (source.IsEmpty) return;
         fixed (T* s = source)
             Accelerator.CopyToDevice(_handle, destinationIndex * sizeof(T), s, (long)source.Length * sizeof(T));
+    }
+
+    /// <summary>
+    /// Enqueues on <paramref name="stream"/> a copy of <paramref name="source"/> into the buffer starting at element
+    /// <paramref name="destinationIndex"/>, and returns without waiting for the device: the data is first copied into
+    /// host memory the stream owns (page-locked on CUDA), so <paramref name="source"/> may be reused at once, and the
+    /// device copy runs when the stream reaches it, ordered with the stream's launches.
+    /// </summary>
+    /// <param name="source">The elements to copy.</param>
+    /// <param name="destinationIndex">The first element of the buffer to write.</param>
+    /// <param name="stream">A stream of this buffer's accelerator.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The range does not fit in the buffer.</exception>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> belongs to another accelerator.</exception>
+    public void CopyFrom(ReadOnlySpan<T> source, long destinationIndex, AcceleratorStream stream)
+    {
+        ThrowIfDisposed();
+        CheckRange(destinationIndex, source.Length, nameof(destinationIndex));
+        if (source.IsEmpty) return;
+        fixed (T* s = source)
+            Accelerator.CopyToDevice(stream, _handle, destinationIndex * sizeof(T), s, (long)source.Length * sizeof(T));
+    }
+
+    /// <summary>
+    /// Copies <paramref name="destination"/>.Length elements, starting at <paramref name="sourceIndex"/>, into
+    /// <paramref name="destination"/> once the work enqueued on <paramref name="stream"/> before it has finished (only
+    /// that stream's work is waited for); returns when the data has arrived.
+    /// </summary>
+    /// <param name="destination">Receives the elements.</param>
+    /// <param name="sourceIndex">The first element of the buffer to read.</param>
+    /// <param name="stream">A stream of this buffer's accelerator.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the buffer.</exception>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> belongs to another accelerator.</exception>
+    /// <exception cref="AcceleratorException">Work on the stream failed.</exception>
+    public void CopyTo(Span<T> destination, long sourceIndex, AcceleratorStream stream)
+    {
+        ThrowIfDisposed();
+        CheckRange(sourceIndex, destination.Length, nameof(sourceIndex));
+        if (destination.IsEmpty) return;
+        fixed (T* d = destination)
+            Accelerator.CopyFromDevice(stream, _handle, sourceIndex * sizeof(T), d, (long)destination.Length * sizeof(T));
     }
 
     /// <summary>Copies the whole buffer into <paramref name="destination"/>.</summary>

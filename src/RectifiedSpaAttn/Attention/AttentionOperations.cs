@@ -1,3 +1,4 @@
+using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Attention.Pipeline;
 using RectifiedSpaAttn.Tensors;
 
@@ -9,6 +10,17 @@ namespace RectifiedSpaAttn.Attention;
 /// compiled from C# by the project's generator (the CPU accelerator uses hand-vectorised host code for the attention
 /// itself). Inputs are <c>[B, H, S, D]</c> tensors of one element type (<see cref="float"/>, <see cref="Half"/> or
 /// <see cref="Numerics.BFloat16"/>) on one accelerator; the output has the same shape and type.
+/// <para>
+/// Every call enqueues all its work (kernels and host-to-device copies of the curve order and masks) on one
+/// <see cref="AcceleratorStream"/>, the accelerator's <see cref="Accelerator.DefaultStream"/> unless one is passed, and
+/// returns without waiting for the device: queue the next work behind it on the same stream, or call
+/// <see cref="AcceleratorStream.Synchronize"/> before reading the output on the host from another stream. Copies
+/// without a stream argument (<see cref="DeviceTensor{T}.ToHost"/>) are ordered with the default stream, so after a
+/// call on the default stream they simply wait for it. The density and diagnostics of an
+/// <see cref="AttentionResult{T}"/> are downloaded when first read. Calls on different streams, from different
+/// threads, may run at once. Scratch memory is pooled per accelerator and the output of a disposed result is reused,
+/// so repeated calls of one shape allocate no device memory (<see cref="Accelerator.AllocationCount"/>).
+/// </para>
 /// </summary>
 /// <example>
 /// <code>
@@ -20,7 +32,7 @@ namespace RectifiedSpaAttn.Attention;
 /// var options = new RectifiedSpaAttnOptions { DropRate = 0.8, Tau = 0.3 };
 /// using AttentionResult&lt;BFloat16&gt; result = AttentionOperations.Rectified(q, k, v, options, AttentionDiagnostics.Mask);
 /// HostTensor&lt;BFloat16&gt; output = result.Output.ToHost();
-/// Console.WriteLine($"density {result.Density:P1}");
+/// Console.WriteLine($"density {result.Density:P1}");              // waits for the device, downloads one number
 /// </code>
 /// </example>
 public static class AttentionOperations
@@ -33,13 +45,16 @@ public static class AttentionOperations
     /// <param name="k">Keys, same shape and accelerator.</param>
     /// <param name="v">Values, same shape and accelerator.</param>
     /// <param name="options">The token layout; null means no text tokens and no video layout.</param>
-    /// <returns>The output <c>[B, H, S, D]</c> on the same accelerator; the caller disposes it.</returns>
+    /// <param name="stream">The stream to enqueue the work on; null for the accelerator's default stream.</param>
+    /// <returns>The output <c>[B, H, S, D]</c> on the same accelerator, written once <paramref name="stream"/> has passed the call; the caller disposes it (its memory goes back to the scratch pool).</returns>
     /// <exception cref="ArgumentException">Shapes, element types or accelerators do not match, or the options are invalid.</exception>
     /// <exception cref="NotSupportedException">No kernel is built for this element type and head dim (the message lists the built ones).</exception>
-    public static DeviceTensor<T> Dense<T>(DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions? options = null)
+    /// <exception cref="ObjectDisposedException"><paramref name="stream"/> was disposed.</exception>
+    public static DeviceTensor<T> Dense<T>(
+        DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions? options = null, AcceleratorStream? stream = null)
         where T : unmanaged
     {
-        AttentionResult<T> result = AttentionPipeline.Run(q, k, v, options ?? new RectifiedSpaAttnOptions(), AttentionMethod.Dense, AttentionDiagnostics.None);
+        AttentionResult<T> result = AttentionPipeline.Run(q, k, v, options ?? new RectifiedSpaAttnOptions(), AttentionMethod.Dense, AttentionDiagnostics.None, stream);
         return result.Output;
     }
 
@@ -49,9 +64,10 @@ public static class AttentionOperations
     /// </summary>
     /// <inheritdoc cref="Rectified{T}"/>
     public static AttentionResult<T> BlockSparse<T>(
-        DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions options, AttentionDiagnostics diagnostics = AttentionDiagnostics.None)
+        DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions options, AttentionDiagnostics diagnostics = AttentionDiagnostics.None,
+        AcceleratorStream? stream = null)
         where T : unmanaged
-        => AttentionPipeline.Run(q, k, v, options, AttentionMethod.BlockSparse, diagnostics);
+        => AttentionPipeline.Run(q, k, v, options, AttentionMethod.BlockSparse, diagnostics, stream);
 
     /// <summary>
     /// Rectified SpaAttn: pooling, pooled softmax with IPAR, critical-block selection (or the supplied
@@ -62,14 +78,17 @@ public static class AttentionOperations
     /// <param name="k">Keys, same shape and accelerator.</param>
     /// <param name="v">Values, same shape and accelerator.</param>
     /// <param name="options">Block sizes, selection rule, text and video layout.</param>
-    /// <param name="diagnostics">Which intermediates to copy back into the result.</param>
-    /// <returns>The output on the same accelerator, the density and the requested diagnostics; dispose it to free the output.</returns>
-    /// <exception cref="ArgumentException">Shapes, element types or accelerators do not match, or the options are invalid for this input.</exception>
+    /// <param name="diagnostics">Which intermediates the result may download (each when first read).</param>
+    /// <param name="stream">The stream to enqueue the work on; null for the accelerator's default stream.</param>
+    /// <returns>The output on the same accelerator (written once <paramref name="stream"/> has passed the call), the density and the requested diagnostics; dispose it to hand the output and its buffers back to the scratch pool.</returns>
+    /// <exception cref="ArgumentException">Shapes, element types or accelerators do not match, the stream belongs to another accelerator, or the options are invalid for this input.</exception>
     /// <exception cref="NotSupportedException">No kernel is built for this element type, head dim and block sizes (the message lists the built ones).</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="stream"/> was disposed.</exception>
     public static AttentionResult<T> Rectified<T>(
-        DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions options, AttentionDiagnostics diagnostics = AttentionDiagnostics.None)
+        DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions options, AttentionDiagnostics diagnostics = AttentionDiagnostics.None,
+        AcceleratorStream? stream = null)
         where T : unmanaged
-        => AttentionPipeline.Run(q, k, v, options, AttentionMethod.Rectified, diagnostics);
+        => AttentionPipeline.Run(q, k, v, options, AttentionMethod.Rectified, diagnostics, stream);
 
     /// <summary>
     /// Runs <paramref name="method"/>: <see cref="Dense{T}"/>, <see cref="BlockSparse{T}"/> or <see cref="Rectified{T}"/>
@@ -80,13 +99,15 @@ public static class AttentionOperations
     /// <param name="k">Keys, same shape and accelerator.</param>
     /// <param name="v">Values, same shape and accelerator.</param>
     /// <param name="options">Block sizes, selection rule, text and video layout.</param>
-    /// <param name="diagnostics">Which intermediates to copy back into the result.</param>
-    /// <returns>The output on the same accelerator, the density and the requested diagnostics; dispose it to free the output.</returns>
-    /// <exception cref="ArgumentException">Shapes, element types or accelerators do not match, or the options are invalid for this input.</exception>
+    /// <param name="diagnostics">Which intermediates the result may download (each when first read).</param>
+    /// <param name="stream">The stream to enqueue the work on; null for the accelerator's default stream.</param>
+    /// <returns>The output on the same accelerator (written once <paramref name="stream"/> has passed the call), the density and the requested diagnostics; dispose it to hand the output and its buffers back to the scratch pool.</returns>
+    /// <exception cref="ArgumentException">Shapes, element types or accelerators do not match, the stream belongs to another accelerator, or the options are invalid for this input.</exception>
     /// <exception cref="NotSupportedException">No kernel is built for this element type, head dim and block sizes (the message lists the built ones).</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="stream"/> was disposed.</exception>
     public static AttentionResult<T> Run<T>(
         AttentionMethod method, DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v, RectifiedSpaAttnOptions options,
-        AttentionDiagnostics diagnostics = AttentionDiagnostics.None)
+        AttentionDiagnostics diagnostics = AttentionDiagnostics.None, AcceleratorStream? stream = null)
         where T : unmanaged
-        => AttentionPipeline.Run(q, k, v, options, method, diagnostics);
+        => AttentionPipeline.Run(q, k, v, options, method, diagnostics, stream);
 }

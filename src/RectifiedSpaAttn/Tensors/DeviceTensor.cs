@@ -6,7 +6,8 @@ namespace RectifiedSpaAttn.Tensors;
 /// A dense, row-major tensor in the memory of one <see cref="Compute.Accelerator"/>: the device-side counterpart of
 /// <see cref="HostTensor"/>. Attention tensors use the layout <c>[B, H, S, D]</c>. Create one with
 /// <see cref="Upload(Accelerator, HostTensor, string?)"/> or <see cref="DeviceTensor{T}.Allocate"/>; bring it back with
-/// <see cref="ToHost"/>. Disposing frees the device memory.
+/// <see cref="ToHost"/>. Disposing frees the device memory (an output of <see cref="Attention.AttentionOperations"/> goes
+/// back to the accelerator's scratch pool instead, for the next call to reuse).
 /// </summary>
 public abstract class DeviceTensor : IDisposable
 {
@@ -52,7 +53,7 @@ public abstract class DeviceTensor : IDisposable
 
     private protected abstract HostTensor ToHostCore();
 
-    /// <summary>Frees the device memory.</summary>
+    /// <summary>Frees the device memory, or hands it back to the pool it came from.</summary>
     public abstract void Dispose();
 
     /// <summary>

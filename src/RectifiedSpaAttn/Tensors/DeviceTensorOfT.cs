@@ -7,23 +7,44 @@ namespace RectifiedSpaAttn.Tensors;
 /// <typeparam name="T"><see cref="float"/>, <see cref="Half"/>, <see cref="Numerics.BFloat16"/>, <see cref="int"/> or <see cref="bool"/>.</typeparam>
 public sealed class DeviceTensor<T> : DeviceTensor where T : unmanaged
 {
+    private readonly Action<DeviceBuffer<T>>? _release;
+    private int _disposed;
+
     private DeviceTensor(Accelerator accelerator, ReadOnlySpan<int> shape) : base(accelerator, shape)
     {
         ElementType = ElementTypes.Of<T>();
         Buffer = accelerator.Allocate<T>(Length);
     }
 
+    /// <summary>A tensor over <paramref name="buffer"/> (exactly its length) that hands it to <paramref name="release"/> when disposed instead of freeing it (pooled outputs).</summary>
+    internal DeviceTensor(DeviceBuffer<T> buffer, ReadOnlySpan<int> shape, Action<DeviceBuffer<T>> release) : base(buffer.Accelerator, shape)
+    {
+        if (buffer.Length != Length)
+            throw new ArgumentException($"The buffer has {buffer.Length} elements but shape {ShapeText} needs {Length}.", nameof(buffer));
+        ElementType = ElementTypes.Of<T>();
+        Buffer = buffer;
+        _release = release;
+    }
+
     /// <summary>The device memory behind the tensor.</summary>
     public DeviceBuffer<T> Buffer { get; }
 
     /// <summary>A view of all elements, to pass to kernels.</summary>
-    public ArrayView<T> View => Buffer.View;
+    /// <exception cref="ObjectDisposedException">The tensor was disposed.</exception>
+    public ArrayView<T> View
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return Buffer.View;
+        }
+    }
 
     /// <inheritdoc/>
     public override ElementType ElementType { get; }
 
     /// <inheritdoc/>
-    public override bool IsDisposed => Buffer.IsDisposed;
+    public override bool IsDisposed => Volatile.Read(ref _disposed) != 0 || Buffer.IsDisposed;
 
     /// <summary>Allocates an uninitialised tensor of <paramref name="shape"/> on <paramref name="accelerator"/>.</summary>
     /// <exception cref="ArgumentException">An extent is negative.</exception>
@@ -69,7 +90,11 @@ public sealed class DeviceTensor<T> : DeviceTensor where T : unmanaged
 
     /// <summary>Copies all elements into <paramref name="destination"/> (row-major).</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/>'s length differs from <see cref="DeviceTensor.Length"/>.</exception>
-    public void CopyTo(Span<T> destination) => Buffer.CopyTo(destination);
+    public void CopyTo(Span<T> destination)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        Buffer.CopyTo(destination);
+    }
 
     /// <summary>Overwrites all elements with <paramref name="source"/> (row-major), checked as <see cref="Upload(Accelerator, ReadOnlySpan{T}, ReadOnlySpan{int}, string?)"/> checks.</summary>
     /// <exception cref="ArgumentException">Wrong length, or a NaN or infinity.</exception>
@@ -78,19 +103,26 @@ public sealed class DeviceTensor<T> : DeviceTensor where T : unmanaged
         if (source.Length != Length)
             throw new ArgumentException($"The source has {source.Length} elements but the tensor {ShapeText} has {Length}.", nameof(source));
         FiniteCheck.Require(source, Shape, nameof(source));
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         Buffer.CopyFrom(source);
     }
 
     /// <summary>Copies the elements into a new host tensor.</summary>
     public new HostTensor<T> ToHost()
     {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         var host = new HostTensor<T>(Shape);
         Buffer.CopyTo(host.Span);
         return host;
     }
 
     /// <inheritdoc/>
-    public override void Dispose() => Buffer.Dispose();
+    public override void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_release is null) Buffer.Dispose();
+        else _release(Buffer);
+    }
 
     private protected override HostTensor ToHostCore() => ToHost();
 }

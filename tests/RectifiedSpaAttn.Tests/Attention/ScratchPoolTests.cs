@@ -7,37 +7,59 @@ using Xunit;
 
 namespace RectifiedSpaAttn.Tests.Attention;
 
-/// <summary>The per-accelerator scratch pool: reuse by type and length, nothing disposed handed out, a bounded size.</summary>
+/// <summary>
+/// The per-accelerator scratch pool: reuse by type and length, nothing disposed handed out, a bounded size, and (on the
+/// CPU, where a marker has always passed) buffers of one stream free for another once returned.
+/// </summary>
 public class ScratchPoolTests
 {
+    private static void Return<T>(ScratchPool pool, DeviceBuffer<T> buffer, AcceleratorStream stream) where T : unmanaged
+        => pool.ReturnNow(buffer, stream);
+
     [Fact]
     public void ReturnedBuffersAreReusedByTypeAndLength()
     {
         using var cpu = new CpuAccelerator();
+        AcceleratorStream stream = cpu.DefaultStream;
         ScratchPool pool = ScratchPool.For(cpu);
         Assert.Same(pool, ScratchPool.For(cpu));
-        DeviceBuffer<float> first = pool.Rent<float>(cpu, 100);
-        pool.Return(first);
-        Assert.Same(first, pool.Rent<float>(cpu, 100));
-        Assert.NotSame(first, pool.Rent<float>(cpu, 101));
-        pool.Return(first);
-        Assert.IsNotType<DeviceBuffer<float>>(pool.Rent<int>(cpu, 100));
+        DeviceBuffer<float> first = pool.Rent<float>(stream, 100);
+        Return(pool, first, stream);
+        Assert.Same(first, pool.Rent<float>(stream, 100));
+        Assert.NotSame(first, pool.Rent<float>(stream, 101));
+        Return(pool, first, stream);
+        Assert.IsNotType<DeviceBuffer<float>>(pool.Rent<int>(stream, 100));
+        long before = cpu.AllocationCount;
+        Assert.Same(first, pool.Rent<float>(stream, 100));
+        Assert.Equal(before, cpu.AllocationCount);
+    }
+
+    [Fact]
+    public void ABufferReturnedOnOneStreamServesAnotherOnceItsMarkerPassed()
+    {
+        using var cpu = new CpuAccelerator();
+        using AcceleratorStream other = cpu.CreateStream();
+        ScratchPool pool = ScratchPool.For(cpu);
+        DeviceBuffer<float> buffer = pool.Rent<float>(cpu.DefaultStream, 64);
+        Return(pool, buffer, cpu.DefaultStream);
+        Assert.Same(buffer, pool.Rent<float>(other, 64));
     }
 
     [Fact]
     public void DisposedBuffersAreNotHandedOutAndAFullPoolFrees()
     {
         using var cpu = new CpuAccelerator();
+        AcceleratorStream stream = cpu.DefaultStream;
         ScratchPool pool = ScratchPool.For(cpu);
-        DeviceBuffer<byte> buffer = pool.Rent<byte>(cpu, 8);
-        pool.Return(buffer);
+        DeviceBuffer<byte> buffer = pool.Rent<byte>(stream, 8);
+        Return(pool, buffer, stream);
         buffer.Dispose();
-        DeviceBuffer<byte> next = pool.Rent<byte>(cpu, 8);
+        DeviceBuffer<byte> next = pool.Rent<byte>(stream, 8);
         Assert.NotSame(buffer, next);
         Assert.False(next.IsDisposed);
 
-        var many = Enumerable.Range(0, 80).Select(_ => pool.Rent<short>(cpu, 4)).ToList();
-        foreach (var b in many) pool.Return(b);
+        var many = Enumerable.Range(0, 80).Select(_ => pool.Rent<short>(stream, 4)).ToList();
+        foreach (var b in many) Return(pool, b, stream);
         Assert.Equal(64, many.Count(b => !b.IsDisposed));
     }
 

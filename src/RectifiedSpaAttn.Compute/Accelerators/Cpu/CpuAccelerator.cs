@@ -51,6 +51,15 @@ public sealed class CpuAccelerator : Accelerator
     private protected override unsafe void CopyFromDeviceCore(nint handle, long byteOffset, void* destination, long bytes)
         => Buffer.MemoryCopy((byte*)handle + byteOffset, destination, bytes, bytes);
 
+    private protected override unsafe void CopyToDeviceAsyncCore(AcceleratorStream stream, nint handle, long byteOffset, void* stagedSource, long bytes)
+        => CopyToDeviceCore(handle, byteOffset, stagedSource, bytes);
+
+    private protected override unsafe void CopyFromDeviceOnCore(AcceleratorStream stream, nint handle, long byteOffset, void* destination, long bytes)
+        => CopyFromDeviceCore(handle, byteOffset, destination, bytes);
+
+    // Launches finish before they return, so an upload can be made at once: nothing to stage.
+    private protected override bool StagesUploads => false;
+
     private protected override unsafe void FillCore(nint handle, long byteOffset, long bytes, void* pattern, int patternSize)
     {
         byte* start = (byte*)handle + byteOffset;

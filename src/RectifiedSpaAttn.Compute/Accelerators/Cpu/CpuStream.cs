@@ -5,5 +5,9 @@ internal sealed class CpuStream(CpuAccelerator accelerator, bool isDefault) : Ac
 {
     private protected override void SynchronizeCore() { }
 
+    private protected override bool IsCompleteCore() => true;
+
+    private protected override StreamMarker RecordMarkerCore() => StreamMarker.Passed();
+
     private protected override void DisposeCore() { }
 }

@@ -73,6 +73,36 @@ public sealed unsafe class CudaAccelerator : Accelerator
         CudaErrors.Check(cuMemcpyDtoH(destination, (ulong)handle + (ulong)byteOffset, (nuint)bytes), "cuMemcpyDtoH_v2");
     }
 
+    private protected override void CopyToDeviceAsyncCore(AcceleratorStream stream, nint handle, long byteOffset, void* stagedSource, long bytes)
+    {
+        MakeCurrent();
+        CudaErrors.Check(cuMemcpyHtoDAsync((ulong)handle + (ulong)byteOffset, stagedSource, (nuint)bytes, ((CudaStream)stream).Handle), "cuMemcpyHtoDAsync_v2");
+    }
+
+    private protected override void CopyFromDeviceOnCore(AcceleratorStream stream, nint handle, long byteOffset, void* destination, long bytes)
+    {
+        MakeCurrent();
+        nint s = ((CudaStream)stream).Handle;
+        // Into pageable memory the driver copies synchronously anyway; the stream synchronisation covers the pinned case.
+        CudaErrors.Check(cuMemcpyDtoHAsync(destination, (ulong)handle + (ulong)byteOffset, (nuint)bytes, s), "cuMemcpyDtoHAsync_v2");
+        CudaErrors.Check(cuStreamSynchronize(s), "cuStreamSynchronize");
+    }
+
+    private protected override nint AllocateStagingCore(long bytes)
+    {
+        MakeCurrent();
+        void* pointer;
+        // Page-locked: a copy from pageable memory may make the driver wait for the stream before it returns.
+        CudaErrors.Check(cuMemAllocHost(&pointer, (nuint)bytes), "cuMemAllocHost_v2", $"{bytes} bytes of page-locked host memory");
+        return (nint)pointer;
+    }
+
+    private protected override void FreeStagingCore(nint pointer)
+    {
+        MakeCurrent();
+        CudaErrors.Check(cuMemFreeHost((void*)pointer), "cuMemFreeHost");
+    }
+
     private protected override void FillCore(nint handle, long byteOffset, long bytes, void* pattern, int patternSize)
     {
         MakeCurrent();

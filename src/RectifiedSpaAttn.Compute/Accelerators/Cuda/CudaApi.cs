@@ -41,6 +41,10 @@ internal static unsafe partial class CudaApi
     public const int DefaultDynamicSharedLimit = 48 * 1024;
 
     public const int CUDA_ERROR_NOT_FOUND = 500;
+    public const int CUDA_ERROR_NOT_READY = 600;
+
+    /// <summary><c>CU_EVENT_DISABLE_TIMING</c>: an event only for ordering and queries, the cheapest kind.</summary>
+    public const uint EventDisableTiming = 2;
 
     static CudaApi() => NativeLibraries.EnsureRegistered();
 
@@ -64,6 +68,10 @@ internal static unsafe partial class CudaApi
     [LibraryImport(Lib, EntryPoint = "cuMemFree_v2")] public static partial int cuMemFree(ulong pointer);
     [LibraryImport(Lib, EntryPoint = "cuMemcpyHtoD_v2")] public static partial int cuMemcpyHtoD(ulong destination, void* source, nuint bytes);
     [LibraryImport(Lib, EntryPoint = "cuMemcpyDtoH_v2")] public static partial int cuMemcpyDtoH(void* destination, ulong source, nuint bytes);
+    [LibraryImport(Lib, EntryPoint = "cuMemcpyHtoDAsync_v2")] public static partial int cuMemcpyHtoDAsync(ulong destination, void* source, nuint bytes, nint stream);
+    [LibraryImport(Lib, EntryPoint = "cuMemcpyDtoHAsync_v2")] public static partial int cuMemcpyDtoHAsync(void* destination, ulong source, nuint bytes, nint stream);
+    [LibraryImport(Lib, EntryPoint = "cuMemAllocHost_v2")] public static partial int cuMemAllocHost(void** pointer, nuint bytes);
+    [LibraryImport(Lib)] public static partial int cuMemFreeHost(void* pointer);
     [LibraryImport(Lib, EntryPoint = "cuMemsetD8_v2")] public static partial int cuMemsetD8(ulong destination, byte value, nuint count);
     [LibraryImport(Lib, EntryPoint = "cuMemsetD16_v2")] public static partial int cuMemsetD16(ulong destination, ushort value, nuint count);
     [LibraryImport(Lib, EntryPoint = "cuMemsetD32_v2")] public static partial int cuMemsetD32(ulong destination, uint value, nuint count);
@@ -82,4 +90,10 @@ internal static unsafe partial class CudaApi
     [LibraryImport(Lib)] public static partial int cuStreamCreate(nint* stream, uint flags);
     [LibraryImport(Lib)] public static partial int cuStreamSynchronize(nint stream);
     [LibraryImport(Lib, EntryPoint = "cuStreamDestroy_v2")] public static partial int cuStreamDestroy(nint stream);
+    [LibraryImport(Lib)] public static partial int cuStreamQuery(nint stream);
+
+    [LibraryImport(Lib)] public static partial int cuEventCreate(nint* evt, uint flags);
+    [LibraryImport(Lib)] public static partial int cuEventRecord(nint evt, nint stream);
+    [LibraryImport(Lib)] public static partial int cuEventQuery(nint evt);
+    [LibraryImport(Lib, EntryPoint = "cuEventDestroy_v2")] public static partial int cuEventDestroy(nint evt);
 }

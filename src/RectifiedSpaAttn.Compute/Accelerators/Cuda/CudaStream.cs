@@ -25,11 +25,61 @@ internal sealed class CudaStream : AcceleratorStream
         CudaErrors.Check(cuStreamSynchronize(Handle), "cuStreamSynchronize");
     }
 
+    private protected override bool IsCompleteCore()
+    {
+        _accelerator.MakeCurrent();
+        int result = cuStreamQuery(Handle);
+        if (result == CUDA_ERROR_NOT_READY) return false;
+        CudaErrors.Check(result, "cuStreamQuery");
+        return true;
+    }
+
+    private protected override unsafe StreamMarker RecordMarkerCore()
+    {
+        _accelerator.MakeCurrent();
+        nint evt;
+        CudaErrors.Check(cuEventCreate(&evt, EventDisableTiming), "cuEventCreate");
+        int recorded = cuEventRecord(evt, Handle);
+        if (recorded != 0)
+        {
+            cuEventDestroy(evt);
+            CudaErrors.Check(recorded, "cuEventRecord");
+        }
+        return new CudaMarker(_accelerator, evt);
+    }
+
     private protected override void DisposeCore()
     {
         if (Handle == 0) return;
         _accelerator.MakeCurrent();
         // Destroying a stream with pending work is allowed: the driver releases it once the work completes.
         CudaErrors.Check(cuStreamDestroy(Handle), "cuStreamDestroy_v2");
+    }
+}
+
+/// <summary>A CUDA event recorded on a stream.</summary>
+internal sealed class CudaMarker(CudaAccelerator accelerator, nint evt) : StreamMarker
+{
+    private protected override bool QueryPassed()
+    {
+        accelerator.MakeCurrent();
+        int result = cuEventQuery(evt);
+        if (result == CUDA_ERROR_NOT_READY) return false;
+        CudaErrors.Check(result, "cuEventQuery");
+        return true;
+    }
+
+    private protected override void ReleaseNative()
+    {
+        // A disposed accelerator's context took its events with it.
+        if (accelerator.IsDisposed) return;
+        try
+        {
+            accelerator.MakeCurrent();
+            cuEventDestroy(evt);
+        }
+        catch (AcceleratorException)
+        {
+        }
     }
 }

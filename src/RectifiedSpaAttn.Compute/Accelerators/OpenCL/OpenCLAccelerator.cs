@@ -75,6 +75,18 @@ public sealed unsafe class OpenCLAccelerator : Accelerator
     private protected override void CopyFromDeviceCore(nint handle, long byteOffset, void* destination, long bytes)
         => OpenCLErrors.Check(clEnqueueReadBuffer(Queue, handle, CL_TRUE, (nuint)byteOffset, (nuint)bytes, destination, 0, null, null), "clEnqueueReadBuffer");
 
+    private protected override void CopyToDeviceAsyncCore(AcceleratorStream stream, nint handle, long byteOffset, void* stagedSource, long bytes)
+    {
+        nint queue = ((OpenCLStream)stream).Queue;
+        OpenCLErrors.Check(clEnqueueWriteBuffer(queue, handle, CL_FALSE, (nuint)byteOffset, (nuint)bytes, stagedSource, 0, null, null), "clEnqueueWriteBuffer");
+    }
+
+    private protected override void CopyFromDeviceOnCore(AcceleratorStream stream, nint handle, long byteOffset, void* destination, long bytes)
+    {
+        nint queue = ((OpenCLStream)stream).Queue;
+        OpenCLErrors.Check(clEnqueueReadBuffer(queue, handle, CL_TRUE, (nuint)byteOffset, (nuint)bytes, destination, 0, null, null), "clEnqueueReadBuffer");
+    }
+
     private protected override void FillCore(nint handle, long byteOffset, long bytes, void* pattern, int patternSize)
     {
         if (!s_fillPatternSizes.Contains(patternSize) || byteOffset % patternSize != 0)

@@ -16,6 +16,9 @@ internal static unsafe partial class OpenCLApi
     public const int CL_BUILD_PROGRAM_FAILURE = -11;
     public const int CL_PLATFORM_NOT_FOUND_KHR = -1001;
     public const uint CL_TRUE = 1;
+    public const uint CL_FALSE = 0;
+    public const int CL_COMPLETE = 0;
+    public const uint CL_EVENT_COMMAND_EXECUTION_STATUS = 0x11D3;
 
     public const uint CL_PLATFORM_VERSION = 0x0901;
     public const uint CL_PLATFORM_NAME = 0x0902;
@@ -58,6 +61,10 @@ internal static unsafe partial class OpenCLApi
     [LibraryImport(Lib)] public static partial nint clCreateCommandQueue(nint context, nint device, ulong properties, int* error);
     [LibraryImport(Lib)] public static partial int clReleaseCommandQueue(nint queue);
     [LibraryImport(Lib)] public static partial int clFinish(nint queue);
+    [LibraryImport(Lib)] public static partial int clFlush(nint queue);
+    [LibraryImport(Lib)] public static partial int clEnqueueMarkerWithWaitList(nint queue, uint waitCount, nint* waitList, nint* evt);
+    [LibraryImport(Lib)] public static partial int clGetEventInfo(nint evt, uint name, nuint size, void* value, nuint* sizeReturned);
+    [LibraryImport(Lib)] public static partial int clReleaseEvent(nint evt);
 
     [LibraryImport(Lib)] public static partial nint clCreateBuffer(nint context, ulong flags, nuint size, void* hostPointer, int* error);
     [LibraryImport(Lib)] public static partial int clReleaseMemObject(nint memory);

@@ -1,3 +1,4 @@
+using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
@@ -28,5 +29,15 @@ internal static class AttentionInputCheck
         int batch = q.Shape[0], heads = q.Shape[1], seq = q.Shape[2], dim = q.Shape[3];
         options.Validate(batch, heads, seq);
         return new AttentionShape(batch, heads, seq, dim, options.TextTokens, options.EffectiveValidTextTokens, options.QueryBlockSize, options.KeyBlockSize);
+    }
+
+    /// <summary><paramref name="stream"/>, or the accelerator's default stream when null; refuses a stream of another accelerator or a disposed one.</summary>
+    public static AcceleratorStream Stream(AcceleratorStream? stream, Accelerator accelerator)
+    {
+        if (stream is null) return accelerator.DefaultStream;
+        if (!ReferenceEquals(stream.Accelerator, accelerator))
+            throw new ArgumentException($"The stream belongs to {stream.Accelerator}, but q, k and v are on {accelerator}.", nameof(stream));
+        ObjectDisposedException.ThrowIf(stream.IsDisposed, stream);
+        return stream;
     }
 }

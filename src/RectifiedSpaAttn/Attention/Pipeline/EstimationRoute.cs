@@ -15,20 +15,20 @@ namespace RectifiedSpaAttn.Attention.Pipeline;
 /// </summary>
 internal readonly struct EstimationRoute
 {
-    private readonly Accelerator _accelerator;
+    private readonly IKernelLauncher _launcher;
 
-    private EstimationRoute(Accelerator accelerator, bool native)
+    private EstimationRoute(IKernelLauncher launcher, bool native)
     {
-        _accelerator = accelerator;
+        _launcher = launcher;
         IsNative = native;
     }
 
     /// <summary>True when the host implementation runs the steps (CPU accelerator, not forced onto the kernels).</summary>
     public bool IsNative { get; }
 
-    /// <summary>The route for <paramref name="accelerator"/>; <paramref name="forceKernels"/> runs the emulated kernels even on the CPU.</summary>
-    public static EstimationRoute For(Accelerator accelerator, bool forceKernels) =>
-        new(accelerator, !forceKernels && accelerator is CpuAccelerator);
+    /// <summary>The route for work on <paramref name="stream"/>; <paramref name="forceKernels"/> runs the emulated kernels even on the CPU.</summary>
+    public static EstimationRoute For(AcceleratorStream stream, bool forceKernels) =>
+        new(stream, !forceKernels && stream.Accelerator is CpuAccelerator);
 
     /// <summary>Step 1 for Q, K and (when <paramref name="rectify"/>) V, with Q's and K's deviations when rectifying; see <see cref="EstimationSteps.PoolInputs"/>.</summary>
     public void PoolInputs<T>(AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<float> queryMeans,
@@ -36,7 +36,7 @@ internal readonly struct EstimationRoute
         where T : unmanaged
     {
         if (IsNative) CpuEstimation.PoolInputs(shape, q, k, v, queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, rectify);
-        else EstimationSteps.PoolInputs(_accelerator, shape, q, k, v, queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, rectify);
+        else EstimationSteps.PoolInputs(_launcher, shape, q, k, v, queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, rectify);
     }
 
     /// <summary>
@@ -62,9 +62,9 @@ internal readonly struct EstimationRoute
         if (rule is { } s)
             EstimationArguments.SelectCriticalBlocks(shape, blockMass, textMass, s.Tau, s.MinCriticalBlocks, s.FirstFrameBlocks, s.NeighborMask, s.HasNeighborMask, mask);
         EstimationArguments.CompactCriticalBlocks(shape, mask, counts, lists);
-        EstimationSteps.PooledProducts(_accelerator, shape, queryMeans, queryDeviations, keyMeans, keyDeviations, blockMass, compensable, masses, gapr);
+        EstimationSteps.PooledProducts(_launcher, shape, queryMeans, queryDeviations, keyMeans, keyDeviations, blockMass, compensable, masses, gapr);
         RowWork work = RowWork.Compact | (masses ? RowWork.Masses : RowWork.None) | (rule is null ? RowWork.None : RowWork.Select);
-        EstimationSteps.EstimateRows(_accelerator, shape, queryMeans, k, blockMass, textMass, work, rule ?? default, mask, counts, lists);
+        EstimationSteps.EstimateRows(_launcher, shape, queryMeans, k, blockMass, textMass, work, rule ?? default, mask, counts, lists);
     }
 
     /// <summary>
@@ -83,6 +83,6 @@ internal readonly struct EstimationRoute
         }
         EstimationArguments.RectificationTerms(shape, queryMeans, queryDeviations, keyMeans, keyDeviations, valueMeans, blockMass, textMass, mask,
             compensable, rectification, compensation);
-        EstimationSteps.CompensationTerms(_accelerator, shape, valueMeans, blockMass, textMass, mask, compensable, rectification, compensation);
+        EstimationSteps.CompensationTerms(_launcher, shape, valueMeans, blockMass, textMass, mask, compensable, rectification, compensation);
     }
 }

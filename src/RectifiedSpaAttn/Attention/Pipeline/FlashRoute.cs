@@ -43,23 +43,25 @@ internal readonly struct FlashRoute
             $"blocks, so it cannot run on {_accelerator}. Built: {FlashSteps.DescribeSupported()}. (The CPU accelerator takes any combination.)");
     }
 
-    public void Dense<T>(AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount)
+    /// <summary>Dense attention for queries <c>[queryStart, queryStart + queryCount)</c>, enqueued on <paramref name="launcher"/>.</summary>
+    public void Dense<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount)
         where T : unmanaged
     {
         if (queryCount == 0) return;
         if (IsNative) CpuFlashAttention.DenseAttention(shape, q, k, v, output, queryStart, queryCount);
-        else if (UsesTensorCores<T>(shape)) TensorCoreFlashSteps.DenseAttention(_accelerator, shape, q, k, v, output, queryStart, queryCount);
-        else FlashSteps.DenseAttention(_accelerator, shape, q, k, v, output, queryStart, queryCount);
+        else if (UsesTensorCores<T>(shape)) TensorCoreFlashSteps.DenseAttention(launcher, shape, q, k, v, output, queryStart, queryCount);
+        else FlashSteps.DenseAttention(launcher, shape, q, k, v, output, queryStart, queryCount);
     }
 
+    /// <summary>Block-sparse attention over the compact lists (with the rectification when <paramref name="rectify"/>), enqueued on <paramref name="launcher"/>.</summary>
     public void Sparse<T>(
-        AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<int> counts, ArrayView<int> lists,
+        IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<int> counts, ArrayView<int> lists,
         ArrayView<float> rectification, ArrayView<float> compensation, bool rectify, ArrayView<T> output)
         where T : unmanaged
     {
         if (shape.QueryBlocks == 0) return;
         if (IsNative) CpuFlashAttention.SparseAttention(shape, q, k, v, counts, lists, rectification, compensation, rectify, output);
-        else if (UsesTensorCores<T>(shape)) TensorCoreFlashSteps.SparseAttention(_accelerator, shape, q, k, v, counts, lists, rectification, compensation, rectify, output);
-        else FlashSteps.SparseAttention(_accelerator, shape, q, k, v, counts, lists, rectification, compensation, rectify, output);
+        else if (UsesTensorCores<T>(shape)) TensorCoreFlashSteps.SparseAttention(launcher, shape, q, k, v, counts, lists, rectification, compensation, rectify, output);
+        else FlashSteps.SparseAttention(launcher, shape, q, k, v, counts, lists, rectification, compensation, rectify, output);
     }
 }

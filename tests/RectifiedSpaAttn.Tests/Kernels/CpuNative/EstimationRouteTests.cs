@@ -18,8 +18,8 @@ public sealed class EstimationRouteTests(ITestOutputHelper output)
     [Fact]
     public void TheCpuAcceleratorRunsHostCodeUnlessKernelsAreForced()
     {
-        Assert.True(EstimationRoute.For(_cpu, forceKernels: false).IsNative);
-        Assert.False(EstimationRoute.For(_cpu, forceKernels: true).IsNative);
+        Assert.True(EstimationRoute.For(_cpu.DefaultStream, forceKernels: false).IsNative);
+        Assert.False(EstimationRoute.For(_cpu.DefaultStream, forceKernels: true).IsNative);
     }
 
     [Fact]
