@@ -77,8 +77,10 @@ public sealed unsafe class OpenCLAccelerator : Accelerator
 
     private protected override void CopyToDeviceAsyncCore(AcceleratorStream stream, nint handle, long byteOffset, void* stagedSource, long bytes)
     {
-        nint queue = ((OpenCLStream)stream).Queue;
-        OpenCLErrors.Check(clEnqueueWriteBuffer(queue, handle, CL_FALSE, (nuint)byteOffset, (nuint)bytes, stagedSource, 0, null, null), "clEnqueueWriteBuffer");
+        var openCLStream = (OpenCLStream)stream;
+        nint evt;
+        OpenCLErrors.Check(clEnqueueWriteBuffer(openCLStream.Queue, handle, CL_FALSE, (nuint)byteOffset, (nuint)bytes, stagedSource, 0, null, &evt), "clEnqueueWriteBuffer");
+        openCLStream.Enqueued(evt);
     }
 
     private protected override void CopyFromDeviceOnCore(AcceleratorStream stream, nint handle, long byteOffset, void* destination, long bytes)
@@ -154,16 +156,19 @@ public sealed unsafe class OpenCLAccelerator : Accelerator
         local[0] = (nuint)dims.Group.X;
         local[1] = (nuint)dims.Group.Y;
         local[2] = (nuint)dims.Group.Z;
-        nint queue = ((OpenCLStream)stream).Queue;
+        var openCLStream = (OpenCLStream)stream;
+        nint evt;
         // A kernel's arguments are shared state: set them and enqueue as one step.
         lock (kernel)
         {
             OpenCLArguments.Set(kernel, variant, arguments, dims.DynamicSharedMemoryBytes);
             OpenCLErrors.Check(
-                clEnqueueNDRangeKernel(queue, kernel.Kernel, 3, null, global, local, 0, null, null),
+                clEnqueueNDRangeKernel(openCLStream.Queue, kernel.Kernel, 3, null, global, local, 0, null, &evt),
                 "clEnqueueNDRangeKernel",
                 $"{variant.DisplayName}, grid {dims.Grid}, group {dims.Group}");
         }
+        // Kept for IsComplete and markers (the queue is in order: this command done means all before it are).
+        openCLStream.Enqueued(evt);
     }
 
     private protected override void DisposeCore()

@@ -62,8 +62,8 @@ internal static unsafe partial class OpenCLApi
     [LibraryImport(Lib)] public static partial int clReleaseCommandQueue(nint queue);
     [LibraryImport(Lib)] public static partial int clFinish(nint queue);
     [LibraryImport(Lib)] public static partial int clFlush(nint queue);
-    [LibraryImport(Lib)] public static partial int clEnqueueMarkerWithWaitList(nint queue, uint waitCount, nint* waitList, nint* evt);
     [LibraryImport(Lib)] public static partial int clGetEventInfo(nint evt, uint name, nuint size, void* value, nuint* sizeReturned);
+    [LibraryImport(Lib)] public static partial int clRetainEvent(nint evt);
     [LibraryImport(Lib)] public static partial int clReleaseEvent(nint evt);
 
     [LibraryImport(Lib)] public static partial nint clCreateBuffer(nint context, ulong flags, nuint size, void* hostPointer, int* error);

@@ -43,6 +43,11 @@ CUresult cuMemAlloc_v2(uint64_t *p, size_t n) { CHECKCTX if (n == 0) return 1; i
 CUresult cuMemFree_v2(uint64_t p) { CHECKCTX free((void *)p); live_allocs--; return 0; }
 CUresult cuMemcpyHtoD_v2(uint64_t d, const void *s, size_t n) { CHECKCTX memcpy((void *)d, s, n); return 0; }
 CUresult cuMemcpyDtoH_v2(void *d, uint64_t s, size_t n) { CHECKCTX memcpy(d, (void *)s, n); return 0; }
+// Launches complete at once here, so the stream-ordered copies are plain copies and every stream or event is complete.
+CUresult cuMemcpyHtoDAsync_v2(uint64_t d, const void *s, size_t n, void *st) { CHECKCTX memcpy((void *)d, s, n); return 0; }
+CUresult cuMemcpyDtoHAsync_v2(void *d, uint64_t s, size_t n, void *st) { CHECKCTX memcpy(d, (void *)s, n); return 0; }
+CUresult cuMemAllocHost_v2(void **p, size_t n) { CHECKCTX *p = malloc(n); return *p ? 0 : 2; }
+CUresult cuMemFreeHost(void *p) { CHECKCTX free(p); return 0; }
 CUresult cuMemsetD8_v2(uint64_t d, unsigned char v, size_t n) { CHECKCTX memset((void *)d, v, n); return 0; }
 CUresult cuMemsetD16_v2(uint64_t d, unsigned short v, size_t n) { CHECKCTX if (d % 2) return 1; for (size_t i = 0; i < n; i++) ((uint16_t *)d)[i] = v; return 0; }
 CUresult cuMemsetD32_v2(uint64_t d, unsigned v, size_t n) { CHECKCTX if (d % 4) return 1; for (size_t i = 0; i < n; i++) ((uint32_t *)d)[i] = v; return 0; }
@@ -81,6 +86,11 @@ CUresult cuFuncSetAttribute(void *f, int a, int v) { CHECKCTX if (a != 8 || v > 
 CUresult cuStreamCreate(void **s, unsigned flags) { CHECKCTX if (flags != 0) return 1; *s = malloc(16); return 0; }
 CUresult cuStreamSynchronize(void *s) { CHECKCTX return 0; }
 CUresult cuStreamDestroy_v2(void *s) { CHECKCTX if (!s) return 400; free(s); return 0; }
+CUresult cuStreamQuery(void *s) { CHECKCTX return 0; }
+CUresult cuEventCreate(void **e, unsigned flags) { CHECKCTX *e = malloc(8); return 0; }
+CUresult cuEventRecord(void *e, void *s) { CHECKCTX return e ? 0 : 400; }
+CUresult cuEventQuery(void *e) { CHECKCTX return e ? 0 : 400; }
+CUresult cuEventDestroy_v2(void *e) { CHECKCTX if (!e) return 400; free(e); return 0; }
 
 #define U64(i) (*(uint64_t *)p[i])
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
