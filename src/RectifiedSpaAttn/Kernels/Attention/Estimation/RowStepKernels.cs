@@ -178,7 +178,10 @@ internal static partial class RowStepKernels
                         shared[paddedLength + partner] = ii;
                     }
                 }
-                Group.Barrier();
+                // A stage of stride <= 32 (warp w owns pairs 32w + 128k, so entries 64(w + 4k) .. + 64) stays inside each
+                // warp's entries, and so does the next one unless the merge size grows: a warp barrier is enough there.
+                if (stride > 32 || stride == 1 || threads != EstimationSteps.RowGroupSize) Group.Barrier();
+                else Warp.Barrier();
             }
         }
 
