@@ -53,9 +53,11 @@ public sealed class KernelGenerator : IIncrementalGenerator
         // Diagnostics go through their own steps: the source output never waits on them, and they hold no syntax.
         IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> frontendDiagnostics = models
             .Select(static (m, _) => m.Diagnostics).WithTrackingName(TrackingNames.FrontendDiagnostics);
-        context.RegisterSourceOutput(frontendDiagnostics, static (spc, diagnostics) =>
+        // Reporting reads the compilation only to place each error in its syntax tree (so IDEs underline it): that step
+        // runs on every edit, but it only turns cached plain data into Roslyn diagnostics.
+        context.RegisterSourceOutput(frontendDiagnostics.Combine(context.CompilationProvider), static (spc, input) =>
         {
-            foreach (DiagnosticInfo d in diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
+            foreach (DiagnosticInfo d in input.Left) spc.ReportDiagnostic(d.ToDiagnostic(input.Right));
         });
 
         // A backend's error has no position of its own: it is placed at its kernel, whose position the frontend knows.
@@ -63,9 +65,9 @@ public sealed class KernelGenerator : IIncrementalGenerator
             .Where(static b => b.Diagnostics.Count > 0).Collect()
             .Combine(models.Select(static (m, _) => (m.Lowered.Declaration.HintName, m.Anchor)).Collect())
             .Select(static (input, _) => PlaceAtKernels(input.Left, input.Right)).WithTrackingName(TrackingNames.BackendDiagnostics);
-        context.RegisterSourceOutput(backendDiagnostics, static (spc, diagnostics) =>
+        context.RegisterSourceOutput(backendDiagnostics.Combine(context.CompilationProvider), static (spc, input) =>
         {
-            foreach (DiagnosticInfo d in diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
+            foreach (DiagnosticInfo d in input.Left) spc.ReportDiagnostic(d.ToDiagnostic(input.Right));
         });
 
         IncrementalValueProvider<GeneratedSource?> catalog = builds

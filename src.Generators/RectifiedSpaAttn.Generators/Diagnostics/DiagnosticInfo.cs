@@ -17,8 +17,9 @@ internal sealed record DiagnosticInfo(string Id, EquatableArray<string> Argument
         EquatableArray.From(error.Arguments.Select(a => System.Convert.ToString(a, CultureInfo.InvariantCulture) ?? "")),
         SourceLocation.From(error.Location is { IsInSource: true } ? error.Location : fallback));
 
-    public Diagnostic ToDiagnostic() => Diagnostic.Create(
-        KernelDiagnostics.ById(Id), Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None, Arguments.Cast<object>().ToArray());
+    /// <summary>The Roslyn diagnostic, placed in <paramref name="compilation"/>'s syntax tree when the file is one of its own.</summary>
+    public Diagnostic ToDiagnostic(Compilation? compilation) => Diagnostic.Create(
+        KernelDiagnostics.ById(Id), Location?.ToLocation(compilation) ?? Microsoft.CodeAnalysis.Location.None, Arguments.Cast<object>().ToArray());
 
     /// <summary><paramref name="errors"/> without repeats (a helper inlined at two sites, or every variant, fails the same way).</summary>
     public static EquatableArray<DiagnosticInfo> Distinct(IEnumerable<DiagnosticInfo> errors) => EquatableArray.From(errors.Distinct());

@@ -17,5 +17,18 @@ internal sealed record SourceLocation(string FilePath, TextSpan Span, LinePositi
         return new SourceLocation(lines.Path ?? "", location.SourceSpan, lines.Span);
     }
 
-    public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
+    /// <summary>
+    /// The Roslyn location: in <paramref name="compilation"/>'s syntax tree of the same path when there is one (a
+    /// <see cref="LocationKind.SourceFile"/> location, which IDEs underline in the editor), else a location by path and
+    /// span (listed with its line, but not placed in an open document).
+    /// </summary>
+    public Location ToLocation(Compilation? compilation)
+    {
+        if (compilation is not null)
+        {
+            foreach (SyntaxTree tree in compilation.SyntaxTrees)
+                if (tree.FilePath == FilePath && Span.End <= tree.Length) return Location.Create(tree, Span);
+        }
+        return Location.Create(FilePath, Span, LineSpan);
+    }
 }

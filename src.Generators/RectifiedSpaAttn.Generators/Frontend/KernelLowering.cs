@@ -120,7 +120,11 @@ internal sealed partial class KernelLowering
                 frame.Symbols[p] = frame.Reassigned.Contains(p) ? CopyToRegister(p.Name, value) : new FixedStorage(value);
                 break;
             case TypeShape.Struct:
-                StructParameters.Leaves(type, out string? problem);
+                // The launcher is written once for all variants, from the declared type: it must be one fixed struct.
+                string? problem = StructParameters.DependsOnTypeParameters(p.Type)
+                    ? $"its type '{p.Type.ToDisplayString()}' depends on the kernel's type parameters, and a struct parameter has one fixed type"
+                    : null;
+                if (problem is null) StructParameters.Leaves(type, out problem);
                 if (problem is not null) throw new KernelCompileException(KernelDiagnostics.StructParameter, where, kernel.Name, p.Name, problem);
                 StructValue fields = BindStructFields(kernel, type, p.Name);
                 frame.Symbols[p] = frame.Reassigned.Contains(p) ? NewStorage(p.Name, type, fields, where) : new FixedStorage(fields);

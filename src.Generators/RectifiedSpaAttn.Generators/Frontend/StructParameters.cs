@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace RectifiedSpaAttn.Generators.Frontend;
@@ -57,6 +58,10 @@ internal static class StructParameters
         }
         return null;
     }
+
+    /// <summary>Whether <paramref name="type"/> is or contains a type parameter (<c>T</c>, <c>Sizes&lt;T&gt;</c>).</summary>
+    public static bool DependsOnTypeParameters(ITypeSymbol type) =>
+        type is ITypeParameterSymbol || type is INamedTypeSymbol named && named.TypeArguments.Any(DependsOnTypeParameters);
 
     /// <summary>Whether generated code in the same assembly can read the field or property called <paramref name="name"/>.</summary>
     private static bool Readable(ITypeSymbol type, string name)

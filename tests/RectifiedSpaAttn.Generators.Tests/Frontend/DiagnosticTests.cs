@@ -39,6 +39,33 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void ADiagnosticLiesInTheCompilationsOwnSyntaxTreeSoEditorsUnderlineItsSpan()
+    {
+        // A location by path alone (Location.Create(path, span, lines)) is listed with its line but is not "in source":
+        // editors place squiggles only for locations in a syntax tree of the compilation.
+        var (diagnostics, output) = GeneratorHarness.Run("""
+            static partial class K
+            {
+                [Kernel]
+                static void Run(ArrayView<float> x)
+                {
+                    var tmp = new float[4];
+                    x[0] = tmp[0];
+                }
+            }
+            """);
+        Diagnostic d = Assert.Single(diagnostics);
+        Assert.Equal(LocationKind.SourceFile, d.Location.Kind);
+        Assert.True(d.Location.IsInSource);
+        SyntaxTree tree = d.Location.SourceTree!;
+        Assert.Contains(tree, output.SyntaxTrees);
+        Assert.Equal("new float[4]", tree.GetText().ToString(d.Location.SourceSpan));
+        // Line 6 of the kernel source, after the one line of usings the harness adds; columns 19-31 (0-based 18-30).
+        FileLinePositionSpan lines = d.Location.GetLineSpan();
+        Assert.Equal((6, 18, 6, 30), (lines.StartLinePosition.Line, lines.StartLinePosition.Character, lines.EndLinePosition.Line, lines.EndLinePosition.Character));
+    }
+
+    [Fact]
     public void ThrowIsRSA0004()
     {
         Diagnostic d = Single("if (x.Length == 0) throw new InvalidOperationException(); x[0] = 1;");

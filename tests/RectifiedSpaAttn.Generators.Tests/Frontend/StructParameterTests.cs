@@ -85,6 +85,25 @@ public class StructParameterTests(ITestOutputHelper output)
         Assert.Contains(IrWalker.Statements(k.Body).SelectMany(IrWalker.DirectExpressions).SelectMany(IrWalker.Expressions), e => e is IrParamRef { Param.Name: "s_Source_Stride" });
     }
 
+    [Fact]
+    public void AStructWhoseTypeDependsOnTheKernelsTypeParametersIsRSA0014()
+    {
+        var (diagnostics, compilation) = GeneratorHarness.Run("""
+            public struct Pair<T> where T : unmanaged { public T A; public T B; }
+
+            static partial class K
+            {
+                [Kernel]
+                [Specialize("T", typeof(float))]
+                static void Run<T>(ArrayView<float> x, Pair<T> p) where T : unmanaged { x[0] = 1f; }
+            }
+            """);
+        Diagnostic d = Assert.Single(diagnostics);
+        Assert.Equal("RSA0014", d.Id);
+        Assert.Equal("p", GeneratorHarness.Marked(d, compilation));
+        Assert.Contains("depends on the kernel's type parameters", d.GetMessage(), StringComparison.Ordinal);
+    }
+
     public static TheoryData<string, string> Unflattenable => new()
     {
         { "public struct P { public ArrayView<float> Data; public int N; }", "'P.Data' is an ArrayView<T>" },
