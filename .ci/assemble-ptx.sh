@@ -49,7 +49,7 @@ for f in "${files[@]}"; do
     for arch in sm_80 sm_90; do assemble "$arch" ptxas "$f" || failed=1; done
   fi
 done
-# The corpus holds the Hopper kernels (wgmma matmul and attention): none dumped means the check above checked nothing.
+# The library (attention) and the corpus (wgmma matmul, intrinsics) hold Hopper kernels: none dumped means the check above checked nothing.
 [ "$hopper" -gt 0 ] || { echo "no sm_90a module was dumped: the Hopper kernels were not built" >&2; failed=1; }
 echo "assembled $portable portable PTX modules for sm_80 and sm_90, $hopper Hopper modules for sm_90a"
 exit "$failed"

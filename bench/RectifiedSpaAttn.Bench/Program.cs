@@ -20,6 +20,24 @@ if (flashAt >= 0)
     TimeRepeatedCalls(flash, flash.Attention, LaunchCount(flashAt + 3));
     return;
 }
+// --profile-hopper [N] times, in one process, the Hopper attention kernels and the tensor-core ones on the anchors'
+// shapes (16384x24x128, 32768x24x64; bf16, blocks of 128), dense and block-sparse at densities 0.25 and 0.10, N calls
+// each after their sampled fp64 checks (TensorCoreFlashBenchmarks' "hopper" configs).
+int hopperAt = Array.IndexOf(args, "--profile-hopper");
+if (hopperAt >= 0)
+{
+    foreach (string shape in new[] { "16384x24x128", "32768x24x64" })
+        foreach (string method in new[] { "dense", "sparse-0.25", "sparse-0.10" })
+            foreach (string family in new[] { " hopper", "" })
+            {
+                using var flash = new RectifiedSpaAttn.Bench.Benchmarks.TensorCoreFlashBenchmarks { Config = shape + family, Method = method };
+                flash.Setup();
+                flash.Attention();
+                Console.Write($"// {(family == "" ? "tensor-core" : "hopper")} {shape} {method}: ");
+                TimeRepeatedCalls(flash, flash.Attention, LaunchCount(hopperAt + 1));
+            }
+    return;
+}
 int matmulAt = Array.IndexOf(args, "--profile-matmul");
 if (matmulAt >= 0)
 {
@@ -29,7 +47,7 @@ if (matmulAt >= 0)
     return;
 }
 // --profile-wgmma [N] times, in one process, the fastest mma.sync matmul and the Hopper wgmma matmul (tile N 128 and
-// 256) at 8192^3 bf16, N calls each after their fp64 checks, then the first wgmma attention kernel (bf16, dense).
+// 256) at 8192^3 bf16, N calls each after their fp64 checks.
 int wgmmaAt = Array.IndexOf(args, "--profile-wgmma");
 if (wgmmaAt >= 0)
 {
@@ -47,14 +65,6 @@ if (wgmmaAt >= 0)
         wgmma.Multiply();
         Console.Write($"// wgmma matmul (128x{tileN}x64, 4 stages): ");
         TimeRepeatedCalls(wgmma, wgmma.Multiply, LaunchCount(wgmmaAt + 1));
-    }
-    foreach (int d in new[] { 128, 64 })
-    {
-        using var attention = new RectifiedSpaAttn.Bench.Benchmarks.WgmmaAttentionBenchmarks { Rows = d == 128 ? 16384 : 32768, Heads = 24, HeadDim = d };
-        attention.Setup();
-        attention.Attention();
-        Console.Write($"// wgmma attention (first version) S {attention.Rows}, H 24, D {d}: ");
-        TimeRepeatedCalls(attention, attention.Attention, LaunchCount(wgmmaAt + 1));
     }
     return;
 }
