@@ -65,7 +65,7 @@ public sealed class TensorCoreFlashSparseTests(ITestOutputHelper output)
 
     /// <summary>
     /// Runs one case; asserts the error bound on visual rows and that text rows stay untouched (NaN). With
-    /// <paramref name="hopper"/> the Hopper kernel runs it (<see cref="HopperFlashSteps"/>, same contract; the tuning knobs are the tensor-core kernels' own).
+    /// <paramref name="hopper"/> the Hopper kernel runs it (<see cref="HopperFlashSteps"/>, same contract; of the tensor-core kernels' tuning knobs it takes the stages, as a ring of <c>Stages + 1</c>).
     /// </summary>
     internal static (double Rel, double MaxAbs, double Density) Check<T>(Accelerator accelerator, TensorCoreFlashCase c, int seed, bool hopper = false)
         where T : unmanaged
@@ -97,7 +97,8 @@ public sealed class TensorCoreFlashSparseTests(ITestOutputHelper output)
             ? Floats(accelerator, compensation.Data)
             : FlashHarness.Poisoned<float>(accelerator, (long)blockRows * c.D);
         if (hopper)
-            HopperFlashSteps.SparseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bCounts.View, bLists.View, bR.View, bC.View, c.Rectify, bo.View);
+            HopperFlashSteps.SparseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bCounts.View, bLists.View, bR.View, bC.View, c.Rectify, bo.View,
+                c.Stages + 1);
         else
             TensorCoreFlashSteps.SparseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bCounts.View, bLists.View,
                 bR.View, bC.View, c.Rectify, bo.View, c.TileRows, c.WarpRows, c.Stages);

@@ -17,6 +17,9 @@ internal static class HopperFlashSteps
     /// <summary>Query and key block sizes the kernel takes: a query block is one or two consumer warpgroups, a key block one or two segments.</summary>
     private static readonly int[] s_blockSizes = [64, 128];
 
+    /// <summary>Depth of the K/V ring by default (a stage is 128 keys: 32 KiB at D = 64, 64 KiB at D = 128).</summary>
+    public const int DefaultStages = 2;
+
     /// <summary>Whether a variant is built for this combination (from the kernel's generated variant list).</summary>
     public static bool IsSupported(Type elementType, int headDim, int queryBlockSize, int keyBlockSize) =>
         s_blockSizes.Contains(queryBlockSize) && s_blockSizes.Contains(keyBlockSize)
@@ -51,11 +54,14 @@ internal static class HopperFlashSteps
     /// <param name="output">O, same shape; only the rows of the range are written.</param>
     /// <param name="queryStart">First query row.</param>
     /// <param name="queryCount">Query rows.</param>
+    /// <param name="stages">Depth of the K/V ring, 2 or 3 (a tuning knob): a stage's K and V stay until its P·V is done,
+    /// which with the pipelined consumers is one stage later.</param>
     public static void DenseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
-        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount) where T : unmanaged
+        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount, int stages = DefaultStages) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
+        RequireStages(stages);
         if (!FlashArguments.Dense(shape, q, k, v, output, queryStart, queryCount)) return;
 
         const int consumers = 2;
@@ -63,7 +69,7 @@ internal static class HopperFlashSteps
         // The kernel reads no list, count or rectification term in dense mode; Q's bytes stand in for those views.
         ArrayView<T> tokens = q.SubView(0, shape.TokenElements);
         Launch(launcher, shape, q, k, v, output, tokens.Cast<int>(), tokens.Cast<int>(), tokens.Cast<float>(), tokens.Cast<float>(),
-            queryStart, queryStart + queryCount, sparse: false, rectify: false, (queryCount + tileRows - 1) / tileRows, consumers);
+            queryStart, queryStart + queryCount, sparse: false, rectify: false, (queryCount + tileRows - 1) / tileRows, consumers, stages);
     }
 
     /// <summary>
@@ -84,22 +90,24 @@ internal static class HopperFlashSteps
     /// <param name="compensation"><c>C</c>, <c>[B, H, nQ, D]</c> (not read when <paramref name="rectify"/> is false).</param>
     /// <param name="rectify">Whether to apply the fused rectification epilogue.</param>
     /// <param name="output">O, <c>[B, H, S, D]</c>; only the visual rows are written.</param>
+    /// <param name="stages">Depth of the K/V ring, 2 or 3 (see <see cref="DenseAttention{T}"/>).</param>
     public static void SparseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
         ArrayView<T> v, ArrayView<int> counts, ArrayView<int> lists, ArrayView<float> rectification,
-        ArrayView<float> compensation, bool rectify, ArrayView<T> output) where T : unmanaged
+        ArrayView<float> compensation, bool rectify, ArrayView<T> output, int stages = DefaultStages) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
+        RequireStages(stages);
         if (!FlashArguments.Sparse(shape, q, k, v, counts, lists, rectification, compensation, rectify, output)) return;
 
         // A query block is one group: its consumer warpgroups share every K/V stage the block's list brings.
         Launch(launcher, shape, q, k, v, output, counts, lists, rectification, compensation, 0, 0, sparse: true, rectify,
-            shape.QueryBlocks, shape.QueryBlockSize / HopperFlashKernels.ConsumerRows);
+            shape.QueryBlocks, shape.QueryBlockSize / HopperFlashKernels.ConsumerRows, stages);
     }
 
     private static void Launch<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v,
         ArrayView<T> output, ArrayView<int> counts, ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation,
-        int queryStart, int queryEnd, bool sparse, bool rectify, int tiles, int consumers) where T : unmanaged
+        int queryStart, int queryEnd, bool sparse, bool rectify, int tiles, int consumers, int stages) where T : unmanaged
     {
         Accelerator accelerator = launcher switch
         {
@@ -118,10 +126,17 @@ internal static class HopperFlashSteps
         using TensorMap mk = TensorMap.Create3D(accelerator, k, d, keyRows, shape.HeadCount, d, (long)s * d, 64, box, 1);
         using TensorMap mv = TensorMap.Create3D(accelerator, v, d, keyRows, shape.HeadCount, d, (long)s * d, 64, box, 1);
         var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), new Dim3(HopperFlashKernels.GroupSize(consumers)),
-            HopperFlashKernels.SharedBytes(d, consumers));
+            HopperFlashKernels.SharedBytes(d, consumers, stages));
         HopperFlashKernels.AttentionKernel.Launch(launcher, dims, mq, mk, mv, output, counts, lists, rectification, compensation,
             s, shape.VisualTokens, shape.ValidKeys, queryStart, queryEnd, shape.KeyBlockSize, shape.QueryBlocks, shape.KeyBlocks,
-            sparse ? 1 : 0, rectify ? 1 : 0, FlashArguments.ScaleLog2(d), consumers, d);
+            sparse ? 1 : 0, rectify ? 1 : 0, FlashArguments.ScaleLog2(d), consumers, stages, d);
+    }
+
+    /// <summary>The ring has 2 or 3 stages (3 at D = 128 is 224 KiB of shared memory with Q, just under the 227 KiB a group may have).</summary>
+    private static void RequireStages(int stages)
+    {
+        if (stages != 2 && stages != 3)
+            throw new ArgumentOutOfRangeException(nameof(stages), stages, "The Hopper K/V ring has 2 or 3 stages.");
     }
 
     private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged =>
