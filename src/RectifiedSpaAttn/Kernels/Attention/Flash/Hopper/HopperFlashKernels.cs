@@ -29,7 +29,8 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// 0 · NaN would not be). A stage with one segment copies it twice (its second half is all masked). Query rows past the
 /// range are computed (the Q map zero-fills rows past S) and never stored.
 /// Launch: group <see cref="GroupSize"/>, grid (tiles, B * H), dynamic shared memory <see cref="SharedBytes"/>.
-/// Not yet: ping-pong scheduling between the consumer warpgroups (named barriers), the epilogue through shared memory.
+/// With two consumers they also take turns at the tensor cores (ping-pong, on two mbarriers: <see cref="TakeTurn"/>).
+/// Not yet: the epilogue through shared memory with the copy engine.
 /// </summary>
 internal static partial class HopperFlashKernels
 {
@@ -45,9 +46,9 @@ internal static partial class HopperFlashKernels
     /// <summary>Threads per group: the producer warpgroup and <paramref name="consumers"/> consumer warpgroups.</summary>
     public static int GroupSize(int consumers) => 128 * (1 + consumers);
 
-    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the barriers (every tile 1024-byte aligned).</summary>
+    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the barriers (Q, 3 per stage, 2 turns; every tile 1024-byte aligned).</summary>
     public static int SharedBytes(int headDim, int consumers, int stages) =>
-        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (1 + 3 * stages) * 8;
+        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (3 + 3 * stages) * 8;
 
     /// <summary>
     /// Attention of the group's query rows; see the class summary. Dense (<paramref name="sparse"/> = 0): tile x covers
@@ -63,7 +64,7 @@ internal static partial class HopperFlashKernels
     public static void Attention<T>(TensorMap q, TensorMap k, TensorMap v, ArrayView<T> output, ArrayView<int> counts,
         ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation, int sequenceLength,
         int visualTokens, int validKeys, int queryStart, int queryEnd, int keyBlockSize, int queryBlocks, int keyBlocks,
-        int sparse, int rectify, float scaleLog2, int consumers, int stages, [Constant] int headDim) where T : unmanaged
+        int sparse, int rectify, float scaleLog2, int consumers, int stages, int pingPong, [Constant] int headDim) where T : unmanaged
     {
         KernelHint.LaunchBounds(384, 1);
         ArrayView<T> smem = SharedMemory.GetDynamic<T>();
@@ -73,6 +74,9 @@ internal static partial class HopperFlashKernels
         int qElements = tileRows * headDim, kvElements = KeyTile * headDim, stageElements = 2 * kvElements;
         int barrierBase = (qElements + stages * stageElements) * 2 / 8;
         int qFull = barrierBase, fullK = barrierBase + 1, fullV = barrierBase + 1 + stages, empty = barrierBase + 1 + 2 * stages;
+        // Ping-pong: consumer c may issue its products once the turn barrier turn + c has flipped (see TakeTurn).
+        int turn = barrierBase + 1 + 3 * stages;
+        bool alternate = pingPong != 0 && consumers == 2;
         int bh = Grid.IdxY;
         bool isSparse = sparse != 0;
         int tileStart = isSparse ? Grid.IdxX * tileRows : queryStart + Grid.IdxX * tileRows;
@@ -98,6 +102,8 @@ internal static partial class HopperFlashKernels
                 Mbarrier.Init(bars, fullV + st, 1);
                 Mbarrier.Init(bars, empty + st, 4 * consumers);
             }
+            Mbarrier.Init(bars, turn, 4);
+            Mbarrier.Init(bars, turn + 1, 4);
             BulkTensor.FenceProxyAsync();
         }
         Group.Barrier();
@@ -159,6 +165,7 @@ internal static partial class HopperFlashKernels
             // This thread's two rows (g and g + 8 of its warp's 16): running maxima (log2 units) and partial sums. The
             // maxima start at -1e30, not -inf, so a fully masked tile gives alpha = exp2(0) and P = exp2(-inf) = 0, never NaN.
             float m0 = -1e30f, m1 = -1e30f, l0 = 0f, l1 = 0f, alpha0 = 1f, alpha1 = 1f;
+            int me = Warpgroup.Index - 1, turns = 0;
             Mbarrier.Wait(bars, qFull, 0);
             if (pos < rangeEnd)
             {
@@ -166,7 +173,9 @@ internal static partial class HopperFlashKernels
                 NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
                     ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
                 Mbarrier.Wait(bars, fullK, 0);
+                TakeTurn(bars, turn, me, alternate, ref turns);
                 IssueScores<T>(smem, qBase, tileRows, qElements, sAcc, headDim);
+                PassTurn(bars, turn, me, alternate, lane);
                 Warpgroup.WaitGroup(0);
                 Softmax(sAcc, len0, len1, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
                 PackP<T>(sAcc, pFrag);
@@ -179,10 +188,12 @@ internal static partial class HopperFlashKernels
                         ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
                     int st = j % stages;
                     Mbarrier.Wait(bars, fullK + st, (j / stages) & 1);
-                    IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim);
-                    // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
                     Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
+                    // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
+                    TakeTurn(bars, turn, me, alternate, ref turns);
+                    IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim);
                     AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
+                    PassTurn(bars, turn, me, alternate, lane);
                     Warpgroup.WaitGroup(1);
                     Softmax(sAcc, len0, len1, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
                     // The previous P·V is done: its stage goes back to the producer, and O may be rescaled.
@@ -201,8 +212,10 @@ internal static partial class HopperFlashKernels
                 }
                 // The last stage's P·V.
                 Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
+                TakeTurn(bars, turn, me, alternate, ref turns);
                 Warpgroup.Fence();
                 AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
+                PassTurn(bars, turn, me, alternate, lane);
                 Warpgroup.WaitGroup(0);
                 if (lane == 0) Mbarrier.Arrive(bars, empty + previous);
             }
@@ -221,6 +234,25 @@ internal static partial class HopperFlashKernels
             TensorCoreFlashKernels.StoreRows(output, (long)bh * sequenceLength * headDim, firstRow, lane, row0 < rowEnd,
                 row0 + 8 < rowEnd, scale0, scale1, rectified, r, compensation, (long)rowBlock * headDim, headDim, oAcc, 0);
         }
+    }
+
+    /// <summary>
+    /// Ping-pong between the two consumer warpgroups (FlashAttention-3's inter-warpgroup overlap), on two mbarriers
+    /// instead of named barriers: consumer <paramref name="me"/> issues its products only after the other has issued its
+    /// previous ones, so the tensor cores take the two warpgroups' stages in turn and one's softmax runs under the other's
+    /// products instead of both waiting in lock-step. Consumer 0 goes first: a fresh barrier's wait on parity 1 returns at
+    /// once. Both walk the same keys, so they take equally many turns. Nothing to do with one consumer or when off.
+    /// </summary>
+    private static void TakeTurn(ArrayView<ulong> bars, int turn, int me, bool alternate, ref int turns)
+    {
+        if (alternate) Mbarrier.Wait(bars, turn + me, (turns & 1) ^ (me == 0 ? 1 : 0));
+        turns++;
+    }
+
+    /// <summary>Gives the tensor cores to the other consumer (one arrival per warp, after the warp issued its products).</summary>
+    private static void PassTurn(ArrayView<ulong> bars, int turn, int me, bool alternate, int lane)
+    {
+        if (alternate && lane == 0) Mbarrier.Arrive(bars, turn + 1 - me);
     }
 
     /// <summary>
