@@ -31,7 +31,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     /// K/V ring, one barrier per key tile) and the other rows-per-warp value: at D = 64 <c>rows16</c> (8 warps per tile of
     /// 128 instead of 4), at D = 128 <c>rows32</c> (4 warps instead of 8, each K/V fragment feeding two mma; Q stays in
     /// shared memory and the key tiles are 32); or <c>hopper</c>: the Hopper kernels (wgmma), whose knobs are <c>stages2</c> (a
-    /// two-stage K/V ring instead of three) and <c>nopingpong</c> (the consumer warpgroups do not take turns).
+    /// two-stage K/V ring instead of three) and <c>pingpong</c> (the consumer warpgroups take turns at the tensor cores).
     /// </summary>
     [ParamsSource(nameof(Configs))] public string Config { get; set; } = "16384x24x128";
 
@@ -40,8 +40,8 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     [
         "16384x24x128", "16384x24x128 stages2", "16384x24x128 rows32", "16384x24x128 rows32 stages2",
         "32768x24x64", "32768x24x64 stages2", "32768x24x64 rows16", "32768x24x64 rows16 stages2",
-        "16384x24x128 hopper", "16384x24x128 hopper stages2", "16384x24x128 hopper nopingpong",
-        "32768x24x64 hopper", "32768x24x64 hopper stages2", "32768x24x64 hopper nopingpong",
+        "16384x24x128 hopper", "16384x24x128 hopper stages2", "16384x24x128 hopper pingpong",
+        "32768x24x64 hopper", "32768x24x64 hopper stages2", "32768x24x64 hopper pingpong",
     ];
 
     [Params("dense", "sparse-0.25", "sparse-0.10")] public string Method { get; set; } = "dense";
@@ -60,7 +60,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
 
     private int HopperStages => Config.Split(' ').Contains("stages2") ? 2 : HopperFlashSteps.DefaultStages;
 
-    private bool PingPong => !Config.Split(' ').Contains("nopingpong");
+    private bool PingPong => Config.Split(' ').Contains("pingpong");
 
     private string Family => Hopper ? "hopper" : "tensor-core";
 

@@ -65,7 +65,7 @@ public sealed class TensorCoreFlashDenseTests(ITestOutputHelper output)
     /// <summary>
     /// Runs one case; asserts the error bound and that rows outside the query range stay untouched (NaN). With
     /// <paramref name="hopper"/> the Hopper kernel runs it (<see cref="HopperFlashSteps"/>, same contract; of the tensor-core kernels' tuning knobs it takes the stages, as a ring of <c>Stages + 1</c>, and the tile: the default
-    /// tile turns the consumers' ping-pong on, 64 off).
+    /// tile leaves the consumers' ping-pong off, 64 turns it on).
     /// </summary>
     internal static (double Rel, double MaxAbs) Check<T>(Accelerator accelerator, TensorCoreFlashCase c, int seed, bool hopper = false) where T : unmanaged
     {
@@ -81,7 +81,7 @@ public sealed class TensorCoreFlashDenseTests(ITestOutputHelper output)
         using DeviceBuffer<T> bq = FlashHarness.Upload<T>(accelerator, q), bk = FlashHarness.Upload<T>(accelerator, k);
         using DeviceBuffer<T> bv = FlashHarness.Upload<T>(accelerator, v), bo = FlashHarness.Poisoned<T>(accelerator, elements);
         if (hopper) HopperFlashSteps.DenseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bo.View, c.QueryStart, c.QueryCount, c.Stages + 1,
-                pingPong: c.TileRows is null);
+                pingPong: c.TileRows is not null);
         else
             TensorCoreFlashSteps.DenseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bo.View, c.QueryStart, c.QueryCount, c.TileRows,
                 c.WarpRows, c.Stages);

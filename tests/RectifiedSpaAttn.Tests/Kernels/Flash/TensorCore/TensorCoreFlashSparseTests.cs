@@ -66,7 +66,7 @@ public sealed class TensorCoreFlashSparseTests(ITestOutputHelper output)
     /// <summary>
     /// Runs one case; asserts the error bound on visual rows and that text rows stay untouched (NaN). With
     /// <paramref name="hopper"/> the Hopper kernel runs it (<see cref="HopperFlashSteps"/>, same contract; of the tensor-core kernels' tuning knobs it takes the stages, as a ring of <c>Stages + 1</c>, and the tile: the default
-    /// tile turns the consumers' ping-pong on, 64 off).
+    /// tile leaves the consumers' ping-pong off, 64 turns it on).
     /// </summary>
     internal static (double Rel, double MaxAbs, double Density) Check<T>(Accelerator accelerator, TensorCoreFlashCase c, int seed, bool hopper = false)
         where T : unmanaged
@@ -99,7 +99,7 @@ public sealed class TensorCoreFlashSparseTests(ITestOutputHelper output)
             : FlashHarness.Poisoned<float>(accelerator, (long)blockRows * c.D);
         if (hopper)
             HopperFlashSteps.SparseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bCounts.View, bLists.View, bR.View, bC.View, c.Rectify, bo.View,
-                c.Stages + 1, pingPong: c.TileRows is null);
+                c.Stages + 1, pingPong: c.TileRows is not null);
         else
             TensorCoreFlashSteps.SparseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bCounts.View, bLists.View,
                 bR.View, bC.View, c.Rectify, bo.View, c.TileRows, c.WarpRows, c.Stages);

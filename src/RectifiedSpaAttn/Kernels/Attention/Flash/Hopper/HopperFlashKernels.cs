@@ -29,7 +29,8 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// 0 · NaN would not be). A stage with one segment copies it twice (its second half is all masked). Query rows past the
 /// range are computed (the Q map zero-fills rows past S) and never stored.
 /// Launch: group <see cref="GroupSize"/>, grid (tiles, B * H), dynamic shared memory <see cref="SharedBytes"/>.
-/// With two consumers they also take turns at the tensor cores (ping-pong, on two mbarriers: <see cref="TakeTurn"/>).
+/// With two consumers they may also take turns at the tensor cores (ping-pong, on two mbarriers: <see cref="TakeTurn"/>; a
+/// launch value, off by default: measured slower, see <c>HopperFlashSteps.DefaultPingPong</c>).
 /// Not yet: the epilogue through shared memory with the copy engine.
 /// </summary>
 internal static partial class HopperFlashKernels

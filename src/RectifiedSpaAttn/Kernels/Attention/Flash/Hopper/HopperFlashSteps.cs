@@ -19,9 +19,15 @@ internal static class HopperFlashSteps
 
     /// <summary>
     /// Depth of the K/V ring by default (a stage is 128 keys: 32 KiB at D = 64, 64 KiB at D = 128). Measured on an H100
-    /// (bf16, 2026-12-06, pipelined consumers without ping-pong): 3 stages beat 2 in all six anchor rows, 1-6%.
+    /// (bf16, 2026-12-06, pipelined consumers): 3 stages beat 2 by up to 7% at D = 128 and tie at D = 64.
     /// </summary>
     public const int DefaultStages = 3;
+
+    /// <summary>
+    /// Whether the consumers take turns by default: no. Measured on an H100 (bf16, 3 stages, 2026-12-06), the turns cost
+    /// 2% dense at D = 128 (5.59 against 5.46 ms at 16384x24) and 1-2% at D = 64, and tie on block-sparse.
+    /// </summary>
+    public const bool DefaultPingPong = false;
 
     /// <summary>Whether a variant is built for this combination (from the kernel's generated variant list).</summary>
     public static bool IsSupported(Type elementType, int headDim, int queryBlockSize, int keyBlockSize) =>
@@ -59,9 +65,9 @@ internal static class HopperFlashSteps
     /// <param name="queryCount">Query rows.</param>
     /// <param name="stages">Depth of the K/V ring, 2 or 3 (a tuning knob): a stage's K and V stay until its P·V is done,
     /// which with the pipelined consumers is one stage later.</param>
-    /// <param name="pingPong">Whether the two consumer warpgroups take turns at the tensor cores (a tuning knob).</param>
+    /// <param name="pingPong">Whether the two consumer warpgroups take turns at the tensor cores (a tuning knob; see <see cref="DefaultPingPong"/>).</param>
     public static void DenseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
-        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount, int stages = DefaultStages, bool pingPong = true)
+        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount, int stages = DefaultStages, bool pingPong = DefaultPingPong)
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
@@ -99,7 +105,7 @@ internal static class HopperFlashSteps
     /// <param name="pingPong">Whether two consumer warpgroups (query blocks of 128) take turns at the tensor cores.</param>
     public static void SparseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
         ArrayView<T> v, ArrayView<int> counts, ArrayView<int> lists, ArrayView<float> rectification,
-        ArrayView<float> compensation, bool rectify, ArrayView<T> output, int stages = DefaultStages, bool pingPong = true)
+        ArrayView<float> compensation, bool rectify, ArrayView<T> output, int stages = DefaultStages, bool pingPong = DefaultPingPong)
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
