@@ -3,7 +3,7 @@
 # and assembles each one with ptxas, printing register counts and spills: portable modules (.target sm_80) for sm_80 and sm_90 with the ptxas on PATH, Hopper
 # modules (.target sm_90a) for sm_90a with ptxas 12.4 (.ci/install-cuda-tools-12.sh; ptxas 11.8 cannot target sm_90a).
 # A Hopper module that uses wgmma must hold HGMMA in its SASS (cuobjdump 12.4): a kernel fallen back to HMMA fails.
-# Any ptxas error, or a spill, fails the script.
+# Any ptxas error, a spill, or wgmma serialised by ptxas fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools12=${CUDA_TOOLS_12:-/usr/local/cuda-tools-12/bin}
@@ -29,6 +29,11 @@ assemble() {
   spill=$(grep -o '[0-9]* bytes spill stores' <<<"$log" | head -1 | awk '{print $1}')
   printf '%-6s %-70s registers %4s  spill stores %s\n' "$arch" "$name" "${regs:-?}" "${spill:-0}"
   if [ "${spill:-0}" != "0" ]; then echo "  spills in $name ($arch)"; return 1; fi
+  # ptxas C7514/C7515: it made the wgmma synchronous (e.g. accumulators read, or a wait under a branch, while a product
+  # may be in flight), which silently undoes a Hopper kernel's overlap of the tensor cores with the softmax.
+  if grep -q 'wgmma.mma_async instructions are serialized' <<<"$log"; then
+    echo "  $name ($arch): $(grep -o 'wgmma.mma_async instructions are serialized[^']*' <<<"$log" | head -1)"; return 1
+  fi
 }
 
 for f in "${files[@]}"; do
@@ -49,7 +54,7 @@ for f in "${files[@]}"; do
     for arch in sm_80 sm_90; do assemble "$arch" ptxas "$f" || failed=1; done
   fi
 done
-# The corpus holds the Hopper kernels (wgmma matmul and attention): none dumped means the check above checked nothing.
+# The library (attention) and the corpus (wgmma matmul, intrinsics) hold Hopper kernels: none dumped means the check above checked nothing.
 [ "$hopper" -gt 0 ] || { echo "no sm_90a module was dumped: the Hopper kernels were not built" >&2; failed=1; }
 echo "assembled $portable portable PTX modules for sm_80 and sm_90, $hopper Hopper modules for sm_90a"
 exit "$failed"

@@ -46,6 +46,24 @@ if (splitAt >= 0)
     pipeline.Setup();
     return;
 }
+// --profile-hopper [N] times, in one process, the Hopper attention kernels and the tensor-core ones on the anchors'
+// shapes (16384x24x128, 32768x24x64; bf16, blocks of 128), dense and block-sparse at densities 0.25 and 0.10, N calls
+// each after their sampled fp64 checks (TensorCoreFlashBenchmarks' "hopper" configs: the default, 2 stages, ping-pong).
+int hopperAt = Array.IndexOf(args, "--profile-hopper");
+if (hopperAt >= 0)
+{
+    foreach (string shape in new[] { "16384x24x128", "32768x24x64" })
+        foreach (string method in new[] { "dense", "sparse-0.25", "sparse-0.10" })
+            foreach (string family in new[] { " hopper", " hopper stages2", " hopper pingpong", "" })
+            {
+                using var flash = new RectifiedSpaAttn.Bench.Benchmarks.TensorCoreFlashBenchmarks { Config = shape + family, Method = method };
+                flash.Setup();
+                flash.Attention();
+                Console.Write($"// {(family == "" ? "tensor-core" : family.Trim())} {shape} {method}: ");
+                TimeRepeatedCalls(flash, flash.Attention, LaunchCount(hopperAt + 1));
+            }
+    return;
+}
 int matmulAt = Array.IndexOf(args, "--profile-matmul");
 if (matmulAt >= 0)
 {
@@ -55,7 +73,7 @@ if (matmulAt >= 0)
     return;
 }
 // --profile-wgmma [N] times, in one process, the fastest mma.sync matmul and the Hopper wgmma matmul (tile N 128 and
-// 256) at 8192^3 bf16, N calls each after their fp64 checks, then the first wgmma attention kernel (bf16, dense).
+// 256) at 8192^3 bf16, N calls each after their fp64 checks.
 int wgmmaAt = Array.IndexOf(args, "--profile-wgmma");
 if (wgmmaAt >= 0)
 {
@@ -73,14 +91,6 @@ if (wgmmaAt >= 0)
         wgmma.Multiply();
         Console.Write($"// wgmma matmul (128x{tileN}x64, 4 stages): ");
         TimeRepeatedCalls(wgmma, wgmma.Multiply, LaunchCount(wgmmaAt + 1));
-    }
-    foreach (int d in new[] { 128, 64 })
-    {
-        using var attention = new RectifiedSpaAttn.Bench.Benchmarks.WgmmaAttentionBenchmarks { Rows = d == 128 ? 16384 : 32768, Heads = 24, HeadDim = d };
-        attention.Setup();
-        attention.Attention();
-        Console.Write($"// wgmma attention (first version) S {attention.Rows}, H 24, D {d}: ");
-        TimeRepeatedCalls(attention, attention.Attention, LaunchCount(wgmmaAt + 1));
     }
     return;
 }

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using RectifiedSpaAttn.Bench.Columns;
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Kernels.Attention;
+using RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 using RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Tensors;
@@ -11,7 +12,9 @@ namespace RectifiedSpaAttn.Bench.Benchmarks;
 /// <summary>
 /// The tensor-core flash kernels (<see cref="TensorCoreFlashSteps"/>) launched directly on CUDA, on the anchors' shapes in
 /// bf16 with blocks of 128: dense, and block-sparse under a random mask of density 0.25 and 0.10 (the Triton kernel's
-/// anchor columns), for each combination of the tuning knobs (<see cref="Configs"/>: 24 cases in all). Each setup checks sampled rows against fp64 first. It throws at setup without a CUDA device.
+/// anchor columns), for each combination of the tuning knobs (<see cref="Configs"/>), and the Hopper kernels
+/// (<see cref="HopperFlashSteps"/>, the <c>hopper</c> configs, which need compute capability 9.0): 42 cases in all.
+/// Each setup checks sampled rows against fp64 first. It throws at setup without a CUDA device.
 /// </summary>
 public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
 {
@@ -27,7 +30,8 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     /// The anchor row's S x H x D, then the knobs that differ from the launcher's defaults: <c>stages2</c> (a two-stage
     /// K/V ring, one barrier per key tile) and the other rows-per-warp value: at D = 64 <c>rows16</c> (8 warps per tile of
     /// 128 instead of 4), at D = 128 <c>rows32</c> (4 warps instead of 8, each K/V fragment feeding two mma; Q stays in
-    /// shared memory and the key tiles are 32).
+    /// shared memory and the key tiles are 32); or <c>hopper</c>: the Hopper kernels (wgmma), whose knobs are <c>stages2</c> (a
+    /// two-stage K/V ring instead of three) and <c>pingpong</c> (the consumer warpgroups take turns at the tensor cores).
     /// </summary>
     [ParamsSource(nameof(Configs))] public string Config { get; set; } = "16384x24x128";
 
@@ -36,6 +40,8 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     [
         "16384x24x128", "16384x24x128 stages2", "16384x24x128 rows32", "16384x24x128 rows32 stages2",
         "32768x24x64", "32768x24x64 stages2", "32768x24x64 rows16", "32768x24x64 rows16 stages2",
+        "16384x24x128 hopper", "16384x24x128 hopper stages2", "16384x24x128 hopper pingpong",
+        "32768x24x64 hopper", "32768x24x64 hopper stages2", "32768x24x64 hopper pingpong",
     ];
 
     [Params("dense", "sparse-0.25", "sparse-0.10")] public string Method { get; set; } = "dense";
@@ -49,6 +55,14 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     private int? WarpRows => Config.Split(' ').Contains("rows16") ? 16 : Config.Split(' ').Contains("rows32") ? 32 : null;
 
     private int Stages => Config.Split(' ').Contains("stages2") ? 2 : 1;
+
+    private bool Hopper => Config.Split(' ').Contains("hopper");
+
+    private int HopperStages => Config.Split(' ').Contains("stages2") ? 2 : HopperFlashSteps.DefaultStages;
+
+    private bool PingPong => Config.Split(' ').Contains("pingpong");
+
+    private string Family => Hopper ? "hopper" : "tensor-core";
 
     private (int S, int H, int D) Size
     {
@@ -95,15 +109,20 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
         _lists.CopyFrom(lists);
         _unused = _accelerator.Allocate<float>(1);
         Attention();
-        AttentionWorkloads.CheckSampledRows($"tensor-core {Config}/{Method}/tile {Tile}", _q, _k, _v, _o, mask, Block, rows: 16);
+        AttentionWorkloads.CheckSampledRows($"{Family} {Config}/{Method}/tile {Tile}", _q, _k, _v, _o, mask, Block, rows: 16);
         MeasuredDensity.Record(this, $"{Shape}/{Method}", _density);
-        Console.WriteLine($"// tensor-core {Config}/{Method}: density {_density:F3} on {_accelerator}");
+        Console.WriteLine($"// {Family} {Config}/{Method}: density {_density:F3} on {_accelerator}");
     }
 
     [Benchmark]
     public void Attention()
     {
-        if (Method == "dense")
+        if (Hopper && Method == "dense")
+            HopperFlashSteps.DenseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _o.View, 0, Size.S, HopperStages, PingPong);
+        else if (Hopper)
+            HopperFlashSteps.SparseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _counts.View, _lists.View,
+                _unused.View, _unused.View, false, _o.View, HopperStages, PingPong);
+        else if (Method == "dense")
             TensorCoreFlashSteps.DenseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _o.View, 0, Size.S, Tile, WarpRows,
                 Stages);
         else

@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 using RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Reference;
@@ -61,8 +62,12 @@ public sealed class TensorCoreFlashDenseTests(ITestOutputHelper output)
         output.WriteLine($"{kind} dense, 24 random cases from seed {seed}: worst relative L2 {worst:E2}");
     }
 
-    /// <summary>Runs one case; asserts the error bound and that rows outside the query range stay untouched (NaN).</summary>
-    private static (double Rel, double MaxAbs) Check<T>(Accelerator accelerator, TensorCoreFlashCase c, int seed) where T : unmanaged
+    /// <summary>
+    /// Runs one case; asserts the error bound and that rows outside the query range stay untouched (NaN). With
+    /// <paramref name="hopper"/> the Hopper kernel runs it (<see cref="HopperFlashSteps"/>, same contract; of the tensor-core kernels' tuning knobs it takes the stages, as a ring of <c>Stages + 1</c>, and the tile: the default
+    /// tile leaves the consumers' ping-pong off, 64 turns it on).
+    /// </summary>
+    internal static (double Rel, double MaxAbs) Check<T>(Accelerator accelerator, TensorCoreFlashCase c, int seed, bool hopper = false) where T : unmanaged
     {
         var random = new Random(seed);
         long elements = (long)c.B * c.H * c.S * c.D;
@@ -75,8 +80,11 @@ public sealed class TensorCoreFlashDenseTests(ITestOutputHelper output)
 
         using DeviceBuffer<T> bq = FlashHarness.Upload<T>(accelerator, q), bk = FlashHarness.Upload<T>(accelerator, k);
         using DeviceBuffer<T> bv = FlashHarness.Upload<T>(accelerator, v), bo = FlashHarness.Poisoned<T>(accelerator, elements);
-        TensorCoreFlashSteps.DenseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bo.View, c.QueryStart, c.QueryCount, c.TileRows,
-            c.WarpRows, c.Stages);
+        if (hopper) HopperFlashSteps.DenseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bo.View, c.QueryStart, c.QueryCount, c.Stages + 1,
+                pingPong: c.TileRows is not null);
+        else
+            TensorCoreFlashSteps.DenseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bo.View, c.QueryStart, c.QueryCount, c.TileRows,
+                c.WarpRows, c.Stages);
         accelerator.Synchronize();
         double[] actual = FlashHarness.Download(bo);
 

@@ -1,4 +1,5 @@
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 using RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 using RectifiedSpaAttn.Numerics;
 using RectifiedSpaAttn.Reference;
@@ -62,8 +63,12 @@ public sealed class TensorCoreFlashSparseTests(ITestOutputHelper output)
         output.WriteLine($"{kind} sparse, 24 random cases from seed {seed}: worst relative L2 {worst:E2}");
     }
 
-    /// <summary>Runs one case; asserts the error bound on visual rows and that text rows stay untouched (NaN).</summary>
-    private static (double Rel, double MaxAbs, double Density) Check<T>(Accelerator accelerator, TensorCoreFlashCase c, int seed)
+    /// <summary>
+    /// Runs one case; asserts the error bound on visual rows and that text rows stay untouched (NaN). With
+    /// <paramref name="hopper"/> the Hopper kernel runs it (<see cref="HopperFlashSteps"/>, same contract; of the tensor-core kernels' tuning knobs it takes the stages, as a ring of <c>Stages + 1</c>, and the tile: the default
+    /// tile leaves the consumers' ping-pong off, 64 turns it on).
+    /// </summary>
+    internal static (double Rel, double MaxAbs, double Density) Check<T>(Accelerator accelerator, TensorCoreFlashCase c, int seed, bool hopper = false)
         where T : unmanaged
     {
         var random = new Random(seed);
@@ -92,8 +97,12 @@ public sealed class TensorCoreFlashSparseTests(ITestOutputHelper output)
         using DeviceBuffer<float> bC = c.Rectify
             ? Floats(accelerator, compensation.Data)
             : FlashHarness.Poisoned<float>(accelerator, (long)blockRows * c.D);
-        TensorCoreFlashSteps.SparseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bCounts.View, bLists.View,
-            bR.View, bC.View, c.Rectify, bo.View, c.TileRows, c.WarpRows, c.Stages);
+        if (hopper)
+            HopperFlashSteps.SparseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bCounts.View, bLists.View, bR.View, bC.View, c.Rectify, bo.View,
+                c.Stages + 1, pingPong: c.TileRows is not null);
+        else
+            TensorCoreFlashSteps.SparseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bCounts.View, bLists.View,
+                bR.View, bC.View, c.Rectify, bo.View, c.TileRows, c.WarpRows, c.Stages);
         accelerator.Synchronize();
         double[] actual = FlashHarness.Download(bo);
 

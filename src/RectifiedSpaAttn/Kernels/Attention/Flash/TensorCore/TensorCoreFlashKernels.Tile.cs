@@ -4,7 +4,11 @@ using Tc = RectifiedSpaAttn.Compute.TensorCore;
 
 namespace RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
 
-/// <summary>The per-tile steps the tensor-core flash kernels share (inlined into each kernel by the compiler).</summary>
+/// <summary>
+/// The per-tile steps the tensor-core flash kernels share (inlined into each kernel by the compiler). The key cursor
+/// (<see cref="Seek"/>), <see cref="Pack{T}"/>, <see cref="Normaliser"/> and <see cref="StoreRows{T}"/> also serve the
+/// Hopper kernels (<c>Hopper.HopperFlashKernels</c>): a wgmma accumulator holds a row tile in the same layout as mma.sync's.
+/// </summary>
 internal static partial class TensorCoreFlashKernels
 {
     /// <summary>16-row tiles of query rows per warp: 2 with 32 rows per warp, else 1 (a constant in every variant).</summary>
@@ -169,7 +173,7 @@ internal static partial class TensorCoreFlashKernels
     }
 
     /// <summary>Rounds two probabilities to <typeparamref name="T"/> and packs them (lower key in the low half).</summary>
-    private static uint Pack<T>(float lo, float hi) where T : unmanaged =>
+    internal static uint Pack<T>(float lo, float hi) where T : unmanaged =>
         typeof(T) == typeof(Half) ? Packed.PackHalf(lo, hi) : Packed.PackBFloat16(lo, hi);
 
     /// <summary>
@@ -181,7 +185,13 @@ internal static partial class TensorCoreFlashKernels
     private static void Seek(ArrayView<int> lists, long listBase, int count, FlashBlocks blocks, int validKeys, ref int entry,
         ref int phase, ref int pos, ref int rangeEnd)
     {
-        int keyBlocks = blocks.KeyBlocks, keyBlockSize = blocks.KeyBlockSize, visualTokens = blocks.VisualTokens;
+        SeekKeys(lists, listBase, count, blocks.KeyBlocks, blocks.KeyBlockSize, blocks.VisualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+    }
+
+    /// <summary><see cref="Seek"/> with the block sizes as scalars (the Hopper kernels take them as plain parameters).</summary>
+    internal static void SeekKeys(ArrayView<int> lists, long listBase, int count, int keyBlocks, int keyBlockSize, int visualTokens,
+        int validKeys, ref int entry, ref int phase, ref int pos, ref int rangeEnd)
+    {
         while (pos >= rangeEnd && phase < 2)
         {
             if (entry < count)
@@ -428,14 +438,14 @@ internal static partial class TensorCoreFlashKernels
     }
 
     /// <summary>1 / rowSum, or 0 for a row that attended nothing (its accumulator is 0 too, so the output is 0, not NaN).</summary>
-    private static float Normaliser(float rowSum) => rowSum > 0f ? 1f / rowSum : 0f;
+    internal static float Normaliser(float rowSum) => rowSum > 0f ? 1f / rowSum : 0f;
 
     /// <summary>
     /// Writes the warp's rows <c>firstRow + g</c> and <c>firstRow + g + 8</c> (each only where its flag says so) as
     /// <c>w * (o * scale) + c</c>, rounded once to <typeparamref name="T"/> (w = 1 and c = 0 without rectification,
     /// which FMA reproduces exactly; the compensation is then never read). The rows' accumulators start at <c>o[ob]</c>.
     /// </summary>
-    private static void StoreRows<T>(ArrayView<T> output, long headBase, int firstRow, int lane, bool write0, bool write1,
+    internal static void StoreRows<T>(ArrayView<T> output, long headBase, int firstRow, int lane, bool write0, bool write1,
         float scale0, float scale1, bool rectify, float w, ArrayView<float> compensation, long compensationBase, int headDim,
         Span<float> o, int ob) where T : unmanaged
     {

@@ -1,0 +1,391 @@
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
+using RectifiedSpaAttn.Numerics;
+
+namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
+
+/// <summary>
+/// FlashAttention-3-style attention on Hopper (sm_90a: wgmma, mbarrier, bulk tensor copies), dense and block-sparse,
+/// for 16-bit inputs, with the contract of the tensor-core kernels (<see cref="TensorCoreFlashKernels"/>). A group owns
+/// <c>64 * consumers</c> query rows of one (b, h) and is <c>1 + consumers</c> warpgroups:
+/// <list type="bullet">
+/// <item>warpgroup 0 produces: one elected thread copies the Q tile once, then walks the key cursor and streams K and V
+/// through a ring of <c>stages</c> stages (2 or 3) of <see cref="KeyTile"/> keys (128-byte-swizzled shared memory)
+/// with the bulk tensor copy engine, K and V of a stage each on its own full mbarrier, the stage on one empty mbarrier;</item>
+/// <item>each consumer warpgroup owns 64 query rows: S = Q·Kᵀ (64 x 128, f32) by wgmma from shared memory, the online
+/// softmax in registers (base 2; row statistics over the quad of lanes that share a row), P packed to 16 bits straight
+/// from S's accumulator layout into wgmma's register-A fragments, and O += P·V with V as a transposed (MN-major) B.
+/// The products are pipelined across stages as in FlashAttention-3: stage j's S = Q·Kⱼᵀ and stage j-1's O += Pⱼ₋₁·Vⱼ₋₁
+/// are issued together, and stage j's softmax runs while the tensor cores finish P·V (then O is rescaled), so the
+/// exponentials no longer leave the tensor cores idle;</item>
+/// <item>the epilogue divides by the row sums and, for block-sparse with rectification, stores
+/// <c>O = R * Os + C</c>, all from the accumulators.</item>
+/// </list>
+/// A stage holds two <em>segments</em> of at most <see cref="SegmentRows"/> keys, each one copy per 64 head dims: the
+/// key cursor (<see cref="TensorCoreFlashKernels.Seek"/>: the listed key blocks, then the valid text keys; for dense
+/// the keys <c>[0, validKeys)</c>) is cut into segments, so key blocks of 64 and 128 and a text tail of any length fill
+/// the stages alike. Keys past a segment's end are masked to -inf; the copy engine fills rows past the K/V maps'
+/// height (<c>validKeys</c>) with zeros, so whatever a stage holds beyond its keys is finite (P is 0 there, and
+/// 0 · NaN would not be). A stage with one segment copies it twice (its second half is all masked). Query rows past the
+/// range are computed (the Q map zero-fills rows past S) and never stored.
+/// Launch: group <see cref="GroupSize"/>, grid (tiles, B * H), dynamic shared memory <see cref="SharedBytes"/>.
+/// With two consumers they may also take turns at the tensor cores (ping-pong, on two mbarriers: <see cref="TakeTurn"/>; a
+/// launch value, off by default: measured slower, see <c>HopperFlashSteps.DefaultPingPong</c>).
+/// Not yet: the epilogue through shared memory with the copy engine.
+/// </summary>
+internal static partial class HopperFlashKernels
+{
+    /// <summary>Query rows per consumer warpgroup (wgmma's M).</summary>
+    public const int ConsumerRows = 64;
+
+    /// <summary>Keys per copy: a key block of 64, half of one of 128, or 64 text keys.</summary>
+    public const int SegmentRows = 64;
+
+    /// <summary>Keys per pipeline stage (two segments): S is 64 x 128 per consumer warpgroup.</summary>
+    public const int KeyTile = 2 * SegmentRows;
+
+    /// <summary>Threads per group: the producer warpgroup and <paramref name="consumers"/> consumer warpgroups.</summary>
+    public static int GroupSize(int consumers) => 128 * (1 + consumers);
+
+    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the barriers (Q, 3 per stage, 2 turns; every tile 1024-byte aligned).</summary>
+    public static int SharedBytes(int headDim, int consumers, int stages) =>
+        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (3 + 3 * stages) * 8;
+
+    /// <summary>
+    /// Attention of the group's query rows; see the class summary. Dense (<paramref name="sparse"/> = 0): tile x covers
+    /// rows <c>queryStart + x * tileRows</c> onwards, stored below <paramref name="queryEnd"/>, over the keys
+    /// <c>[0, validKeys)</c>; rows at or beyond <paramref name="validKeys"/> are written as zeros; the sparse inputs are
+    /// not read. Sparse: tile x is query block x (<c>tileRows</c> = the query block size), over its listed key blocks
+    /// and the valid text keys, with the rectification epilogue when <paramref name="rectify"/> is non-zero.
+    /// </summary>
+    [Kernel]
+    [RequiresHopper]
+    [Specialize("T", typeof(Half), typeof(BFloat16))]
+    [Specialize("headDim", 64, 128)]
+    public static void Attention<T>(TensorMap q, TensorMap k, TensorMap v, ArrayView<T> output, ArrayView<int> counts,
+        ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation, int sequenceLength,
+        int visualTokens, int validKeys, int queryStart, int queryEnd, int keyBlockSize, int queryBlocks, int keyBlocks,
+        int sparse, int rectify, float scaleLog2, int consumers, int stages, int pingPong, [Constant] int headDim) where T : unmanaged
+    {
+        KernelHint.LaunchBounds(384, 1);
+        ArrayView<T> smem = SharedMemory.GetDynamic<T>();
+        ArrayView<ulong> bars = SharedMemory.GetDynamic<ulong>();
+        int panels = headDim / 64;
+        int tileRows = consumers * ConsumerRows;
+        int qElements = tileRows * headDim, kvElements = KeyTile * headDim, stageElements = 2 * kvElements;
+        int barrierBase = (qElements + stages * stageElements) * 2 / 8;
+        int qFull = barrierBase, fullK = barrierBase + 1, fullV = barrierBase + 1 + stages, empty = barrierBase + 1 + 2 * stages;
+        // Ping-pong: consumer c may issue its products once the turn barrier turn + c has flipped (see TakeTurn).
+        int turn = barrierBase + 1 + 3 * stages;
+        bool alternate = pingPong != 0 && consumers == 2;
+        int bh = Grid.IdxY;
+        bool isSparse = sparse != 0;
+        int tileStart = isSparse ? Grid.IdxX * tileRows : queryStart + Grid.IdxX * tileRows;
+        int rowEnd = isSparse ? Math.Min(tileStart + tileRows, visualTokens) : queryEnd;
+        int rowBlock = isSparse ? bh * queryBlocks + Grid.IdxX : 0;
+
+        // The key cursor, walked alike by the producer and every consumer thread (the same ints, so it stays uniform).
+        // Dense starts in the text phase with the whole key range; a tile of invalid text rows only has nothing to attend.
+        int count = isSparse ? Math.Min(Math.Max(counts[rowBlock], 0), keyBlocks) : 0;
+        long listBase = (long)rowBlock * keyBlocks;
+        int entry = 0, phase = isSparse ? 0 : 1, pos = 0;
+        int rangeEnd = isSparse || tileStart >= validKeys ? 0 : validKeys;
+        TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
+            ref entry, ref phase, ref pos, ref rangeEnd);
+        int start0 = 0, len0 = 0, start1 = 0, len1 = 0;
+
+        if (Group.IdxX == 0)
+        {
+            Mbarrier.Init(bars, qFull, 1);
+            for (int st = 0; st < stages; st++)
+            {
+                Mbarrier.Init(bars, fullK + st, 1);
+                Mbarrier.Init(bars, fullV + st, 1);
+                Mbarrier.Init(bars, empty + st, 4 * consumers);
+            }
+            Mbarrier.Init(bars, turn, 4);
+            Mbarrier.Init(bars, turn + 1, 4);
+            BulkTensor.FenceProxyAsync();
+        }
+        Group.Barrier();
+
+        if (Warpgroup.Index == 0)
+        {
+            Warpgroup.DecreaseRegisters(40);
+            if (Warp.WarpIdx == 0)
+            {
+                bool leader = HopperWarp.ElectOne();
+                if (leader)
+                {
+                    // Every tile arrives as d / 64 panels of 64 columns (128-byte rows), panel p after p whole panels,
+                    // each panel as boxes of 64 rows.
+                    Mbarrier.ArriveExpectTransaction(bars, qFull, qElements * 2);
+                    for (int p = 0; p < panels; p++)
+                    {
+                        for (int c = 0; c < consumers; c++)
+                            BulkTensor.Load3D(smem, (p * tileRows + c * ConsumerRows) * 64, q, 64 * p, tileStart + c * ConsumerRows, bh, bars, qFull);
+                    }
+                    int j = 0;
+                    while (pos < rangeEnd)
+                    {
+                        NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
+                            ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
+                        int st = j % stages;
+                        Mbarrier.Wait(bars, empty + st, ((j / stages) & 1) ^ 1);
+                        // K first, on its own barrier: the consumers' S = Q·Kᵀ need not wait for V.
+                        int kBase = qElements + st * stageElements;
+                        Mbarrier.ArriveExpectTransaction(bars, fullK + st, kvElements * 2);
+                        for (int p = 0; p < panels; p++)
+                        {
+                            BulkTensor.Load3D(smem, kBase + p * KeyTile * 64, k, 64 * p, start0, bh, bars, fullK + st);
+                            BulkTensor.Load3D(smem, kBase + p * KeyTile * 64 + SegmentRows * 64, k, 64 * p, start1, bh, bars, fullK + st);
+                        }
+                        Mbarrier.ArriveExpectTransaction(bars, fullV + st, kvElements * 2);
+                        for (int p = 0; p < panels; p++)
+                        {
+                            BulkTensor.Load3D(smem, kBase + kvElements + p * KeyTile * 64, v, 64 * p, start0, bh, bars, fullV + st);
+                            BulkTensor.Load3D(smem, kBase + kvElements + p * KeyTile * 64 + SegmentRows * 64, v, 64 * p, start1, bh, bars, fullV + st);
+                        }
+                        j++;
+                    }
+                }
+            }
+        }
+        else
+        {
+            Warpgroup.IncreaseRegisters(232);
+            int rowInTile = (Warpgroup.Index - 1) * ConsumerRows;
+            int qBase = rowInTile * 64;
+            int lane = Warp.LaneIdx;
+            int column = 2 * (lane & 3);
+            Span<float> sAcc = stackalloc float[KeyTile / 2];
+            // The previous stage's P as register-A fragments, read by its P·V while this stage's softmax runs.
+            Span<uint> pFrag = stackalloc uint[KeyTile / 4];
+            Span<float> oAcc = stackalloc float[headDim / 2];
+            for (int i = 0; i < headDim / 2; i++) oAcc[i] = 0f;
+            // This thread's two rows (g and g + 8 of its warp's 16): running maxima (log2 units) and partial sums. The
+            // maxima start at -1e30, not -inf, so a fully masked tile gives alpha = exp2(0) and P = exp2(-inf) = 0, never NaN.
+            float m0 = -1e30f, m1 = -1e30f, l0 = 0f, l1 = 0f, alpha0 = 1f, alpha1 = 1f;
+            int me = Warpgroup.Index - 1, turns = 0;
+            Mbarrier.Wait(bars, qFull, 0);
+            if (pos < rangeEnd)
+            {
+                // The first stage alone: S and its softmax (O is still zero, so nothing to rescale).
+                NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
+                    ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
+                Mbarrier.Wait(bars, fullK, 0);
+                TakeTurn(bars, turn, me, alternate, ref turns);
+                IssueScores<T>(smem, qBase, tileRows, qElements, sAcc, headDim);
+                PassTurn(bars, turn, me, alternate, lane);
+                Warpgroup.WaitGroup(0);
+                Softmax(sAcc, len0, len1, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
+                PackP<T>(sAcc, pFrag);
+                // previous: the stage whose P·V is still to be issued. The loop body has no branch around a wgmma or
+                // a wait: ptxas then sees that only S is read while P·V runs, and keeps the products asynchronous.
+                int j = 1, previous = 0;
+                while (pos < rangeEnd)
+                {
+                    NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
+                        ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
+                    int st = j % stages;
+                    Mbarrier.Wait(bars, fullK + st, (j / stages) & 1);
+                    Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
+                    // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
+                    TakeTurn(bars, turn, me, alternate, ref turns);
+                    IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim);
+                    AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
+                    PassTurn(bars, turn, me, alternate, lane);
+                    Warpgroup.WaitGroup(1);
+                    Softmax(sAcc, len0, len1, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
+                    // The previous P·V is done: its stage goes back to the producer, and O may be rescaled.
+                    Warpgroup.WaitGroup(0);
+                    if (lane == 0) Mbarrier.Arrive(bars, empty + previous);
+                    for (int i = 0; i < headDim / 8; i++)
+                    {
+                        oAcc[4 * i] *= alpha0;
+                        oAcc[4 * i + 1] *= alpha0;
+                        oAcc[4 * i + 2] *= alpha1;
+                        oAcc[4 * i + 3] *= alpha1;
+                    }
+                    PackP<T>(sAcc, pFrag);
+                    previous = st;
+                    j++;
+                }
+                // The last stage's P·V.
+                Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
+                TakeTurn(bars, turn, me, alternate, ref turns);
+                Warpgroup.Fence();
+                AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
+                PassTurn(bars, turn, me, alternate, lane);
+                Warpgroup.WaitGroup(0);
+                if (lane == 0) Mbarrier.Arrive(bars, empty + previous);
+            }
+            l0 += Warp.ShuffleXor(l0, 1);
+            l0 += Warp.ShuffleXor(l0, 2);
+            l1 += Warp.ShuffleXor(l1, 1);
+            l1 += Warp.ShuffleXor(l1, 2);
+            int firstRow = tileStart + rowInTile + 16 * (Warp.WarpIdx % 4);
+            int row0 = firstRow + (lane >> 2);
+            // Dense rows at or beyond the valid keys are invalid text slots: written as zeros.
+            float scale0 = isSparse || row0 < validKeys ? TensorCoreFlashKernels.Normaliser(l0) : 0f;
+            float scale1 = isSparse || row0 + 8 < validKeys ? TensorCoreFlashKernels.Normaliser(l1) : 0f;
+            // Without rectification R and C are never read (the caller may pass anything there).
+            bool rectified = isSparse && rectify != 0;
+            float r = rectified ? rectification[rowBlock] : 1f;
+            TensorCoreFlashKernels.StoreRows(output, (long)bh * sequenceLength * headDim, firstRow, lane, row0 < rowEnd,
+                row0 + 8 < rowEnd, scale0, scale1, rectified, r, compensation, (long)rowBlock * headDim, headDim, oAcc, 0);
+        }
+    }
+
+    /// <summary>
+    /// Ping-pong between the two consumer warpgroups (FlashAttention-3's inter-warpgroup overlap), on two mbarriers
+    /// instead of named barriers: consumer <paramref name="me"/> issues its products only after the other has issued its
+    /// previous ones, so the tensor cores take the two warpgroups' stages in turn and one's softmax runs under the other's
+    /// products instead of both waiting in lock-step. Consumer 0 goes first: a fresh barrier's wait on parity 1 returns at
+    /// once. Both walk the same keys, so they take equally many turns. Nothing to do with one consumer or when off.
+    /// </summary>
+    private static void TakeTurn(ArrayView<ulong> bars, int turn, int me, bool alternate, ref int turns)
+    {
+        if (alternate) Mbarrier.Wait(bars, turn + me, (turns & 1) ^ (me == 0 ? 1 : 0));
+        turns++;
+    }
+
+    /// <summary>Gives the tensor cores to the other consumer (one arrival per warp, after the warp issued its products).</summary>
+    private static void PassTurn(ArrayView<ulong> bars, int turn, int me, bool alternate, int lane)
+    {
+        if (alternate && lane == 0) Mbarrier.Arrive(bars, turn + 1 - me);
+    }
+
+    /// <summary>
+    /// Fences, issues S = Q·Kᵀ (64 x <see cref="KeyTile"/>, f32) for the warpgroup's Q rows (from <paramref name="qBase"/>
+    /// in each Q panel of <paramref name="tileRows"/> rows) and the K tile at <paramref name="kBase"/>, and commits the group.
+    /// </summary>
+    private static void IssueScores<T>(ArrayView<T> smem, int qBase, int tileRows, int kBase, Span<float> sAcc, int headDim)
+        where T : unmanaged
+    {
+        Warpgroup.Fence();
+        for (int kk = 0; kk < headDim / 16; kk++)
+        {
+            KernelHint.Unroll();
+            int p = kk / 4, c = (kk % 4) * 16;
+            Warpgroup.MmaAsync(sAcc, smem, p * tileRows * 64 + qBase + c, smem, kBase + p * KeyTile * 64 + c, kk > 0);
+        }
+        Warpgroup.CommitGroup();
+    }
+
+    /// <summary>
+    /// The online-softmax step of one stage on its scores <paramref name="sAcc"/> (accumulator i is key column
+    /// <c>8 (i / 4) + 2 (lane % 4) + i % 2</c> of the stage: segment 0 below 64, then segment 1, of
+    /// <paramref name="len0"/> and <paramref name="len1"/> keys; <paramref name="column"/> is <c>2 (lane % 4)</c>): masks
+    /// keys past each segment's end to -inf, updates the two rows' maxima (log2 units) and partial sums, leaves P in
+    /// <paramref name="sAcc"/> and the factors O must be rescaled by in <paramref name="alpha0"/>, <paramref name="alpha1"/>.
+    /// </summary>
+    private static void Softmax(Span<float> sAcc, int len0, int len1, int column, float scaleLog2, ref float m0, ref float m1,
+        ref float l0, ref float l1, ref float alpha0, ref float alpha1)
+    {
+        // Two full segments (the group agrees) need no mask, and the scale moves into the exponent's FMA.
+        bool whole = len0 == SegmentRows && len1 == SegmentRows;
+        float new0 = m0, new1 = m1;
+        if (whole)
+        {
+            float raw0 = float.NegativeInfinity, raw1 = float.NegativeInfinity;
+            for (int i = 0; i < KeyTile / 8; i++)
+            {
+                raw0 = MathF.Max(raw0, MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
+                raw1 = MathF.Max(raw1, MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
+            }
+            new0 = MathF.Max(new0, raw0 * scaleLog2);
+            new1 = MathF.Max(new1, raw1 * scaleLog2);
+        }
+        else
+        {
+            for (int i = 0; i < KeyTile / 8; i++)
+            {
+                int limit = i < SegmentRows / 8 ? len0 : len1;
+                int key = column + 8 * (i % (SegmentRows / 8));
+                bool in0 = key < limit, in1 = key + 1 < limit;
+                sAcc[4 * i] = in0 ? sAcc[4 * i] * scaleLog2 : float.NegativeInfinity;
+                sAcc[4 * i + 1] = in1 ? sAcc[4 * i + 1] * scaleLog2 : float.NegativeInfinity;
+                sAcc[4 * i + 2] = in0 ? sAcc[4 * i + 2] * scaleLog2 : float.NegativeInfinity;
+                sAcc[4 * i + 3] = in1 ? sAcc[4 * i + 3] * scaleLog2 : float.NegativeInfinity;
+                new0 = MathF.Max(new0, MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
+                new1 = MathF.Max(new1, MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
+            }
+        }
+        // The 4 lanes of a quad hold the same two rows.
+        new0 = MathF.Max(new0, Warp.ShuffleXor(new0, 1));
+        new0 = MathF.Max(new0, Warp.ShuffleXor(new0, 2));
+        new1 = MathF.Max(new1, Warp.ShuffleXor(new1, 1));
+        new1 = MathF.Max(new1, Warp.ShuffleXor(new1, 2));
+        alpha0 = XMath.Exp2Fast(m0 - new0);
+        alpha1 = XMath.Exp2Fast(m1 - new1);
+        m0 = new0;
+        m1 = new1;
+        // A whole tile's scores are still raw, a masked tile's already scaled (or -inf): one FMA serves both.
+        float expScale = whole ? scaleLog2 : 1f;
+        float rs0 = 0f, rs1 = 0f;
+        for (int i = 0; i < KeyTile / 8; i++)
+        {
+            sAcc[4 * i] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i], expScale, -new0));
+            sAcc[4 * i + 1] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i + 1], expScale, -new0));
+            sAcc[4 * i + 2] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i + 2], expScale, -new1));
+            sAcc[4 * i + 3] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i + 3], expScale, -new1));
+            rs0 += sAcc[4 * i] + sAcc[4 * i + 1];
+            rs1 += sAcc[4 * i + 2] + sAcc[4 * i + 3];
+        }
+        l0 = MathF.FusedMultiplyAdd(l0, alpha0, rs0);
+        l1 = MathF.FusedMultiplyAdd(l1, alpha1, rs1);
+    }
+
+    /// <summary>P to 16 bits as wgmma register-A fragments: S's accumulators 8q..8q+7 are exactly the fragment of P's k block q (16 keys).</summary>
+    private static void PackP<T>(Span<float> sAcc, Span<uint> pFrag) where T : unmanaged
+    {
+        for (int qb = 0; qb < KeyTile / 16; qb++)
+        {
+            pFrag[4 * qb] = TensorCoreFlashKernels.Pack<T>(sAcc[8 * qb], sAcc[8 * qb + 1]);
+            pFrag[4 * qb + 1] = TensorCoreFlashKernels.Pack<T>(sAcc[8 * qb + 2], sAcc[8 * qb + 3]);
+            pFrag[4 * qb + 2] = TensorCoreFlashKernels.Pack<T>(sAcc[8 * qb + 4], sAcc[8 * qb + 5]);
+            pFrag[4 * qb + 3] = TensorCoreFlashKernels.Pack<T>(sAcc[8 * qb + 6], sAcc[8 * qb + 7]);
+        }
+    }
+
+    /// <summary>
+    /// Issues O += P·V for the V tile at <paramref name="vBase"/> (a transposed B, 64-column panels of
+    /// <see cref="KeyTile"/> rows) with P from <paramref name="pFrag"/> (register-A fragments, 4 per 16 keys), and
+    /// commits the group. The caller fenced since the fragments and the accumulators were last written.
+    /// </summary>
+    private static void AccumulatePV<T>(ArrayView<T> smem, int vBase, Span<uint> pFrag, Span<float> oAcc) where T : unmanaged
+    {
+        for (int qb = 0; qb < KeyTile / 16; qb++)
+        {
+            KernelHint.Unroll();
+            Warpgroup.MmaAsync(oAcc, pFrag[4 * qb], pFrag[4 * qb + 1], pFrag[4 * qb + 2], pFrag[4 * qb + 3], smem, vBase + qb * 16 * 64,
+                true, KeyTile * 128);
+        }
+        Warpgroup.CommitGroup();
+    }
+
+    /// <summary>
+    /// Takes the next stage's keys from the cursor: segment 0 is <c>[start0, start0 + len0)</c>, at most
+    /// <see cref="SegmentRows"/> keys of the current range; segment 1 the next segment when the cursor has one, else a
+    /// second copy of segment 0 with <c>len1 = 0</c> (copied, so its half of the stage holds finite values, and masked).
+    /// </summary>
+    private static void NextStage(ArrayView<int> lists, long listBase, int count, int keyBlocks, int keyBlockSize, int visualTokens,
+        int validKeys, ref int entry, ref int phase, ref int pos, ref int rangeEnd, ref int start0, ref int len0, ref int start1,
+        ref int len1)
+    {
+        start0 = pos;
+        len0 = Math.Min(SegmentRows, rangeEnd - pos);
+        pos += SegmentRows;
+        TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+        start1 = start0;
+        len1 = 0;
+        if (pos < rangeEnd)
+        {
+            start1 = pos;
+            len1 = Math.Min(SegmentRows, rangeEnd - pos);
+            pos += SegmentRows;
+            TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+        }
+    }
+}

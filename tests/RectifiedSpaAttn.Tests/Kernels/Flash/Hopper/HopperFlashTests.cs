@@ -1,0 +1,101 @@
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
+using RectifiedSpaAttn.Numerics;
+using RectifiedSpaAttn.Tensors;
+using RectifiedSpaAttn.Tests.Accelerators;
+using RectifiedSpaAttn.Tests.Kernels.Flash.TensorCore;
+
+namespace RectifiedSpaAttn.Tests.Kernels.Flash.Hopper;
+
+/// <summary>
+/// <see cref="HopperFlashSteps"/> against the fp64 reference, through the tensor-core tests' checks (same contract,
+/// same cases: both head dims and element types, blocks of 64 and 128, ragged S, text keys that end mid-stage, dense
+/// query ranges mid-sequence, random/empty/full masks, rectification on and off), with poisoned outputs. On the CPU
+/// accelerator the emulation of wgmma, mbarrier and the copy engine is exact; on CUDA the cases run where the device
+/// loads the sm_90a module (compute capability 9.0) and are skipped with the reason elsewhere.
+/// </summary>
+public sealed class HopperFlashTests(ITestOutputHelper output)
+{
+    public static TheoryData<AcceleratorKind, int> DenseCases() => PerKind(TensorCoreFlashCase.Dense.Length);
+
+    public static TheoryData<AcceleratorKind, int> SparseCases() => PerKind(TensorCoreFlashCase.Sparse.Length);
+
+    [Theory]
+    [MemberData(nameof(DenseCases))]
+    public void DenseMatchesTheReference(AcceleratorKind kind, int index)
+    {
+        if (HopperAccelerator(kind) is not { } accelerator) return;
+        TensorCoreFlashCase c = TensorCoreFlashCase.Dense[index];
+        int seed = TestAccelerators.NewSeed();
+        (double rel, double maxAbs) = c.Type == ElementType.Float16
+            ? TensorCoreFlashDenseTests.Check<Half>(accelerator, c, seed, hopper: true)
+            : TensorCoreFlashDenseTests.Check<BFloat16>(accelerator, c, seed, hopper: true);
+        output.WriteLine($"{kind} Hopper dense {c}, seed {seed}: relative L2 {rel:E2}, max abs {maxAbs:E2}");
+    }
+
+    [Theory]
+    [MemberData(nameof(SparseCases))]
+    public void SparseMatchesTheReference(AcceleratorKind kind, int index)
+    {
+        if (HopperAccelerator(kind) is not { } accelerator) return;
+        TensorCoreFlashCase c = TensorCoreFlashCase.Sparse[index];
+        int seed = TestAccelerators.NewSeed();
+        (double rel, double maxAbs, double density) = c.Type == ElementType.Float16
+            ? TensorCoreFlashSparseTests.Check<Half>(accelerator, c, seed, hopper: true)
+            : TensorCoreFlashSparseTests.Check<BFloat16>(accelerator, c, seed, hopper: true);
+        output.WriteLine($"{kind} Hopper sparse {c}, seed {seed}, density {density:F2}: relative L2 {rel:E2}, max abs {maxAbs:E2}");
+    }
+
+    /// <summary>Random shapes, dense and sparse: 24 of each on CUDA, 12 on the CPU (whose emulation is slow).</summary>
+    [Theory]
+    [InlineData(AcceleratorKind.Cpu)]
+    [InlineData(AcceleratorKind.Cuda)]
+    public void MatchesTheReferenceOnRandomShapes(AcceleratorKind kind)
+    {
+        if (HopperAccelerator(kind) is not { } accelerator) return;
+        int seed = TestAccelerators.NewSeed();
+        var random = new Random(seed);
+        int cases = kind == AcceleratorKind.Cuda ? 24 : 12;
+        double worst = 0;
+        for (int i = 0; i < cases; i++)
+        {
+            TensorCoreFlashCase c = TensorCoreFlashCase.Draw(random);
+            int caseSeed = random.Next();
+            double dense = c.Type == ElementType.Float16
+                ? TensorCoreFlashDenseTests.Check<Half>(accelerator, c, caseSeed, hopper: true).Rel
+                : TensorCoreFlashDenseTests.Check<BFloat16>(accelerator, c, caseSeed, hopper: true).Rel;
+            double sparse = c.Type == ElementType.Float16
+                ? TensorCoreFlashSparseTests.Check<Half>(accelerator, c, caseSeed, hopper: true).Rel
+                : TensorCoreFlashSparseTests.Check<BFloat16>(accelerator, c, caseSeed, hopper: true).Rel;
+            worst = Math.Max(worst, Math.Max(dense, sparse));
+        }
+        output.WriteLine($"{kind} Hopper dense and sparse, {cases} random cases from seed {seed}: worst relative L2 {worst:E2}");
+    }
+
+    [Fact]
+    public void OpenCLIsRefusedWithTheReason()
+    {
+        Accelerator accelerator = TestAccelerators.Shared(AcceleratorKind.OpenCL, output);
+        Assert.False(HopperFlashSteps.RunsOn(accelerator));
+        KernelVariant variant = HopperFlashKernels.AttentionKernel.GetVariant(typeof(BFloat16), 128);
+        Assert.Equal("sm_90a", variant.PtxTarget);
+        Assert.StartsWith("needs sm_90a (Hopper)", variant.OpenCLUnsupportedReason);
+    }
+
+    private static TheoryData<AcceleratorKind, int> PerKind(int cases)
+    {
+        var data = new TheoryData<AcceleratorKind, int>();
+        foreach (AcceleratorKind kind in new[] { AcceleratorKind.Cpu, AcceleratorKind.Cuda })
+            for (int i = 0; i < cases; i++) data.Add(kind, i);
+        return data;
+    }
+
+    /// <summary>The shared accelerator of <paramref name="kind"/>, or null (with the reason written) where the Hopper kernel cannot run.</summary>
+    private Accelerator? HopperAccelerator(AcceleratorKind kind)
+    {
+        Accelerator accelerator = TestAccelerators.Shared(kind, output);
+        if (HopperFlashSteps.RunsOn(accelerator)) return accelerator;
+        output.WriteLine($"{accelerator} does not load the Hopper kernels' sm_90a module: {accelerator.Name} is not compute capability 9.0.");
+        return null;
+    }
+}
