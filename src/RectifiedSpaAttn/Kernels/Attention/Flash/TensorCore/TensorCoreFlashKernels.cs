@@ -45,14 +45,14 @@ internal static partial class TensorCoreFlashKernels
     /// Dense attention for query tokens <c>[queryStart, queryEnd)</c> over keys <c>[0, sizes.ValidKeys)</c>; rows at or
     /// beyond <c>ValidKeys</c> (invalid text slots) are written as zeros. Grid x <c>ceil((queryEnd - queryStart) / tileRows)</c>.
     /// </summary>
-    [Kernel]
-    [Specialize("T", typeof(Half), typeof(BFloat16))]
-    [Specialize("headDim", 64, 128)]
-    [Specialize("warpRows", 16, 32)]
     /// <remarks>
     /// <paramref name="queryStart"/> and <paramref name="queryEnd"/> come before <paramref name="sizes"/> so that each pair
     /// of ints the prologue reads sits in one 8-byte-aligned parameter slot (ptxas then loads it with one LDC.64).
     /// </remarks>
+    [Kernel]
+    [Specialize("T", typeof(Half), typeof(BFloat16))]
+    [Specialize("headDim", 64, 128)]
+    [Specialize("warpRows", 16, 32)]
     public static void Dense<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output, int queryStart, int queryEnd,
         FlashSizes sizes, int tileRows, int stages, [Constant] int headDim, [Constant] int warpRows) where T : unmanaged
     {
