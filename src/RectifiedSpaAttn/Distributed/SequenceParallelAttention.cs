@@ -67,9 +67,10 @@ public sealed class SequenceParallelAttention
         RectifiedSpaAttnOptions options, UlyssesExchange exchange) where T : unmanaged
     {
         AttentionResult<T>?[] results = RunPerRank(method, q, k, v, options, exchange);
-        return new SequenceParallelResult<T>(
-            results.Select((r, i) => r?.Output ?? DeviceTensor<T>.Allocate(Communicator.Accelerators[i], q[i].Shape)).ToArray(),
-            results.Select(r => r?.Density ?? 0).ToArray(), LocalHeads(exchange));
+        // A rank without heads returns an empty output; the others hand over their results, which own the outputs.
+        DeviceTensor<T>[] outputs = [.. results.Select((r, i) => r?.Output ?? DeviceTensor<T>.Allocate(Communicator.Accelerators[i], q[i].Shape))];
+        IDisposable[] owned = [.. results.Select((r, i) => (IDisposable?)r ?? outputs[i])];
+        return new SequenceParallelResult<T>(outputs, results.Select(r => r?.Density ?? 0).ToArray(), LocalHeads(exchange), owned);
     }
 
     private SequenceParallelResult<T> RunTokenSplit<T>(
@@ -105,7 +106,7 @@ public sealed class SequenceParallelAttention
             Communicator.Exchange(results.Select(r => r?.Output.View ?? default).ToArray(), Views(outputs), exchange.HeadsToTokens());
             // The exchange reads the per-rank outputs and gathered inputs asynchronously; wait before freeing them.
             Communicator.Synchronize();
-            return new SequenceParallelResult<T>(outputs, results.Select(r => r?.Density ?? 0).ToArray(), LocalHeads(exchange));
+            return new SequenceParallelResult<T>(outputs, results.Select(r => r?.Density ?? 0).ToArray(), LocalHeads(exchange), outputs);
         }
         catch
         {
@@ -120,7 +121,8 @@ public sealed class SequenceParallelAttention
     }
 
     // The single-device pipeline on each local rank's heads over the whole sequence; null for a rank without heads (H < P).
-    // GPUs run their ranks at once (each call waits for its own device); the CPU accelerator already uses every core.
+    // Each call is enqueued on its accelerator's default stream and returns at once on GPUs, so the ranks run together;
+    // the exchanges that follow are on the same streams. (The CPU accelerator computes as it is called.)
     private AttentionResult<T>?[] RunPerRank<T>(
         AttentionMethod method, IReadOnlyList<DeviceTensor<T>> q, IReadOnlyList<DeviceTensor<T>> k, IReadOnlyList<DeviceTensor<T>> v,
         RectifiedSpaAttnOptions options, UlyssesExchange exchange) where T : unmanaged
@@ -135,8 +137,7 @@ public sealed class SequenceParallelAttention
         }
         try
         {
-            if (q.Count > 1 && Communicator.Accelerators.All(a => a.Kind != AcceleratorKind.Cpu)) Parallel.For(0, q.Count, RunRank);
-            else for (int i = 0; i < q.Count; i++) RunRank(i);
+            for (int i = 0; i < q.Count; i++) RunRank(i);
             return results;
         }
         catch

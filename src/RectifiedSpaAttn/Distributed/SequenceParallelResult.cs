@@ -9,11 +9,19 @@ namespace RectifiedSpaAttn.Distributed;
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class SequenceParallelResult<T> : IDisposable where T : unmanaged
 {
-    internal SequenceParallelResult(IReadOnlyList<DeviceTensor<T>> outputs, IReadOnlyList<double> densities, IReadOnlyList<Shard> heads)
+    private readonly IReadOnlyList<IDisposable> _owned;
+
+    /// <param name="outputs">Each local rank's output.</param>
+    /// <param name="densities">Each local rank's density.</param>
+    /// <param name="heads">Each local rank's heads.</param>
+    /// <param name="owned">What holds the outputs' memory (the outputs themselves, or the per-rank attention results whose outputs they are).</param>
+    internal SequenceParallelResult(IReadOnlyList<DeviceTensor<T>> outputs, IReadOnlyList<double> densities, IReadOnlyList<Shard> heads,
+        IReadOnlyList<IDisposable> owned)
     {
         Outputs = outputs;
         Densities = densities;
         Heads = heads;
+        _owned = owned;
     }
 
     /// <summary>
@@ -31,9 +39,9 @@ public sealed class SequenceParallelResult<T> : IDisposable where T : unmanaged
     /// <summary>The heads each local rank attended over the whole sequence, in the order of <see cref="Outputs"/>.</summary>
     public IReadOnlyList<Shard> Heads { get; }
 
-    /// <summary>Frees the outputs.</summary>
+    /// <summary>Frees the outputs (and what the per-rank calls kept for them).</summary>
     public void Dispose()
     {
-        foreach (DeviceTensor<T> output in Outputs) output.Dispose();
+        foreach (IDisposable owner in _owned) owner.Dispose();
     }
 }
