@@ -84,7 +84,8 @@ public sealed class SequenceParallelAttention
         AttentionResult<T>?[] results = [];
         try
         {
-            // Tokens -> heads: every rank gets the whole sequence of its heads.
+            // Tokens -> heads: every rank gets the whole sequence of its heads (one plan for q, k and v).
+            IReadOnlyList<Transfer> toHeads = exchange.TokensToHeads();
             DeviceTensor<T>[] Gather(IReadOnlyList<DeviceTensor<T>> x)
             {
                 var full = new DeviceTensor<T>[local];
@@ -94,7 +95,7 @@ public sealed class SequenceParallelAttention
                     full[i] = DeviceTensor<T>.Allocate(accelerators[i], shape.Batch, rankHeads, shape.SequenceLength, shape.HeadDim);
                     gathered.Add(full[i]);
                 }
-                Communicator.Exchange(Views(x), Views(full), exchange.TokensToHeads());
+                Communicator.Exchange(Views(x), Views(full), toHeads);
                 return full;
             }
             DeviceTensor<T>[] fullQ = Gather(q), fullK = Gather(k), fullV = Gather(v);
