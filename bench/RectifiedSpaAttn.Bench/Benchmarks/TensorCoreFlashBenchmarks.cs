@@ -31,7 +31,8 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     /// K/V ring, one barrier per key tile) and the other rows-per-warp value: at D = 64 <c>rows16</c> (8 warps per tile of
     /// 128 instead of 4), at D = 128 <c>rows32</c> (4 warps instead of 8, each K/V fragment feeding two mma; Q stays in
     /// shared memory and the key tiles are 32); or <c>hopper</c>: the Hopper kernels (wgmma), whose knobs are <c>stages2</c> (a
-    /// two-stage K/V ring instead of three) and <c>pingpong</c> (the consumer warpgroups take turns at the tensor cores).
+    /// two-stage K/V ring instead of three), <c>pingpong</c> (the consumer warpgroups take turns at the tensor cores) and
+    /// <c>consumers2</c> (dense at D = 64 with two consumer warpgroups, 128 query rows a group, instead of three).
     /// </summary>
     [ParamsSource(nameof(Configs))] public string Config { get; set; } = "16384x24x128";
 
@@ -41,7 +42,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
         "16384x24x128", "16384x24x128 stages2", "16384x24x128 rows32", "16384x24x128 rows32 stages2",
         "32768x24x64", "32768x24x64 stages2", "32768x24x64 rows16", "32768x24x64 rows16 stages2",
         "16384x24x128 hopper", "16384x24x128 hopper stages2", "16384x24x128 hopper pingpong",
-        "32768x24x64 hopper", "32768x24x64 hopper stages2", "32768x24x64 hopper pingpong",
+        "32768x24x64 hopper", "32768x24x64 hopper stages2", "32768x24x64 hopper pingpong", "32768x24x64 hopper consumers2",
     ];
 
     [Params("dense", "sparse-0.25", "sparse-0.10")] public string Method { get; set; } = "dense";
@@ -61,6 +62,8 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     private int HopperStages => Config.Split(' ').Contains("stages2") ? 2 : HopperFlashSteps.DefaultStages;
 
     private bool PingPong => Config.Split(' ').Contains("pingpong");
+
+    private int? HopperConsumers => Config.Split(' ').Contains("consumers2") ? 2 : null;
 
     private string Family => Hopper ? "hopper" : "tensor-core";
 
@@ -118,7 +121,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     public void Attention()
     {
         if (Hopper && Method == "dense")
-            HopperFlashSteps.DenseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _o.View, 0, Size.S, HopperStages, PingPong);
+            HopperFlashSteps.DenseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _o.View, 0, Size.S, HopperStages, PingPong, HopperConsumers);
         else if (Hopper)
             HopperFlashSteps.SparseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _counts.View, _lists.View,
                 _unused.View, _unused.View, false, _o.View, HopperStages, PingPong);

@@ -47,6 +47,26 @@ internal static partial class HopperFlashKernels
     /// <summary>Threads per group: the producer warpgroup and <paramref name="consumers"/> consumer warpgroups.</summary>
     public static int GroupSize(int consumers) => 128 * (1 + consumers);
 
+    /// <summary>
+    /// Consumer warpgroups a group may have: 3 at D = 64 (O is 32 registers a thread, so three warpgroups' S, P and O fit
+    /// the register file), 2 at D = 128 (O alone is 64).
+    /// </summary>
+    public static int MaxConsumers(int headDim) => headDim == 64 ? 3 : 2;
+
+    /// <summary>The launch bound: the group size with <see cref="MaxConsumers"/> consumers.</summary>
+    private static int MaxGroupSize(int headDim) => headDim == 64 ? 512 : 384;
+
+    /// <summary>
+    /// Registers the producer warpgroup keeps (it only addresses copies) and each consumer warpgroup takes
+    /// (<c>setmaxnreg</c>): with the launch bound's group, <c>128 (producer + consumers x MaxConsumers)</c> must fit the 64 Ki
+    /// register file, or a consumer's increase would wait forever. D = 64: 24 + 3 x 160; D = 128: 40 + 2 x 232. Smaller
+    /// groups of the same variant free more than they take.
+    /// </summary>
+    private static int ProducerRegisters(int headDim) => headDim == 64 ? 24 : 40;
+
+    /// <inheritdoc cref="ProducerRegisters"/>
+    private static int ConsumerRegisters(int headDim) => headDim == 64 ? 160 : 232;
+
     /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the barriers (Q, 3 per stage, 2 turns; every tile 1024-byte aligned).</summary>
     public static int SharedBytes(int headDim, int consumers, int stages) =>
         (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (3 + 3 * stages) * 8;
@@ -67,7 +87,8 @@ internal static partial class HopperFlashKernels
         int visualTokens, int validKeys, int queryStart, int queryEnd, int keyBlockSize, int queryBlocks, int keyBlocks,
         int sparse, int rectify, float scaleLog2, int consumers, int stages, int pingPong, [Constant] int headDim) where T : unmanaged
     {
-        KernelHint.LaunchBounds(384, 1);
+        // D = 64 may run three consumers (512 threads); D = 128 two at most, whose accumulators need 232 registers each.
+        KernelHint.LaunchBounds(MaxGroupSize(headDim), 1);
         ArrayView<T> smem = SharedMemory.GetDynamic<T>();
         ArrayView<ulong> bars = SharedMemory.GetDynamic<ulong>();
         int panels = headDim / 64;
@@ -111,7 +132,7 @@ internal static partial class HopperFlashKernels
 
         if (Warpgroup.Index == 0)
         {
-            Warpgroup.DecreaseRegisters(40);
+            Warpgroup.DecreaseRegisters(ProducerRegisters(headDim));
             if (Warp.WarpIdx == 0)
             {
                 bool leader = HopperWarp.ElectOne();
@@ -153,7 +174,7 @@ internal static partial class HopperFlashKernels
         }
         else
         {
-            Warpgroup.IncreaseRegisters(232);
+            Warpgroup.IncreaseRegisters(ConsumerRegisters(headDim));
             int rowInTile = (Warpgroup.Index - 1) * ConsumerRows;
             int qBase = rowInTile * 64;
             int lane = Warp.LaneIdx;
@@ -283,10 +304,10 @@ internal static partial class HopperFlashKernels
     private static void Softmax(Span<float> sAcc, int len0, int len1, int column, float scaleLog2, ref float m0, ref float m1,
         ref float l0, ref float l1, ref float alpha0, ref float alpha1)
     {
-        // Two full segments (the group agrees) need no mask, and the scale moves into the exponent's FMA.
-        bool whole = len0 == SegmentRows && len1 == SegmentRows;
-        float new0 = m0, new1 = m1;
-        if (whole)
+        // Two full segments (the group agrees) need no mask, and the scale moves into the exponent's FMA. Each branch
+        // runs the whole step: ptxas hoists the wgmma wait that follows the softmax to the top of its basic block, so
+        // code after a join here would wait for the previous P·V instead of running under it.
+        if (len0 == SegmentRows && len1 == SegmentRows)
         {
             float raw0 = float.NegativeInfinity, raw1 = float.NegativeInfinity;
             for (int i = 0; i < KeyTile / 8; i++)
@@ -294,11 +315,12 @@ internal static partial class HopperFlashKernels
                 raw0 = MathF.Max(raw0, MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
                 raw1 = MathF.Max(raw1, MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
             }
-            new0 = MathF.Max(new0, raw0 * scaleLog2);
-            new1 = MathF.Max(new1, raw1 * scaleLog2);
+            Exponentiate(sAcc, scaleLog2, MathF.Max(m0, raw0 * scaleLog2), MathF.Max(m1, raw1 * scaleLog2), ref m0, ref m1,
+                ref l0, ref l1, ref alpha0, ref alpha1);
         }
         else
         {
+            float new0 = m0, new1 = m1;
             for (int i = 0; i < KeyTile / 8; i++)
             {
                 int limit = i < SegmentRows / 8 ? len0 : len1;
@@ -311,7 +333,18 @@ internal static partial class HopperFlashKernels
                 new0 = MathF.Max(new0, MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
                 new1 = MathF.Max(new1, MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
             }
+            Exponentiate(sAcc, 1f, new0, new1, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
         }
+    }
+
+    /// <summary>
+    /// The rest of a softmax step, from this thread's part of the new maxima (<paramref name="new0"/>, <paramref name="new1"/>,
+    /// log2 units): the maxima over the quad, the rescale factors, <c>P = exp2(S * expScale - max)</c> in place and the
+    /// partial sums. <paramref name="expScale"/> is the scale for raw scores and 1 for scores already scaled (or -inf).
+    /// </summary>
+    private static void Exponentiate(Span<float> sAcc, float expScale, float new0, float new1, ref float m0, ref float m1,
+        ref float l0, ref float l1, ref float alpha0, ref float alpha1)
+    {
         // The 4 lanes of a quad hold the same two rows.
         new0 = MathF.Max(new0, Warp.ShuffleXor(new0, 1));
         new0 = MathF.Max(new0, Warp.ShuffleXor(new0, 2));
@@ -321,8 +354,6 @@ internal static partial class HopperFlashKernels
         alpha1 = XMath.Exp2Fast(m1 - new1);
         m0 = new0;
         m1 = new1;
-        // A whole tile's scores are still raw, a masked tile's already scaled (or -inf): one FMA serves both.
-        float expScale = whole ? scaleLog2 : 1f;
         float rs0 = 0f, rs1 = 0f;
         for (int i = 0; i < KeyTile / 8; i++)
         {

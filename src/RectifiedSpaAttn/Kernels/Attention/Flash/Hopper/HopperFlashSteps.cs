@@ -29,6 +29,12 @@ internal static class HopperFlashSteps
     /// </summary>
     public const bool DefaultPingPong = false;
 
+    /// <summary>
+    /// Consumer warpgroups of a dense group by default: 3 at D = 64 (192 query rows share each K/V stage, and a third
+    /// warpgroup's products fill the tensor cores while the others run their softmax), 2 at D = 128.
+    /// </summary>
+    public static int DefaultDenseConsumers(int headDim) => HopperFlashKernels.MaxConsumers(headDim);
+
     /// <summary>Whether a variant is built for this combination (from the kernel's generated variant list).</summary>
     public static bool IsSupported(Type elementType, int headDim, int queryBlockSize, int keyBlockSize) =>
         s_blockSizes.Contains(queryBlockSize) && s_blockSizes.Contains(keyBlockSize)
@@ -66,21 +72,27 @@ internal static class HopperFlashSteps
     /// <param name="stages">Depth of the K/V ring, 2 or 3 (a tuning knob): a stage's K and V stay until its P·V is done,
     /// which with the pipelined consumers is one stage later.</param>
     /// <param name="pingPong">Whether the two consumer warpgroups take turns at the tensor cores (a tuning knob; see <see cref="DefaultPingPong"/>).</param>
+    /// <param name="consumers">Consumer warpgroups per group, 64 query rows each (a tuning knob): 1 to
+    /// <see cref="HopperFlashKernels.MaxConsumers"/>; null takes <see cref="DefaultDenseConsumers"/>.</param>
     public static void DenseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
-        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount, int stages = DefaultStages, bool pingPong = DefaultPingPong)
+        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount, int stages = DefaultStages, bool pingPong = DefaultPingPong,
+        int? consumers = null)
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
         RequireStages(stages);
+        int groups = consumers ?? DefaultDenseConsumers(shape.HeadDim);
+        if (groups < 1 || groups > HopperFlashKernels.MaxConsumers(shape.HeadDim))
+            throw new ArgumentOutOfRangeException(nameof(consumers), groups,
+                $"A group has 1 to {HopperFlashKernels.MaxConsumers(shape.HeadDim)} consumer warpgroups at head dim {shape.HeadDim}.");
         if (!FlashArguments.Dense(shape, q, k, v, output, queryStart, queryCount)) return;
 
-        const int consumers = 2;
-        int tileRows = consumers * HopperFlashKernels.ConsumerRows;
+        int tileRows = groups * HopperFlashKernels.ConsumerRows;
         // The kernel reads no list, count or rectification term in dense mode; Q's bytes stand in for those views.
         ArrayView<T> tokens = q.SubView(0, shape.TokenElements);
         Launch(launcher, shape, q, k, v, output, tokens.Cast<int>(), tokens.Cast<int>(), tokens.Cast<float>(), tokens.Cast<float>(),
-            queryStart, queryStart + queryCount, sparse: false, rectify: false, (queryCount + tileRows - 1) / tileRows, consumers, stages, pingPong);
+            queryStart, queryStart + queryCount, sparse: false, rectify: false, (queryCount + tileRows - 1) / tileRows, groups, stages, pingPong);
     }
 
     /// <summary>
