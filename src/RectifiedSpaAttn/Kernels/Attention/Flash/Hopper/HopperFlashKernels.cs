@@ -29,8 +29,8 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// 0 · NaN would not be). A stage with one segment copies it twice (its second half is all masked). Query rows past the
 /// range are computed (the Q map zero-fills rows past S) and never stored.
 /// Launch: group <see cref="GroupSize"/>, grid (tiles, B * H), dynamic shared memory <see cref="SharedBytes"/>.
-/// With two consumers they may also take turns at the tensor cores (ping-pong, on two mbarriers: <see cref="TakeTurn"/>; a
-/// launch value, off by default: measured slower, see <c>HopperFlashSteps.DefaultPingPong</c>).
+/// With two consumers they may also take turns at the tensor cores (ping-pong, on named barriers 1 and 2:
+/// <see cref="TakeTurn"/>; a launch value, off by default: measured slower, see <c>HopperFlashSteps.DefaultPingPong</c>).
 /// Not yet: the epilogue through shared memory with the copy engine.
 /// </summary>
 internal static partial class HopperFlashKernels
@@ -47,9 +47,9 @@ internal static partial class HopperFlashKernels
     /// <summary>Threads per group: the producer warpgroup and <paramref name="consumers"/> consumer warpgroups.</summary>
     public static int GroupSize(int consumers) => 128 * (1 + consumers);
 
-    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the barriers (Q, 3 per stage, 2 turns; every tile 1024-byte aligned).</summary>
+    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q, 3 per stage; every tile 1024-byte aligned).</summary>
     public static int SharedBytes(int headDim, int consumers, int stages) =>
-        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (3 + 3 * stages) * 8;
+        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (1 + 3 * stages) * 8;
 
     /// <summary>
     /// Attention of the group's query rows; see the class summary. Dense (<paramref name="sparse"/> = 0): tile x covers
@@ -75,8 +75,8 @@ internal static partial class HopperFlashKernels
         int qElements = tileRows * headDim, kvElements = KeyTile * headDim, stageElements = 2 * kvElements;
         int barrierBase = (qElements + stages * stageElements) * 2 / 8;
         int qFull = barrierBase, fullK = barrierBase + 1, fullV = barrierBase + 1 + stages, empty = barrierBase + 1 + 2 * stages;
-        // Ping-pong: consumer c may issue its products once the turn barrier turn + c has flipped (see TakeTurn).
-        int turn = barrierBase + 1 + 3 * stages;
+        // Ping-pong: consumer c issues its products after a phase of named barrier turn + c (see TakeTurn).
+        const int turn = 1;
         bool alternate = pingPong != 0 && consumers == 2;
         int bh = Grid.IdxY;
         bool isSparse = sparse != 0;
@@ -103,8 +103,6 @@ internal static partial class HopperFlashKernels
                 Mbarrier.Init(bars, fullV + st, 1);
                 Mbarrier.Init(bars, empty + st, 4 * consumers);
             }
-            Mbarrier.Init(bars, turn, 4);
-            Mbarrier.Init(bars, turn + 1, 4);
             BulkTensor.FenceProxyAsync();
         }
         Group.Barrier();
@@ -238,22 +236,29 @@ internal static partial class HopperFlashKernels
     }
 
     /// <summary>
-    /// Ping-pong between the two consumer warpgroups (FlashAttention-3's inter-warpgroup overlap), on two mbarriers
-    /// instead of named barriers: consumer <paramref name="me"/> issues its products only after the other has issued its
-    /// previous ones, so the tensor cores take the two warpgroups' stages in turn and one's softmax runs under the other's
-    /// products instead of both waiting in lock-step. Consumer 0 goes first: a fresh barrier's wait on parity 1 returns at
-    /// once. Both walk the same keys, so they take equally many turns. Nothing to do with one consumer or when off.
+    /// Ping-pong between the two consumer warpgroups (FlashAttention-3's inter-warpgroup overlap), on the named barriers
+    /// <paramref name="turn"/> + c (<paramref name="turn"/> is 1; the mbarriers in <paramref name="bars"/> are not used):
+    /// consumer <paramref name="me"/> issues its products only after the other has issued its previous ones (a phase of
+    /// barrier <c>turn + me</c> over both warpgroups, 256 threads: its own Sync and the other's <see cref="PassTurn"/>),
+    /// so the tensor cores take the two warpgroups' stages in turn and one's softmax runs under the other's products
+    /// instead of both waiting in lock-step. Consumer 0 goes first: on its first turn consumer 1 arrives once at
+    /// consumer 0's barrier. Both walk the same keys, so they take equally many turns; consumer 1's last
+    /// <see cref="PassTurn"/> is left without a Sync, which the hardware allows. Nothing to do with one consumer or when off.
     /// </summary>
     private static void TakeTurn(ArrayView<ulong> bars, int turn, int me, bool alternate, ref int turns)
     {
-        if (alternate) Mbarrier.Wait(bars, turn + me, (turns & 1) ^ (me == 0 ? 1 : 0));
+        if (alternate)
+        {
+            if (me == 1 && turns == 0) NamedBarrier.Arrive(turn, 2 * 128);
+            NamedBarrier.Sync(turn + me, 2 * 128);
+        }
         turns++;
     }
 
-    /// <summary>Gives the tensor cores to the other consumer (one arrival per warp, after the warp issued its products).</summary>
+    /// <summary>Gives the tensor cores to the other consumer (every warp arrives, after it issued its products; <paramref name="lane"/> is not used).</summary>
     private static void PassTurn(ArrayView<ulong> bars, int turn, int me, bool alternate, int lane)
     {
-        if (alternate && lane == 0) Mbarrier.Arrive(bars, turn + 1 - me);
+        if (alternate) NamedBarrier.Arrive(turn + 1 - me, 2 * 128);
     }
 
     /// <summary>
