@@ -30,7 +30,8 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// range are computed (the Q map zero-fills rows past S) and never stored.
 /// Launch: group <see cref="GroupSize"/>, grid (tiles, B * H), dynamic shared memory <see cref="SharedBytes"/>.
 /// With two consumers they may also take turns at the tensor cores (ping-pong, on named barriers 1 and 2:
-/// <see cref="TakeTurn"/>; a launch value, off by default: measured slower, see <c>HopperFlashSteps.DefaultPingPong</c>).
+/// <see cref="TakeTurn"/>; a launch value, off by default: its mbarrier version measured slower, see
+/// <c>HopperFlashSteps.DefaultPingPong</c>).
 /// Not yet: the epilogue through shared memory with the copy engine.
 /// </summary>
 internal static partial class HopperFlashKernels
