@@ -50,6 +50,8 @@ internal sealed partial class KernelLowering
         {
             case "Group.Barrier": Emit(IrBarrier.Instance); return null;
             case "Warp.Barrier": Emit(IrWarpBarrier.Instance); return null;
+            case "NamedBarrier.Sync": Emit(NamedBarrier(IrNamedBarrierKind.Sync, Scalar(0), Scalar(1), where)); return null;
+            case "NamedBarrier.Arrive": Emit(NamedBarrier(IrNamedBarrierKind.Arrive, Scalar(0), Scalar(1), where)); return null;
             case "KernelHint.Unroll": return null;
             case "KernelHint.LaunchBounds":
             {

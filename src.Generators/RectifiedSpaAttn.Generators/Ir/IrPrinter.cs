@@ -60,6 +60,7 @@ public static class IrPrinter
             case IrVectorStore vs: sb.Append(pad).Append("store16(").Append(View(vs.View)).Append('[').Append(Expr(vs.Index)).Append("], ").Append(string.Join(", ", vs.Values.Select(Expr))).AppendLine(")"); break;
             case IrAsyncCopy ac: sb.Append(pad).Append("cp.async ").Append(View(ac.Destination)).Append('[').Append(Expr(ac.DestinationIndex)).Append("] <- ").Append(View(ac.Source)).Append('[').Append(Expr(ac.SourceIndex)).AppendLine("]"); break;
             case IrAsyncWait w: sb.Append(pad).Append("cp.async.wait ").Append(w.Pending).AppendLine(); break;
+            case IrNamedBarrier nb: sb.Append(pad).Append("bar.").Append(nb.Kind.ToString().ToLowerInvariant()).Append(' ').Append(Expr(nb.Id)).Append(", ").Append(Expr(nb.Threads)).AppendLine(); break;
             default: sb.Append(pad).AppendLine(s.GetType().Name.Substring(2).ToLowerInvariant()); break;
         }
     }

@@ -29,6 +29,7 @@ internal abstract class IrStmtVisitor
     internal abstract void VisitAsyncCommit(IrAsyncCommit s);
     internal abstract void VisitAsyncWait(IrAsyncWait s);
     internal abstract void VisitHopper(IrHopper s);
+    internal abstract void VisitNamedBarrier(IrNamedBarrier s);
 }
 
 /// <summary>As <see cref="IrStmtVisitor"/> for a backend whose statements return a result (the CPU backend: whether the end is reachable).</summary>
@@ -56,4 +57,5 @@ internal abstract class IrStmtVisitor<TResult>
     internal abstract TResult VisitAsyncCommit(IrAsyncCommit s);
     internal abstract TResult VisitAsyncWait(IrAsyncWait s);
     internal abstract TResult VisitHopper(IrHopper s);
+    internal abstract TResult VisitNamedBarrier(IrNamedBarrier s);
 }

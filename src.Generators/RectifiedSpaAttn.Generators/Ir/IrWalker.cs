@@ -28,10 +28,11 @@ public static class IrWalker
     }
 
     /// <summary>
-    /// Whether executing <paramref name="s"/> can synchronise threads: a group or warp barrier, or a warp collective
-    /// (shuffle, mma, ldmatrix). Backends that emulate threads (CPU, OpenCL's warp emulation) split work there.
+    /// Whether executing <paramref name="s"/> can synchronise threads: a group, warp or named barrier (an arrival
+    /// included: it needs the emulated group's barrier state), or a warp collective (shuffle, mma, ldmatrix). Backends
+    /// that emulate threads (CPU, OpenCL's warp emulation) split work there.
     /// </summary>
-    public static bool IsSyncPoint(IrStmt s) => s is IrBarrier or IrWarpBarrier or IrShuffle or IrMma or IrLoadMatrix or IrHopper { IsSyncPoint: true };
+    public static bool IsSyncPoint(IrStmt s) => s is IrBarrier or IrWarpBarrier or IrNamedBarrier or IrShuffle or IrMma or IrLoadMatrix or IrHopper { IsSyncPoint: true };
 
     /// <summary>Whether <paramref name="s"/> is or contains a synchronisation point.</summary>
     public static bool ContainsSyncPoint(IrStmt s)
@@ -93,6 +94,7 @@ public static class IrWalker
                 foreach (IrExpr e in View(c.Source)) yield return e;
                 yield return c.SourceIndex;
                 break;
+            case IrNamedBarrier nb: yield return nb.Id; yield return nb.Threads; break;
             case IrHopper h:
                 foreach (IrView v in h.Views) foreach (IrExpr e in View(v)) yield return e;
                 foreach (IrExpr e in h.Args) yield return e;

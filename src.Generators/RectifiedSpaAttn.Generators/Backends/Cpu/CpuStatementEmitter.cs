@@ -108,6 +108,33 @@ internal sealed partial class CpuStatementEmitter : IrStmtVisitor<bool>
         return true;
     }
 
+    /// <summary>
+    /// A named barrier on the group's emulated barriers (<c>CpuNamedBarriers</c>, reached through the warp). The warp's
+    /// lanes first meet at a warp site, so a warp's 32 arrivals are counted together, as the hardware counts a warp, and
+    /// never split over two phases; a lane that skips the call is a reported divergence. <c>bar.sync</c> then polls until
+    /// the phase the thread arrived in has completed.
+    /// </summary>
+    internal override bool VisitNamedBarrier(IrNamedBarrier nb)
+    {
+        string call = "NamedBarrier." + nb.Kind;
+        Yield(true, call);
+        string arrive = "__warp.NamedBarriers.Arrive(" + _x.Emit(nb.Id) + ", " + _x.Emit(nb.Threads) + ")";
+        if (nb.Kind == IrNamedBarrierKind.Arrive)
+        {
+            _w.Line(arrive + ";");
+            return true;
+        }
+        _w.Open();
+        _w.Line("int __phase = " + arrive + ";");
+        string test = "__warp.NamedBarriers.Completed(" + _x.Emit(nb.Id) + ", __phase)";
+        _w.Open("if (!" + test + ")");
+        int site = Yield("Poll", call + " phase");
+        _w.Line("while (!" + test + ") yield return " + site + " + " + Emulation + "CpuGroupScheduler.RepollFlag;");
+        _w.Close();
+        _w.Close();
+        return true;
+    }
+
     internal override bool VisitShuffle(IrShuffle sh) { Shuffle(sh); return true; }
     internal override bool VisitMma(IrMma m) { Mma(m); return true; }
     internal override bool VisitLoadMatrix(IrLoadMatrix lm) { LoadMatrix(lm); return true; }

@@ -66,6 +66,9 @@ internal sealed class OpenCLKernelFacts
                 if (s is IrLoadMatrix lm && (lm.View.Space != IrAddressSpace.Shared || IrTypes.SizeOf(lm.View.ElementType) != 2))
                     Problems.Add("ldmatrix needs a shared view of 16-bit elements");
                 break;
+            case IrNamedBarrier:
+                Problems.Add("named barriers (NamedBarrier.Sync/Arrive) have no OpenCL C equivalent");
+                break;
             case IrAtomic a:
                 IrType t = a.View.ElementType;
                 bool ok = a.Op switch

@@ -117,6 +117,10 @@ internal sealed class OpenCLStatementWriter : IrStmtVisitor
     internal override void VisitHopper(IrHopper s)
         => throw new InvalidOperationException("OpenCL backend: Hopper statement " + s.Op + " (a [RequiresHopper] kernel is built for sm_90a alone)");
 
+    // OpenCLKernelFacts lists named barriers as a problem, so KernelBackends never asks for such a kernel's program.
+    internal override void VisitNamedBarrier(IrNamedBarrier s)
+        => throw new InvalidOperationException("OpenCL backend: named barrier (bar." + s.Kind.ToString().ToLowerInvariant() + "): OpenCL C has no named barriers");
+
     private static string StoredValue(IrType elementType, IrExpr value)
         => elementType == IrType.Bool ? $"(uchar)({E(value)} ? 1 : 0)" : E(value);
 

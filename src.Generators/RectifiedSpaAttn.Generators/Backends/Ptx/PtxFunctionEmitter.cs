@@ -279,6 +279,9 @@ internal sealed partial class PtxFunctionEmitter : IrStmtVisitor
     internal override void VisitAsyncCopy(IrAsyncCopy s) => AsyncCopy(s);
     internal override void VisitAsyncCommit(IrAsyncCommit s) => Op("cp.async.commit_group");
     internal override void VisitHopper(IrHopper s) => Hopper(s);
+    // bar.sync / bar.arrive take the barrier and the count as immediates or registers alike (ptxas 11.8 and 12.4).
+    internal override void VisitNamedBarrier(IrNamedBarrier s)
+        => Op((s.Kind == IrNamedBarrierKind.Sync ? "bar.sync " : "bar.arrive ") + Eval(s.Id) + ", " + Eval(s.Threads));
     internal override void VisitAsyncWait(IrAsyncWait s) => Op("cp.async.wait_group " + s.Pending.ToString(CultureInfo.InvariantCulture));
 
     private void Assign(IrAssign a)

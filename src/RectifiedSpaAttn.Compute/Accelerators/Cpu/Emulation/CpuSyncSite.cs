@@ -11,7 +11,7 @@ public enum CpuSyncKind
     /// <summary>The 32 lanes of the thread's warp (warp barrier, shuffle, mma, ldmatrix).</summary>
     Warp,
     /// <summary>
-    /// A wait for a condition other threads make true (<c>Mbarrier.Wait</c>): the thread polls again whenever another
+    /// A wait for a condition other threads make true (<c>Mbarrier.Wait</c>, <c>NamedBarrier.Sync</c>): the thread polls again whenever another
     /// thread made progress. It yields the site's index on its first failed poll and the index plus
     /// <see cref="CpuGroupScheduler.RepollFlag"/> on later ones, which tells the scheduler it did nothing.
     /// </summary>

@@ -33,15 +33,22 @@ public sealed class CpuWarp
     private readonly uint[] _results = new uint[2 * LaneCount * ResultsPerLane];
     private readonly bool[] _computed = new bool[2];
 
-    /// <summary>Creates the exchange area of a warp with <paramref name="lanes"/> live lanes (fewer than 32 only for a group's last, partial warp).</summary>
-    public CpuWarp(string kernelName, int lanes)
+    /// <summary>
+    /// Creates the exchange area of a warp with <paramref name="lanes"/> live lanes (fewer than 32 only for a group's
+    /// last, partial warp) in a group whose named barriers are <paramref name="namedBarriers"/>.
+    /// </summary>
+    public CpuWarp(string kernelName, int lanes, CpuNamedBarriers namedBarriers)
     {
         _kernelName = kernelName;
         Lanes = lanes;
+        NamedBarriers = namedBarriers;
     }
 
     /// <summary>Number of threads in this warp (32 unless the group size is not a multiple of 32).</summary>
     public int Lanes { get; }
+
+    /// <summary>The group's named barriers, shared by all its warps (the warp is what a thread's code holds of its group).</summary>
+    public CpuNamedBarriers NamedBarriers { get; }
 
     // ------------------------------------------------------------------ shuffles
 

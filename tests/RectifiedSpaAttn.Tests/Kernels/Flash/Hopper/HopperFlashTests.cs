@@ -46,6 +46,34 @@ public sealed class HopperFlashTests(ITestOutputHelper output)
         output.WriteLine($"{kind} Hopper sparse {c}, seed {seed}, density {density:F2}: relative L2 {rel:E2}, max abs {maxAbs:E2}");
     }
 
+    /// <summary>
+    /// The consumers' ping-pong (a 64-row tile turns it on; two consumers need query blocks of 128) in sparse attention
+    /// at D = 64, which the shared sparse cases lack (their D = 64 tile-64 case has blocks of 64: one consumer). Dense at
+    /// D = 64 and 128 and sparse at D = 128 with ping-pong are among the shared cases.
+    /// </summary>
+    [Theory]
+    [InlineData(AcceleratorKind.Cpu, 0)]
+    [InlineData(AcceleratorKind.Cpu, 1)]
+    [InlineData(AcceleratorKind.Cuda, 0)]
+    [InlineData(AcceleratorKind.Cuda, 1)]
+    public void SparsePingPongAtHeadDim64MatchesTheReference(AcceleratorKind kind, int index)
+    {
+        if (HopperAccelerator(kind) is not { } accelerator) return;
+        TensorCoreFlashCase c = SparsePingPong[index];
+        int seed = TestAccelerators.NewSeed();
+        (double rel, double maxAbs, double density) = c.Type == ElementType.Float16
+            ? TensorCoreFlashSparseTests.Check<Half>(accelerator, c, seed, hopper: true)
+            : TensorCoreFlashSparseTests.Check<BFloat16>(accelerator, c, seed, hopper: true);
+        output.WriteLine($"{kind} Hopper sparse ping-pong {c}, seed {seed}, density {density:F2}: relative L2 {rel:E2}, max abs {maxAbs:E2}");
+    }
+
+    /// <summary>Sparse, D = 64, query blocks of 128 (two consumers), tile 64 (ping-pong on): a 3-stage and a 2-stage ring.</summary>
+    private static readonly TensorCoreFlashCase[] SparsePingPong =
+    [
+        new(1, 2, 260, 64, 128, 64, 20, 9, ElementType.BFloat16, 0, 0, true, MaskKind.Random, 64, null, 2),
+        new(1, 1, 300, 64, 128, 128, 30, 13, ElementType.Float16, 0, 0, false, MaskKind.Full, 64),
+    ];
+
     /// <summary>Random shapes, dense and sparse: 24 of each on CUDA, 12 on the CPU (whose emulation is slow).</summary>
     [Theory]
     [InlineData(AcceleratorKind.Cpu)]
@@ -77,7 +105,7 @@ public sealed class HopperFlashTests(ITestOutputHelper output)
     {
         Accelerator accelerator = TestAccelerators.Shared(AcceleratorKind.OpenCL, output);
         Assert.False(HopperFlashSteps.RunsOn(accelerator));
-        KernelVariant variant = HopperFlashKernels.AttentionKernel.GetVariant(typeof(BFloat16), 128);
+        KernelVariant variant = HopperFlashKernels.AttentionKernel.GetVariant(typeof(BFloat16), 2, 128);
         Assert.Equal("sm_90a", variant.PtxTarget);
         Assert.StartsWith("needs sm_90a (Hopper)", variant.OpenCLUnsupportedReason);
     }

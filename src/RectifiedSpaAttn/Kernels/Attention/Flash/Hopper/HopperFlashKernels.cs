@@ -29,8 +29,9 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// 0 · NaN would not be). A stage with one segment copies it twice (its second half is all masked). Query rows past the
 /// range are computed (the Q map zero-fills rows past S) and never stored.
 /// Launch: group <see cref="GroupSize"/>, grid (tiles, B * H), dynamic shared memory <see cref="SharedBytes"/>.
-/// With two consumers they may also take turns at the tensor cores (ping-pong, on two mbarriers: <see cref="TakeTurn"/>; a
-/// launch value, off by default: measured slower, see <c>HopperFlashSteps.DefaultPingPong</c>).
+/// With two consumers they may also take turns at the tensor cores (ping-pong, on named barriers 1 and 2:
+/// <see cref="TakeTurn"/>; a launch value, off by default: its mbarrier version measured slower, see
+/// <c>HopperFlashSteps.DefaultPingPong</c>).
 /// Not yet: the epilogue through shared memory with the copy engine.
 /// </summary>
 internal static partial class HopperFlashKernels
@@ -53,23 +54,27 @@ internal static partial class HopperFlashKernels
     /// </summary>
     public static int MaxConsumers(int headDim) => headDim == 64 ? 3 : 2;
 
-    /// <summary>The launch bound: the group size with <see cref="MaxConsumers"/> consumers.</summary>
-    private static int MaxGroupSize(int headDim) => headDim == 64 ? 512 : 384;
+    /// <summary>
+    /// The consumer warpgroups a variant is built for. The count is a specialisation, so each group size gets the
+    /// register split it can afford (<see cref="ConsumerRegisters"/>); D = 128's variant for three is built as the
+    /// two-consumer kernel (three do not fit) and never launched (<see cref="MaxConsumers"/>).
+    /// </summary>
+    private static int BuiltConsumers(int headDim, int consumers) => consumers > MaxConsumers(headDim) ? MaxConsumers(headDim) : consumers;
 
     /// <summary>
     /// Registers the producer warpgroup keeps (it only addresses copies) and each consumer warpgroup takes
-    /// (<c>setmaxnreg</c>): with the launch bound's group, <c>128 (producer + consumers x MaxConsumers)</c> must fit the 64 Ki
-    /// register file, or a consumer's increase would wait forever. D = 64: 24 + 3 x 160; D = 128: 40 + 2 x 232. Smaller
-    /// groups of the same variant free more than they take.
+    /// (<c>setmaxnreg</c>) in a group of <paramref name="consumers"/> consumers: <c>128 (producer + consumers x consumer)</c>
+    /// must fit the 64 Ki register file, or an increase would wait forever. Two: 40 + 2 x 232; three: 24 + 3 x 160. One
+    /// consumer needs no reallocation (a 256-thread group may use 255 registers a thread).
     /// </summary>
-    private static int ProducerRegisters(int headDim) => headDim == 64 ? 24 : 40;
+    private static int ProducerRegisters(int consumers) => consumers == 3 ? 24 : 40;
 
     /// <inheritdoc cref="ProducerRegisters"/>
-    private static int ConsumerRegisters(int headDim) => headDim == 64 ? 160 : 232;
+    private static int ConsumerRegisters(int consumers) => consumers == 3 ? 160 : 232;
 
-    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the barriers (Q, 3 per stage, 2 turns; every tile 1024-byte aligned).</summary>
+    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q, 3 per stage; every tile 1024-byte aligned).</summary>
     public static int SharedBytes(int headDim, int consumers, int stages) =>
-        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (3 + 3 * stages) * 8;
+        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (1 + 3 * stages) * 8;
 
     /// <summary>
     /// Attention of the group's query rows; see the class summary. Dense (<paramref name="sparse"/> = 0): tile x covers
@@ -82,23 +87,24 @@ internal static partial class HopperFlashKernels
     [RequiresHopper]
     [Specialize("T", typeof(Half), typeof(BFloat16))]
     [Specialize("headDim", 64, 128)]
+    [Specialize("consumers", 1, 2, 3)]
     public static void Attention<T>(TensorMap q, TensorMap k, TensorMap v, ArrayView<T> output, ArrayView<int> counts,
         ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation, int sequenceLength,
         int visualTokens, int validKeys, int queryStart, int queryEnd, int keyBlockSize, int queryBlocks, int keyBlocks,
-        int sparse, int rectify, float scaleLog2, int consumers, int stages, int pingPong, [Constant] int headDim) where T : unmanaged
+        int sparse, int rectify, float scaleLog2, [Constant] int consumers, int stages, int pingPong, [Constant] int headDim) where T : unmanaged
     {
-        // D = 64 may run three consumers (512 threads); D = 128 two at most, whose accumulators need 232 registers each.
-        KernelHint.LaunchBounds(MaxGroupSize(headDim), 1);
+        int groups = BuiltConsumers(headDim, consumers);
+        KernelHint.LaunchBounds(GroupSize(groups), 1);
         ArrayView<T> smem = SharedMemory.GetDynamic<T>();
         ArrayView<ulong> bars = SharedMemory.GetDynamic<ulong>();
         int panels = headDim / 64;
-        int tileRows = consumers * ConsumerRows;
+        int tileRows = groups * ConsumerRows;
         int qElements = tileRows * headDim, kvElements = KeyTile * headDim, stageElements = 2 * kvElements;
         int barrierBase = (qElements + stages * stageElements) * 2 / 8;
         int qFull = barrierBase, fullK = barrierBase + 1, fullV = barrierBase + 1 + stages, empty = barrierBase + 1 + 2 * stages;
-        // Ping-pong: consumer c may issue its products once the turn barrier turn + c has flipped (see TakeTurn).
-        int turn = barrierBase + 1 + 3 * stages;
-        bool alternate = pingPong != 0 && consumers == 2;
+        // Ping-pong: consumer c issues its products after a phase of named barrier turn + c (see TakeTurn).
+        const int turn = 1;
+        bool alternate = pingPong != 0 && groups == 2;
         int bh = Grid.IdxY;
         bool isSparse = sparse != 0;
         int tileStart = isSparse ? Grid.IdxX * tileRows : queryStart + Grid.IdxX * tileRows;
@@ -122,17 +128,15 @@ internal static partial class HopperFlashKernels
             {
                 Mbarrier.Init(bars, fullK + st, 1);
                 Mbarrier.Init(bars, fullV + st, 1);
-                Mbarrier.Init(bars, empty + st, 4 * consumers);
+                Mbarrier.Init(bars, empty + st, 4 * groups);
             }
-            Mbarrier.Init(bars, turn, 4);
-            Mbarrier.Init(bars, turn + 1, 4);
             BulkTensor.FenceProxyAsync();
         }
         Group.Barrier();
 
         if (Warpgroup.Index == 0)
         {
-            Warpgroup.DecreaseRegisters(ProducerRegisters(headDim));
+            if (groups > 1) Warpgroup.DecreaseRegisters(ProducerRegisters(groups));
             if (Warp.WarpIdx == 0)
             {
                 bool leader = HopperWarp.ElectOne();
@@ -143,7 +147,7 @@ internal static partial class HopperFlashKernels
                     Mbarrier.ArriveExpectTransaction(bars, qFull, qElements * 2);
                     for (int p = 0; p < panels; p++)
                     {
-                        for (int c = 0; c < consumers; c++)
+                        for (int c = 0; c < groups; c++)
                             BulkTensor.Load3D(smem, (p * tileRows + c * ConsumerRows) * 64, q, 64 * p, tileStart + c * ConsumerRows, bh, bars, qFull);
                     }
                     int j = 0;
@@ -174,7 +178,7 @@ internal static partial class HopperFlashKernels
         }
         else
         {
-            Warpgroup.IncreaseRegisters(ConsumerRegisters(headDim));
+            if (groups > 1) Warpgroup.IncreaseRegisters(ConsumerRegisters(groups));
             int rowInTile = (Warpgroup.Index - 1) * ConsumerRows;
             int qBase = rowInTile * 64;
             int lane = Warp.LaneIdx;
@@ -187,7 +191,9 @@ internal static partial class HopperFlashKernels
             // This thread's two rows (g and g + 8 of its warp's 16): running maxima (log2 units) and partial sums. The
             // maxima start at -1e30, not -inf, so a fully masked tile gives alpha = exp2(0) and P = exp2(-inf) = 0, never NaN.
             float m0 = -1e30f, m1 = -1e30f, l0 = 0f, l1 = 0f, alpha0 = 1f, alpha1 = 1f;
-            int me = Warpgroup.Index - 1, turns = 0;
+            int me = Warpgroup.Index - 1;
+            // Consumer 0 takes the first turn: consumer 1 opens it (see TakeTurn).
+            if (alternate && me == 1) NamedBarrier.Arrive(turn, 2 * 128);
             Mbarrier.Wait(bars, qFull, 0);
             if (pos < rangeEnd)
             {
@@ -195,29 +201,41 @@ internal static partial class HopperFlashKernels
                 NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
                     ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
                 Mbarrier.Wait(bars, fullK, 0);
-                TakeTurn(bars, turn, me, alternate, ref turns);
+                TakeTurn(turn, me, alternate);
                 IssueScores<T>(smem, qBase, tileRows, qElements, sAcc, headDim);
-                PassTurn(bars, turn, me, alternate, lane);
+                PassTurn(turn, me, alternate);
                 Warpgroup.WaitGroup(0);
                 Softmax(sAcc, len0, len1, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
                 PackP<T>(sAcc, pFrag);
                 // previous: the stage whose P·V is still to be issued. The loop body has no branch around a wgmma or
                 // a wait: ptxas then sees that only S is read while P·V runs, and keeps the products asynchronous.
-                int j = 1, previous = 0;
-                while (pos < rangeEnd)
+                bool more = pos < rangeEnd;
+                if (more)
                 {
                     NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
                         ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
+                }
+                int j = 1, previous = 0;
+                while (more)
+                {
                     int st = j % stages;
                     Mbarrier.Wait(bars, fullK + st, (j / stages) & 1);
                     Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
                     // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
-                    TakeTurn(bars, turn, me, alternate, ref turns);
+                    TakeTurn(turn, me, alternate);
                     IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim);
                     AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
-                    PassTurn(bars, turn, me, alternate, lane);
+                    PassTurn(turn, me, alternate);
                     Warpgroup.WaitGroup(1);
                     Softmax(sAcc, len0, len1, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
+                    // The next stage's keys, found while the tensor cores still run P·V (the wait below is the top of
+                    // its own block, so ptxas leaves this above it).
+                    more = pos < rangeEnd;
+                    if (more)
+                    {
+                        NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
+                            ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
+                    }
                     // The previous P·V is done: its stage goes back to the producer, and O may be rescaled.
                     Warpgroup.WaitGroup(0);
                     if (lane == 0) Mbarrier.Arrive(bars, empty + previous);
@@ -234,10 +252,10 @@ internal static partial class HopperFlashKernels
                 }
                 // The last stage's P·V.
                 Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
-                TakeTurn(bars, turn, me, alternate, ref turns);
+                TakeTurn(turn, me, alternate);
                 Warpgroup.Fence();
                 AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
-                PassTurn(bars, turn, me, alternate, lane);
+                PassTurn(turn, me, alternate);
                 Warpgroup.WaitGroup(0);
                 if (lane == 0) Mbarrier.Arrive(bars, empty + previous);
             }
@@ -259,22 +277,23 @@ internal static partial class HopperFlashKernels
     }
 
     /// <summary>
-    /// Ping-pong between the two consumer warpgroups (FlashAttention-3's inter-warpgroup overlap), on two mbarriers
-    /// instead of named barriers: consumer <paramref name="me"/> issues its products only after the other has issued its
-    /// previous ones, so the tensor cores take the two warpgroups' stages in turn and one's softmax runs under the other's
-    /// products instead of both waiting in lock-step. Consumer 0 goes first: a fresh barrier's wait on parity 1 returns at
-    /// once. Both walk the same keys, so they take equally many turns. Nothing to do with one consumer or when off.
+    /// Ping-pong between the two consumer warpgroups (FlashAttention-3's inter-warpgroup overlap), on the named barriers
+    /// <paramref name="turn"/> + c: consumer <paramref name="me"/> issues its products only after the other has issued its
+    /// previous ones (a phase of barrier <c>turn + me</c> over both warpgroups, 256 threads: its own Sync and the other's
+    /// <see cref="PassTurn"/>), so the tensor cores take the two warpgroups' stages in turn and one's softmax runs under
+    /// the other's products instead of both waiting in lock-step. Consumer 0 goes first: before its first turn consumer 1
+    /// arrives once at consumer 0's barrier. Both walk the same keys, so they take equally many turns; consumer 1's last
+    /// <see cref="PassTurn"/> is left without a Sync, which the hardware allows. Nothing to do with one consumer or when off.
     /// </summary>
-    private static void TakeTurn(ArrayView<ulong> bars, int turn, int me, bool alternate, ref int turns)
+    private static void TakeTurn(int turn, int me, bool alternate)
     {
-        if (alternate) Mbarrier.Wait(bars, turn + me, (turns & 1) ^ (me == 0 ? 1 : 0));
-        turns++;
+        if (alternate) NamedBarrier.Sync(turn + me, 2 * 128);
     }
 
-    /// <summary>Gives the tensor cores to the other consumer (one arrival per warp, after the warp issued its products).</summary>
-    private static void PassTurn(ArrayView<ulong> bars, int turn, int me, bool alternate, int lane)
+    /// <summary>Gives the tensor cores to the other consumer (every warp arrives, after it issued its products).</summary>
+    private static void PassTurn(int turn, int me, bool alternate)
     {
-        if (alternate && lane == 0) Mbarrier.Arrive(bars, turn + 1 - me);
+        if (alternate) NamedBarrier.Arrive(turn + 1 - me, 2 * 128);
     }
 
     /// <summary>

@@ -38,7 +38,7 @@ internal static class HopperFlashSteps
     /// <summary>Whether a variant is built for this combination (from the kernel's generated variant list).</summary>
     public static bool IsSupported(Type elementType, int headDim, int queryBlockSize, int keyBlockSize) =>
         s_blockSizes.Contains(queryBlockSize) && s_blockSizes.Contains(keyBlockSize)
-        && HopperFlashKernels.AttentionKernel.TryGetVariant(elementType, headDim, out _);
+        && HopperFlashKernels.AttentionKernel.TryGetVariant(elementType, queryBlockSize / HopperFlashKernels.ConsumerRows, headDim, out _);
 
     /// <summary>A human-readable list of the built combinations, for error messages.</summary>
     public static string DescribeSupported() =>
