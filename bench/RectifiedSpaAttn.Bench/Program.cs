@@ -48,13 +48,13 @@ if (splitAt >= 0)
 }
 // --profile-hopper [N] times, in one process, the Hopper attention kernels and the tensor-core ones on the anchors'
 // shapes (16384x24x128, 32768x24x64; bf16, blocks of 128), dense and block-sparse at densities 0.25 and 0.10, N calls
-// each after their sampled fp64 checks (TensorCoreFlashBenchmarks' "hopper" configs: the default, 2 stages, ping-pong).
+// each after their sampled fp64 checks (TensorCoreFlashBenchmarks' "hopper" configs: the default, 2 stages, no ping-pong, one group per tile).
 int hopperAt = Array.IndexOf(args, "--profile-hopper");
 if (hopperAt >= 0)
 {
     foreach (string shape in new[] { "16384x24x128", "32768x24x64" })
         foreach (string method in new[] { "dense", "sparse-0.25", "sparse-0.10" })
-            foreach (string family in new[] { " hopper", " hopper stages2", " hopper pingpong", "" })
+            foreach (string family in new[] { " hopper", " hopper stages2", " hopper nopingpong", " hopper pertile", "" })
             {
                 using var flash = new RectifiedSpaAttn.Bench.Benchmarks.TensorCoreFlashBenchmarks { Config = shape + family, Method = method };
                 flash.Setup();

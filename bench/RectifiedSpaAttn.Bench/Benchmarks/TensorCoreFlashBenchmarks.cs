@@ -31,8 +31,10 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     /// K/V ring, one barrier per key tile) and the other rows-per-warp value: at D = 64 <c>rows16</c> (8 warps per tile of
     /// 128 instead of 4), at D = 128 <c>rows32</c> (4 warps instead of 8, each K/V fragment feeding two mma; Q stays in
     /// shared memory and the key tiles are 32); or <c>hopper</c>: the Hopper kernels (wgmma), whose knobs are <c>stages2</c> (a
-    /// two-stage K/V ring instead of three), <c>pingpong</c> (the consumer warpgroups take turns at the tensor cores) and
-    /// <c>consumers2</c> (dense at D = 64 with two consumer warpgroups, 128 query rows a group, instead of three).
+    /// two-stage K/V ring instead of three), <c>pingpong</c> / <c>nopingpong</c> (the consumer warpgroups take turns at the
+    /// tensor cores, or not), <c>consumers2</c> (dense at D = 64 with two consumer warpgroups, 128 query rows a group,
+    /// instead of three) and <c>pertile</c> (one group per tile instead of a persistent grid); see
+    /// <see cref="HopperFlashTuning"/>.
     /// </summary>
     [ParamsSource(nameof(Configs))] public string Config { get; set; } = "16384x24x128";
 
@@ -41,8 +43,9 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     [
         "16384x24x128", "16384x24x128 stages2", "16384x24x128 rows32", "16384x24x128 rows32 stages2",
         "32768x24x64", "32768x24x64 stages2", "32768x24x64 rows16", "32768x24x64 rows16 stages2",
-        "16384x24x128 hopper", "16384x24x128 hopper stages2", "16384x24x128 hopper pingpong",
-        "32768x24x64 hopper", "32768x24x64 hopper stages2", "32768x24x64 hopper pingpong", "32768x24x64 hopper consumers2",
+        "16384x24x128 hopper", "16384x24x128 hopper stages2", "16384x24x128 hopper nopingpong", "16384x24x128 hopper pertile",
+        "32768x24x64 hopper", "32768x24x64 hopper stages2", "32768x24x64 hopper nopingpong", "32768x24x64 hopper pertile",
+        "32768x24x64 hopper consumers2",
     ];
 
     [Params("dense", "sparse-0.25", "sparse-0.10")] public string Method { get; set; } = "dense";
@@ -59,11 +62,21 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
 
     private bool Hopper => Config.Split(' ').Contains("hopper");
 
-    private int HopperStages => Config.Split(' ').Contains("stages2") ? 2 : HopperFlashSteps.DefaultStages;
-
-    private bool PingPong => Config.Split(' ').Contains("pingpong");
-
-    private int? HopperConsumers => Config.Split(' ').Contains("consumers2") ? 2 : null;
+    /// <summary>The Hopper knobs: <see cref="HopperFlashTuning.Default"/> changed by the config's words.</summary>
+    private HopperFlashTuning HopperTuning
+    {
+        get
+        {
+            string[] words = Config.Split(' ');
+            HopperFlashTuning knobs = HopperFlashTuning.Default;
+            if (words.Contains("stages2")) knobs = knobs with { Stages = 2 };
+            if (words.Contains("pingpong")) knobs = knobs with { PingPong = true };
+            if (words.Contains("nopingpong")) knobs = knobs with { PingPong = false };
+            if (words.Contains("consumers2")) knobs = knobs with { DenseConsumers = 2 };
+            if (words.Contains("pertile")) knobs = knobs with { Persistent = false };
+            return knobs;
+        }
+    }
 
     private string Family => Hopper ? "hopper" : "tensor-core";
 
@@ -121,10 +134,10 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     public void Attention()
     {
         if (Hopper && Method == "dense")
-            HopperFlashSteps.DenseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _o.View, 0, Size.S, HopperStages, PingPong, HopperConsumers);
+            HopperFlashSteps.DenseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _o.View, 0, Size.S, HopperTuning);
         else if (Hopper)
             HopperFlashSteps.SparseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _counts.View, _lists.View,
-                _unused.View, _unused.View, false, _o.View, HopperStages, PingPong);
+                _unused.View, _unused.View, false, _o.View, HopperTuning);
         else if (Method == "dense")
             TensorCoreFlashSteps.DenseAttention(_accelerator, AttentionShape, _q.View, _k.View, _v.View, _o.View, 0, Size.S, Tile, WarpRows,
                 Stages);

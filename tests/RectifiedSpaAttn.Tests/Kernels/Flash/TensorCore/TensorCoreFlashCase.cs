@@ -1,3 +1,4 @@
+using RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Reference;
 using RectifiedSpaAttn.Tensors;
@@ -28,6 +29,14 @@ internal sealed record TensorCoreFlashCase(
     public AttentionShape Shape => new(B, H, S, D, Text, ValidText, M, N);
 
     public BlockLayout Layout => new(S, Text, ValidText, M, N);
+
+    /// <summary>
+    /// The Hopper kernel's knobs for this case, so its cases cover them all: a ring of <see cref="Stages"/> + 1; a query
+    /// tile of 64 turns ping-pong on with two dense consumers (the default tile takes the most: 3 at D = 64); rows per
+    /// warp set means one group per tile, else a persistent grid.
+    /// </summary>
+    public HopperFlashTuning HopperTuning => new(Stages + 1, PingPong: TileRows is not null, DenseConsumers: TileRows is not null ? 2 : null,
+        Persistent: WarpRows is null);
 
     /// <summary>The relative L2 bound: P and the output are rounded to 16 bits (expected ~2e-3).</summary>
     public const double Tolerance = 1e-2;

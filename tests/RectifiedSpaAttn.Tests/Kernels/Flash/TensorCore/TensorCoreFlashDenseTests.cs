@@ -64,9 +64,7 @@ public sealed class TensorCoreFlashDenseTests(ITestOutputHelper output)
 
     /// <summary>
     /// Runs one case; asserts the error bound and that rows outside the query range stay untouched (NaN). With
-    /// <paramref name="hopper"/> the Hopper kernel runs it (<see cref="HopperFlashSteps"/>, same contract; of the tensor-core kernels' tuning knobs it takes the stages, as a ring of <c>Stages + 1</c>, and the tile: the default
-    /// tile leaves the consumers' ping-pong off and takes the default consumers (3 at D = 64), 64 turns ping-pong on with
-    /// two consumers, so both group sizes run at D = 64).
+    /// <paramref name="hopper"/> the Hopper kernel runs it (<see cref="HopperFlashSteps"/>, same contract; of the tensor-core kernels' tuning knobs it takes <see cref="TensorCoreFlashCase.HopperTuning"/>).
     /// </summary>
     internal static (double Rel, double MaxAbs) Check<T>(Accelerator accelerator, TensorCoreFlashCase c, int seed, bool hopper = false) where T : unmanaged
     {
@@ -81,8 +79,7 @@ public sealed class TensorCoreFlashDenseTests(ITestOutputHelper output)
 
         using DeviceBuffer<T> bq = FlashHarness.Upload<T>(accelerator, q), bk = FlashHarness.Upload<T>(accelerator, k);
         using DeviceBuffer<T> bv = FlashHarness.Upload<T>(accelerator, v), bo = FlashHarness.Poisoned<T>(accelerator, elements);
-        if (hopper) HopperFlashSteps.DenseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bo.View, c.QueryStart, c.QueryCount, c.Stages + 1,
-                pingPong: c.TileRows is not null, consumers: c.TileRows is not null ? 2 : null);
+        if (hopper) HopperFlashSteps.DenseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bo.View, c.QueryStart, c.QueryCount, c.HopperTuning);
         else
             TensorCoreFlashSteps.DenseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bo.View, c.QueryStart, c.QueryCount, c.TileRows,
                 c.WarpRows, c.Stages);

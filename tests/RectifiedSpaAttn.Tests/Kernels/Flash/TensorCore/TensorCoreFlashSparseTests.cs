@@ -99,7 +99,7 @@ public sealed class TensorCoreFlashSparseTests(ITestOutputHelper output)
             : FlashHarness.Poisoned<float>(accelerator, (long)blockRows * c.D);
         if (hopper)
             HopperFlashSteps.SparseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bCounts.View, bLists.View, bR.View, bC.View, c.Rectify, bo.View,
-                c.Stages + 1, pingPong: c.TileRows is not null);
+                c.HopperTuning);
         else
             TensorCoreFlashSteps.SparseAttention(accelerator, c.Shape, bq.View, bk.View, bv.View, bCounts.View, bLists.View,
                 bR.View, bC.View, c.Rectify, bo.View, c.TileRows, c.WarpRows, c.Stages);

@@ -72,9 +72,9 @@ internal static partial class HopperFlashKernels
     /// <inheritdoc cref="ProducerRegisters"/>
     private static int ConsumerRegisters(int consumers) => consumers == 3 ? 160 : 232;
 
-    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q, 3 per stage; every tile 1024-byte aligned).</summary>
+    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q full and free, 3 per stage; every tile 1024-byte aligned).</summary>
     public static int SharedBytes(int headDim, int consumers, int stages) =>
-        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (1 + 3 * stages) * 8;
+        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (2 + 3 * stages) * 8;
 
     /// <summary>
     /// Attention of the group's query rows; see the class summary. Dense (<paramref name="sparse"/> = 0): tile x covers
@@ -91,7 +91,8 @@ internal static partial class HopperFlashKernels
     public static void Attention<T>(TensorMap q, TensorMap k, TensorMap v, ArrayView<T> output, ArrayView<int> counts,
         ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation, int sequenceLength,
         int visualTokens, int validKeys, int queryStart, int queryEnd, int keyBlockSize, int queryBlocks, int keyBlocks,
-        int sparse, int rectify, float scaleLog2, [Constant] int consumers, int stages, int pingPong, [Constant] int headDim) where T : unmanaged
+        int sparse, int rectify, float scaleLog2, int tilesPerHead, int tiles, [Constant] int consumers, int stages, int pingPong,
+        [Constant] int headDim) where T : unmanaged
     {
         int groups = BuiltConsumers(headDim, consumers);
         KernelHint.LaunchBounds(GroupSize(groups), 1);
@@ -101,29 +102,22 @@ internal static partial class HopperFlashKernels
         int tileRows = groups * ConsumerRows;
         int qElements = tileRows * headDim, kvElements = KeyTile * headDim, stageElements = 2 * kvElements;
         int barrierBase = (qElements + stages * stageElements) * 2 / 8;
-        int qFull = barrierBase, fullK = barrierBase + 1, fullV = barrierBase + 1 + stages, empty = barrierBase + 1 + 2 * stages;
+        int qFull = barrierBase, qEmpty = barrierBase + 1;
+        int fullK = barrierBase + 2, fullV = barrierBase + 2 + stages, empty = barrierBase + 2 + 2 * stages;
         // Ping-pong: consumer c issues its products after a phase of named barrier turn + c (see TakeTurn).
         const int turn = 1;
         bool alternate = pingPong != 0 && groups == 2;
-        int bh = Grid.IdxY;
         bool isSparse = sparse != 0;
-        int tileStart = isSparse ? Grid.IdxX * tileRows : queryStart + Grid.IdxX * tileRows;
-        int rowEnd = isSparse ? Math.Min(tileStart + tileRows, visualTokens) : queryEnd;
-        int rowBlock = isSparse ? bh * queryBlocks + Grid.IdxX : 0;
-
-        // The key cursor, walked alike by the producer and every consumer thread (the same ints, so it stays uniform).
-        // Dense starts in the text phase with the whole key range; a tile of invalid text rows only has nothing to attend.
-        int count = isSparse ? Math.Min(Math.Max(counts[rowBlock], 0), keyBlocks) : 0;
-        long listBase = (long)rowBlock * keyBlocks;
-        int entry = 0, phase = isSparse ? 0 : 1, pos = 0;
-        int rangeEnd = isSparse || tileStart >= validKeys ? 0 : validKeys;
-        TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
-            ref entry, ref phase, ref pos, ref rangeEnd);
+        // The cursor over a tile's keys and the current stage's two segments (see NextStage), walked alike by the
+        // producer and every consumer thread (the same ints, so it stays uniform).
+        int bh = 0, tileStart = 0, rowBlock = 0, count = 0, entry = 0, phase = 0, pos = 0, rangeEnd = 0;
+        long listBase = 0;
         int start0 = 0, len0 = 0, start1 = 0, len1 = 0;
 
         if (Group.IdxX == 0)
         {
             Mbarrier.Init(bars, qFull, 1);
+            Mbarrier.Init(bars, qEmpty, 4 * groups);
             for (int st = 0; st < stages; st++)
             {
                 Mbarrier.Init(bars, fullK + st, 1);
@@ -134,6 +128,9 @@ internal static partial class HopperFlashKernels
         }
         Group.Barrier();
 
+        // A group takes tiles Grid.IdxX, + Grid.DimX, ... (one when the grid covers them all). The K/V ring runs on
+        // across tiles (stage j of the group's whole walk), so the producer streams the next tile's first stages, and
+        // its Q once every S of this tile is done, while the consumers finish P·V and store.
         if (Warpgroup.Index == 0)
         {
             if (groups > 1) Warpgroup.DecreaseRegisters(ProducerRegisters(groups));
@@ -142,36 +139,44 @@ internal static partial class HopperFlashKernels
                 bool leader = HopperWarp.ElectOne();
                 if (leader)
                 {
-                    // Every tile arrives as d / 64 panels of 64 columns (128-byte rows), panel p after p whole panels,
-                    // each panel as boxes of 64 rows.
-                    Mbarrier.ArriveExpectTransaction(bars, qFull, qElements * 2);
-                    for (int p = 0; p < panels; p++)
+                    int j = 0, round = 0;
+                    for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX)
                     {
-                        for (int c = 0; c < groups; c++)
-                            BulkTensor.Load3D(smem, (p * tileRows + c * ConsumerRows) * 64, q, 64 * p, tileStart + c * ConsumerRows, bh, bars, qFull);
-                    }
-                    int j = 0;
-                    while (pos < rangeEnd)
-                    {
-                        NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
-                            ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
-                        int st = j % stages;
-                        Mbarrier.Wait(bars, empty + st, ((j / stages) & 1) ^ 1);
-                        // K first, on its own barrier: the consumers' S = Q·Kᵀ need not wait for V.
-                        int kBase = qElements + st * stageElements;
-                        Mbarrier.ArriveExpectTransaction(bars, fullK + st, kvElements * 2);
+                        OpenTile(tile, tilesPerHead, tileRows, isSparse, queryStart, visualTokens, validKeys, queryBlocks, keyBlocks,
+                            keyBlockSize, counts, lists, ref bh, ref tileStart, ref rowBlock, ref count, ref listBase, ref entry,
+                            ref phase, ref pos, ref rangeEnd);
+                        // Every tile arrives as d / 64 panels of 64 columns (128-byte rows), panel p after p whole panels,
+                        // each panel as boxes of 64 rows; the previous tile's Q must be free (its last S done).
+                        Mbarrier.Wait(bars, qEmpty, (round & 1) ^ 1);
+                        Mbarrier.ArriveExpectTransaction(bars, qFull, qElements * 2);
                         for (int p = 0; p < panels; p++)
                         {
-                            BulkTensor.Load3D(smem, kBase + p * KeyTile * 64, k, 64 * p, start0, bh, bars, fullK + st);
-                            BulkTensor.Load3D(smem, kBase + p * KeyTile * 64 + SegmentRows * 64, k, 64 * p, start1, bh, bars, fullK + st);
+                            for (int c = 0; c < groups; c++)
+                                BulkTensor.Load3D(smem, (p * tileRows + c * ConsumerRows) * 64, q, 64 * p, tileStart + c * ConsumerRows, bh, bars, qFull);
                         }
-                        Mbarrier.ArriveExpectTransaction(bars, fullV + st, kvElements * 2);
-                        for (int p = 0; p < panels; p++)
+                        while (pos < rangeEnd)
                         {
-                            BulkTensor.Load3D(smem, kBase + kvElements + p * KeyTile * 64, v, 64 * p, start0, bh, bars, fullV + st);
-                            BulkTensor.Load3D(smem, kBase + kvElements + p * KeyTile * 64 + SegmentRows * 64, v, 64 * p, start1, bh, bars, fullV + st);
+                            NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
+                                ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
+                            int st = j % stages;
+                            Mbarrier.Wait(bars, empty + st, ((j / stages) & 1) ^ 1);
+                            // K first, on its own barrier: the consumers' S = Q·Kᵀ need not wait for V.
+                            int kBase = qElements + st * stageElements;
+                            Mbarrier.ArriveExpectTransaction(bars, fullK + st, kvElements * 2);
+                            for (int p = 0; p < panels; p++)
+                            {
+                                BulkTensor.Load3D(smem, kBase + p * KeyTile * 64, k, 64 * p, start0, bh, bars, fullK + st);
+                                BulkTensor.Load3D(smem, kBase + p * KeyTile * 64 + SegmentRows * 64, k, 64 * p, start1, bh, bars, fullK + st);
+                            }
+                            Mbarrier.ArriveExpectTransaction(bars, fullV + st, kvElements * 2);
+                            for (int p = 0; p < panels; p++)
+                            {
+                                BulkTensor.Load3D(smem, kBase + kvElements + p * KeyTile * 64, v, 64 * p, start0, bh, bars, fullV + st);
+                                BulkTensor.Load3D(smem, kBase + kvElements + p * KeyTile * 64 + SegmentRows * 64, v, 64 * p, start1, bh, bars, fullV + st);
+                            }
+                            j++;
                         }
-                        j++;
+                        round++;
                     }
                 }
             }
@@ -187,93 +192,143 @@ internal static partial class HopperFlashKernels
             // The previous stage's P as register-A fragments, read by its P·V while this stage's softmax runs.
             Span<uint> pFrag = stackalloc uint[KeyTile / 4];
             Span<float> oAcc = stackalloc float[headDim / 2];
-            for (int i = 0; i < headDim / 2; i++) oAcc[i] = 0f;
-            // This thread's two rows (g and g + 8 of its warp's 16): running maxima (log2 units) and partial sums. The
-            // maxima start at -1e30, not -inf, so a fully masked tile gives alpha = exp2(0) and P = exp2(-inf) = 0, never NaN.
-            float m0 = -1e30f, m1 = -1e30f, l0 = 0f, l1 = 0f, alpha0 = 1f, alpha1 = 1f;
             int me = Warpgroup.Index - 1;
             // Consumer 0 takes the first turn: consumer 1 opens it (see TakeTurn).
             if (alternate && me == 1) NamedBarrier.Arrive(turn, 2 * 128);
-            Mbarrier.Wait(bars, qFull, 0);
-            if (pos < rangeEnd)
+            int j = 0, round = 0;
+            for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX)
             {
-                // The first stage alone: S and its softmax (O is still zero, so nothing to rescale).
-                NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
-                    ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
-                Mbarrier.Wait(bars, fullK, 0);
-                TakeTurn(turn, me, alternate);
-                IssueScores<T>(smem, qBase, tileRows, qElements, sAcc, headDim);
-                PassTurn(turn, me, alternate);
-                Warpgroup.WaitGroup(0);
-                Softmax(sAcc, len0, len1, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
-                PackP<T>(sAcc, pFrag);
-                // previous: the stage whose P·V is still to be issued. The loop body has no branch around a wgmma or
-                // a wait: ptxas then sees that only S is read while P·V runs, and keeps the products asynchronous.
-                bool more = pos < rangeEnd;
-                if (more)
+                OpenTile(tile, tilesPerHead, tileRows, isSparse, queryStart, visualTokens, validKeys, queryBlocks, keyBlocks,
+                    keyBlockSize, counts, lists, ref bh, ref tileStart, ref rowBlock, ref count, ref listBase, ref entry,
+                    ref phase, ref pos, ref rangeEnd);
+                for (int i = 0; i < headDim / 2; i++) oAcc[i] = 0f;
+                // This thread's two rows (g and g + 8 of its warp's 16): running maxima (log2 units) and partial sums. The
+                // maxima start at -1e30, not -inf, so a fully masked tile gives alpha = exp2(0) and P = exp2(-inf) = 0, never NaN.
+                float m0 = -1e30f, m1 = -1e30f, l0 = 0f, l1 = 0f, alpha0 = 1f, alpha1 = 1f;
+                Mbarrier.Wait(bars, qFull, round & 1);
+                if (pos < rangeEnd)
                 {
+                    // The first stage alone: S and its softmax (O is still zero, so nothing to rescale).
                     NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
                         ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
-                }
-                int j = 1, previous = 0;
-                while (more)
-                {
-                    int st = j % stages;
-                    Mbarrier.Wait(bars, fullK + st, (j / stages) & 1);
-                    Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
-                    // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
+                    int previous = j % stages;
+                    Mbarrier.Wait(bars, fullK + previous, (j / stages) & 1);
                     TakeTurn(turn, me, alternate);
-                    IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim);
-                    AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
+                    IssueScores<T>(smem, qBase, tileRows, qElements + previous * stageElements, sAcc, headDim);
                     PassTurn(turn, me, alternate);
-                    Warpgroup.WaitGroup(1);
+                    Warpgroup.WaitGroup(0);
                     Softmax(sAcc, len0, len1, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
-                    // The next stage's keys, found while the tensor cores still run P·V (the wait below is the top of
-                    // its own block, so ptxas leaves this above it).
-                    more = pos < rangeEnd;
+                    PackP<T>(sAcc, pFrag);
+                    j++;
+                    // previous: the stage whose P·V is still to be issued. The loop body has no branch around a wgmma or
+                    // a wait: ptxas then sees that only S is read while P·V runs, and keeps the products asynchronous.
+                    bool more = pos < rangeEnd;
                     if (more)
                     {
                         NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
                             ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
                     }
-                    // The previous P·V is done: its stage goes back to the producer, and O may be rescaled.
+                    while (more)
+                    {
+                        int st = j % stages;
+                        Mbarrier.Wait(bars, fullK + st, (j / stages) & 1);
+                        Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
+                        // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
+                        TakeTurn(turn, me, alternate);
+                        IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim);
+                        AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
+                        PassTurn(turn, me, alternate);
+                        Warpgroup.WaitGroup(1);
+                        Softmax(sAcc, len0, len1, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
+                        // The next stage's keys, found while the tensor cores still run P·V (the wait below is the top of
+                        // its own block, so ptxas leaves this above it).
+                        more = pos < rangeEnd;
+                        if (more)
+                        {
+                            NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
+                                ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
+                        }
+                        // The previous P·V is done: its stage goes back to the producer, and O may be rescaled.
+                        Warpgroup.WaitGroup(0);
+                        if (lane == 0) Mbarrier.Arrive(bars, empty + previous);
+                        for (int i = 0; i < headDim / 8; i++)
+                        {
+                            oAcc[4 * i] *= alpha0;
+                            oAcc[4 * i + 1] *= alpha0;
+                            oAcc[4 * i + 2] *= alpha1;
+                            oAcc[4 * i + 3] *= alpha1;
+                        }
+                        PackP<T>(sAcc, pFrag);
+                        previous = st;
+                        j++;
+                    }
+                    // Every S of the tile is done: the producer may load the next tile's Q.
+                    if (lane == 0) Mbarrier.Arrive(bars, qEmpty);
+                    // The last stage's P·V.
+                    Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
+                    TakeTurn(turn, me, alternate);
+                    Warpgroup.Fence();
+                    AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
+                    PassTurn(turn, me, alternate);
                     Warpgroup.WaitGroup(0);
                     if (lane == 0) Mbarrier.Arrive(bars, empty + previous);
-                    for (int i = 0; i < headDim / 8; i++)
-                    {
-                        oAcc[4 * i] *= alpha0;
-                        oAcc[4 * i + 1] *= alpha0;
-                        oAcc[4 * i + 2] *= alpha1;
-                        oAcc[4 * i + 3] *= alpha1;
-                    }
-                    PackP<T>(sAcc, pFrag);
-                    previous = st;
-                    j++;
                 }
-                // The last stage's P·V.
-                Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
-                TakeTurn(turn, me, alternate);
-                Warpgroup.Fence();
-                AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
-                PassTurn(turn, me, alternate);
-                Warpgroup.WaitGroup(0);
-                if (lane == 0) Mbarrier.Arrive(bars, empty + previous);
+                else if (lane == 0) Mbarrier.Arrive(bars, qEmpty);
+                StoreTile<T>(output, rectification, compensation, sequenceLength, validKeys, visualTokens, queryEnd, isSparse, rectify != 0,
+                    bh, tileStart, tileRows, rowInTile, rowBlock, lane, l0, l1, oAcc, headDim);
+                round++;
             }
-            l0 += Warp.ShuffleXor(l0, 1);
-            l0 += Warp.ShuffleXor(l0, 2);
-            l1 += Warp.ShuffleXor(l1, 1);
-            l1 += Warp.ShuffleXor(l1, 2);
-            int firstRow = tileStart + rowInTile + 16 * (Warp.WarpIdx % 4);
-            int row0 = firstRow + (lane >> 2);
-            // Dense rows at or beyond the valid keys are invalid text slots: written as zeros.
-            float scale0 = isSparse || row0 < validKeys ? TensorCoreFlashKernels.Normaliser(l0) : 0f;
-            float scale1 = isSparse || row0 + 8 < validKeys ? TensorCoreFlashKernels.Normaliser(l1) : 0f;
-            // Without rectification R and C are never read (the caller may pass anything there).
-            bool rectified = isSparse && rectify != 0;
-            float r = rectified ? rectification[rowBlock] : 1f;
-            TensorCoreFlashKernels.StoreRows(output, (long)bh * sequenceLength * headDim, firstRow, lane, row0 < rowEnd,
-                row0 + 8 < rowEnd, scale0, scale1, rectified, r, compensation, (long)rowBlock * headDim, headDim, oAcc, 0);
         }
+    }
+
+    /// <summary>
+    /// Tile <paramref name="tile"/>'s place and the start of its key cursor. Tiles run along the query rows of one (b, h),
+    /// then the next (b, h), so the groups at work share K and V in L2. Dense: tile x covers rows
+    /// <c>queryStart + x * tileRows</c> onwards over the keys <c>[0, validKeys)</c> (starting in the text phase with the
+    /// whole range; a tile of invalid text rows has nothing to attend). Sparse: tile x is query block x, over its listed
+    /// key blocks, then the valid text keys.
+    /// </summary>
+    private static void OpenTile(int tile, int tilesPerHead, int tileRows, bool isSparse, int queryStart, int visualTokens,
+        int validKeys, int queryBlocks, int keyBlocks, int keyBlockSize, ArrayView<int> counts, ArrayView<int> lists, ref int bh,
+        ref int tileStart, ref int rowBlock, ref int count, ref long listBase, ref int entry, ref int phase, ref int pos,
+        ref int rangeEnd)
+    {
+        bh = tile / tilesPerHead;
+        int x = tile - bh * tilesPerHead;
+        tileStart = isSparse ? x * tileRows : queryStart + x * tileRows;
+        rowBlock = isSparse ? bh * queryBlocks + x : 0;
+        count = isSparse ? Math.Min(Math.Max(counts[rowBlock], 0), keyBlocks) : 0;
+        listBase = (long)rowBlock * keyBlocks;
+        entry = 0;
+        phase = isSparse ? 0 : 1;
+        pos = 0;
+        rangeEnd = isSparse || tileStart >= validKeys ? 0 : validKeys;
+        TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
+            ref entry, ref phase, ref pos, ref rangeEnd);
+    }
+
+    /// <summary>
+    /// The epilogue of a consumer warpgroup's 64 rows: row sums over the quad, O / l, and for block-sparse with
+    /// rectification <c>O = R * Os + C</c>, stored below the tile's row end. Dense rows at or beyond the valid keys are
+    /// invalid text slots, written as zeros; without rectification R and C are never read.
+    /// </summary>
+    private static void StoreTile<T>(ArrayView<T> output, ArrayView<float> rectification, ArrayView<float> compensation,
+        int sequenceLength, int validKeys, int visualTokens, int queryEnd, bool isSparse, bool rectify, int bh, int tileStart,
+        int tileRows, int rowInTile, int rowBlock, int lane, float l0, float l1, Span<float> oAcc, int headDim) where T : unmanaged
+    {
+        l0 += Warp.ShuffleXor(l0, 1);
+        l0 += Warp.ShuffleXor(l0, 2);
+        l1 += Warp.ShuffleXor(l1, 1);
+        l1 += Warp.ShuffleXor(l1, 2);
+        int rowEnd = isSparse ? Math.Min(tileStart + tileRows, visualTokens) : queryEnd;
+        int firstRow = tileStart + rowInTile + 16 * (Warp.WarpIdx % 4);
+        int row0 = firstRow + (lane >> 2);
+        float scale0 = isSparse || row0 < validKeys ? TensorCoreFlashKernels.Normaliser(l0) : 0f;
+        float scale1 = isSparse || row0 + 8 < validKeys ? TensorCoreFlashKernels.Normaliser(l1) : 0f;
+        bool rectified = isSparse && rectify;
+        float r = rectified ? rectification[rowBlock] : 1f;
+        TensorCoreFlashKernels.StoreRows(output, (long)bh * sequenceLength * headDim, firstRow, lane, row0 < rowEnd,
+            row0 + 8 < rowEnd, scale0, scale1, rectified, r, compensation, (long)rowBlock * headDim, headDim, oAcc, 0);
     }
 
     /// <summary>

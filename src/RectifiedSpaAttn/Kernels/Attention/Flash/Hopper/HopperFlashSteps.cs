@@ -17,24 +17,6 @@ internal static class HopperFlashSteps
     /// <summary>Query and key block sizes the kernel takes: a query block is one or two consumer warpgroups, a key block one or two segments.</summary>
     private static readonly int[] s_blockSizes = [64, 128];
 
-    /// <summary>
-    /// Depth of the K/V ring by default (a stage is 128 keys: 32 KiB at D = 64, 64 KiB at D = 128). Measured on an H100
-    /// (bf16, 2026-12-06, pipelined consumers): 3 stages beat 2 by up to 7% at D = 128 and tie at D = 64.
-    /// </summary>
-    public const int DefaultStages = 3;
-
-    /// <summary>
-    /// Whether the consumers take turns by default: no. Measured on an H100 (bf16, 3 stages, 2026-12-06), the turns cost
-    /// 2% dense at D = 128 (5.59 against 5.46 ms at 16384x24) and 1-2% at D = 64, and tie on block-sparse.
-    /// </summary>
-    public const bool DefaultPingPong = false;
-
-    /// <summary>
-    /// Consumer warpgroups of a dense group by default: 3 at D = 64 (192 query rows share each K/V stage, and a third
-    /// warpgroup's products fill the tensor cores while the others run their softmax), 2 at D = 128.
-    /// </summary>
-    public static int DefaultDenseConsumers(int headDim) => HopperFlashKernels.MaxConsumers(headDim);
-
     /// <summary>Whether a variant is built for this combination (from the kernel's generated variant list).</summary>
     public static bool IsSupported(Type elementType, int headDim, int queryBlockSize, int keyBlockSize) =>
         s_blockSizes.Contains(queryBlockSize) && s_blockSizes.Contains(keyBlockSize)
@@ -69,30 +51,23 @@ internal static class HopperFlashSteps
     /// <param name="output">O, same shape; only the rows of the range are written.</param>
     /// <param name="queryStart">First query row.</param>
     /// <param name="queryCount">Query rows.</param>
-    /// <param name="stages">Depth of the K/V ring, 2 or 3 (a tuning knob): a stage's K and V stay until its P·V is done,
-    /// which with the pipelined consumers is one stage later.</param>
-    /// <param name="pingPong">Whether the two consumer warpgroups take turns at the tensor cores (a tuning knob; see <see cref="DefaultPingPong"/>).</param>
-    /// <param name="consumers">Consumer warpgroups per group, 64 query rows each (a tuning knob): 1 to
-    /// <see cref="HopperFlashKernels.MaxConsumers"/>; null takes <see cref="DefaultDenseConsumers"/>.</param>
+    /// <param name="tuning">The kernel's knobs; null takes <see cref="HopperFlashTuning.Default"/>.</param>
     public static void DenseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
-        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount, int stages = DefaultStages, bool pingPong = DefaultPingPong,
-        int? consumers = null)
+        ArrayView<T> v, ArrayView<T> output, int queryStart, int queryCount, HopperFlashTuning? tuning = null)
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
-        RequireStages(stages);
-        int groups = consumers ?? DefaultDenseConsumers(shape.HeadDim);
-        if (groups < 1 || groups > HopperFlashKernels.MaxConsumers(shape.HeadDim))
-            throw new ArgumentOutOfRangeException(nameof(consumers), groups,
-                $"A group has 1 to {HopperFlashKernels.MaxConsumers(shape.HeadDim)} consumer warpgroups at head dim {shape.HeadDim}.");
+        HopperFlashTuning knobs = tuning ?? HopperFlashTuning.Default;
+        knobs.Validate(shape.HeadDim);
+        int groups = knobs.DenseConsumers ?? HopperFlashKernels.MaxConsumers(shape.HeadDim);
         if (!FlashArguments.Dense(shape, q, k, v, output, queryStart, queryCount)) return;
 
         int tileRows = groups * HopperFlashKernels.ConsumerRows;
         // The kernel reads no list, count or rectification term in dense mode; Q's bytes stand in for those views.
         ArrayView<T> tokens = q.SubView(0, shape.TokenElements);
         Launch(launcher, shape, q, k, v, output, tokens.Cast<int>(), tokens.Cast<int>(), tokens.Cast<float>(), tokens.Cast<float>(),
-            queryStart, queryStart + queryCount, sparse: false, rectify: false, (queryCount + tileRows - 1) / tileRows, groups, stages, pingPong);
+            queryStart, queryStart + queryCount, sparse: false, rectify: false, (queryCount + tileRows - 1) / tileRows, groups, knobs);
     }
 
     /// <summary>
@@ -113,26 +88,26 @@ internal static class HopperFlashSteps
     /// <param name="compensation"><c>C</c>, <c>[B, H, nQ, D]</c> (not read when <paramref name="rectify"/> is false).</param>
     /// <param name="rectify">Whether to apply the fused rectification epilogue.</param>
     /// <param name="output">O, <c>[B, H, S, D]</c>; only the visual rows are written.</param>
-    /// <param name="stages">Depth of the K/V ring, 2 or 3 (see <see cref="DenseAttention{T}"/>).</param>
-    /// <param name="pingPong">Whether two consumer warpgroups (query blocks of 128) take turns at the tensor cores.</param>
+    /// <param name="tuning">The kernel's knobs; null takes <see cref="HopperFlashTuning.Default"/>.</param>
     public static void SparseAttention<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k,
         ArrayView<T> v, ArrayView<int> counts, ArrayView<int> lists, ArrayView<float> rectification,
-        ArrayView<float> compensation, bool rectify, ArrayView<T> output, int stages = DefaultStages, bool pingPong = DefaultPingPong)
+        ArrayView<float> compensation, bool rectify, ArrayView<T> output, HopperFlashTuning? tuning = null)
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launcher);
         RequireSupported<T>(shape);
-        RequireStages(stages);
+        HopperFlashTuning knobs = tuning ?? HopperFlashTuning.Default;
+        knobs.Validate(shape.HeadDim);
         if (!FlashArguments.Sparse(shape, q, k, v, counts, lists, rectification, compensation, rectify, output)) return;
 
         // A query block is one group: its consumer warpgroups share every K/V stage the block's list brings.
         Launch(launcher, shape, q, k, v, output, counts, lists, rectification, compensation, 0, 0, sparse: true, rectify,
-            shape.QueryBlocks, shape.QueryBlockSize / HopperFlashKernels.ConsumerRows, stages, pingPong);
+            shape.QueryBlocks, shape.QueryBlockSize / HopperFlashKernels.ConsumerRows, knobs);
     }
 
     private static void Launch<T>(IKernelLauncher launcher, AttentionShape shape, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v,
         ArrayView<T> output, ArrayView<int> counts, ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation,
-        int queryStart, int queryEnd, bool sparse, bool rectify, int tiles, int consumers, int stages, bool pingPong) where T : unmanaged
+        int queryStart, int queryEnd, bool sparse, bool rectify, int tilesPerHead, int consumers, HopperFlashTuning tuning) where T : unmanaged
     {
         Accelerator accelerator = launcher switch
         {
@@ -150,18 +125,16 @@ internal static class HopperFlashSteps
         using TensorMap mq = TensorMap.Create3D(accelerator, q, d, s, shape.HeadCount, d, (long)s * d, 64, box, 1);
         using TensorMap mk = TensorMap.Create3D(accelerator, k, d, keyRows, shape.HeadCount, d, (long)s * d, 64, box, 1);
         using TensorMap mv = TensorMap.Create3D(accelerator, v, d, keyRows, shape.HeadCount, d, (long)s * d, 64, box, 1);
-        var dims = new LaunchDimensions(new Dim3(tiles, shape.HeadCount), new Dim3(HopperFlashKernels.GroupSize(consumers)),
-            HopperFlashKernels.SharedBytes(d, consumers, stages));
+        // Tiles run along the query rows of each (b, h); a persistent grid has one group per multiprocessor (the kernel
+        // holds one group per multiprocessor: its shared memory and registers).
+        int tiles = tilesPerHead * shape.HeadCount;
+        int groups = tuning.Persistent ? Math.Min(tiles, Math.Max(accelerator.MultiprocessorCount, 1)) : tiles;
+        var dims = new LaunchDimensions(new Dim3(groups), new Dim3(HopperFlashKernels.GroupSize(consumers)),
+            HopperFlashKernels.SharedBytes(d, consumers, tuning.Stages));
         HopperFlashKernels.AttentionKernel.Launch(launcher, dims, mq, mk, mv, output, counts, lists, rectification, compensation,
             s, shape.VisualTokens, shape.ValidKeys, queryStart, queryEnd, shape.KeyBlockSize, shape.QueryBlocks, shape.KeyBlocks,
-            sparse ? 1 : 0, rectify ? 1 : 0, FlashArguments.ScaleLog2(d), consumers, stages, pingPong ? 1 : 0, d);
-    }
-
-    /// <summary>The ring has 2 or 3 stages (3 at D = 128 is 224 KiB of shared memory with Q, just under the 227 KiB a group may have).</summary>
-    private static void RequireStages(int stages)
-    {
-        if (stages != 2 && stages != 3)
-            throw new ArgumentOutOfRangeException(nameof(stages), stages, "The Hopper K/V ring has 2 or 3 stages.");
+            sparse ? 1 : 0, rectify ? 1 : 0, FlashArguments.ScaleLog2(d), tilesPerHead, tiles, consumers, tuning.Stages,
+            tuning.PingPong ? 1 : 0, d);
     }
 
     private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged =>
