@@ -64,17 +64,17 @@ internal static partial class HopperFlashKernels
     /// <summary>
     /// Registers the producer warpgroup keeps (it only addresses copies) and each consumer warpgroup takes
     /// (<c>setmaxnreg</c>) in a group of <paramref name="consumers"/> consumers: <c>128 (producer + consumers x consumer)</c>
-    /// must fit the 64 Ki register file, or an increase would wait forever. Two: 40 + 2 x 232; three: 24 + 3 x 160. One
+    /// must fit the 64 Ki register file, or an increase would wait forever. Two: 32 + 2 x 240; three: 24 + 3 x 160. One
     /// consumer needs no reallocation (a 256-thread group may use 255 registers a thread).
     /// </summary>
-    private static int ProducerRegisters(int consumers) => consumers == 3 ? 24 : 40;
+    private static int ProducerRegisters(int consumers) => consumers == 3 ? 24 : 32;
 
     /// <inheritdoc cref="ProducerRegisters"/>
-    private static int ConsumerRegisters(int consumers) => consumers == 3 ? 160 : 232;
+    private static int ConsumerRegisters(int consumers) => consumers == 3 ? 160 : 240;
 
-    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q full and free, 3 per stage; every tile 1024-byte aligned).</summary>
+    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q full and free, 3 per stage), then the producer's notes to the consumers (the tile's flag, one <see cref="StageInfo"/> per stage); every tile 1024-byte aligned.</summary>
     public static int SharedBytes(int headDim, int consumers, int stages) =>
-        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (2 + 3 * stages) * 8;
+        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (2 + 3 * stages) * 8 + (1 + stages) * 4;
 
     /// <summary>
     /// Attention of the group's query rows; see the class summary. Dense (<paramref name="sparse"/> = 0): tile x covers
@@ -104,12 +104,16 @@ internal static partial class HopperFlashKernels
         int barrierBase = (qElements + stages * stageElements) * 2 / 8;
         int qFull = barrierBase, qEmpty = barrierBase + 1;
         int fullK = barrierBase + 2, fullV = barrierBase + 2 + stages, empty = barrierBase + 2 + 2 * stages;
+        // After the barriers, ints the producer writes for the consumers (see StageInfo): whether the tile has keys, then
+        // one per stage.
+        ArrayView<int> info = SharedMemory.GetDynamic<int>();
+        int tileKeys = (barrierBase + 2 + 3 * stages) * 2, stageInfo = tileKeys + 1;
         // Ping-pong: consumer c issues its products after a phase of named barrier turn + c (see TakeTurn).
         const int turn = 1;
         bool alternate = pingPong != 0 && groups == 2;
         bool isSparse = sparse != 0;
-        // The cursor over a tile's keys and the current stage's two segments (see NextStage), walked alike by the
-        // producer and every consumer thread (the same ints, so it stays uniform).
+        // The tile's place, and the cursor over its keys with the current stage's two segments (see NextStage). The
+        // producer walks the cursor and hands each stage's segment lengths to the consumers in shared memory.
         int bh = 0, tileStart = 0, rowBlock = 0, count = 0, entry = 0, phase = 0, pos = 0, rangeEnd = 0;
         long listBase = 0;
         int start0 = 0, len0 = 0, start1 = 0, len1 = 0;
@@ -142,12 +146,14 @@ internal static partial class HopperFlashKernels
                     int j = 0, round = 0;
                     for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX)
                     {
-                        OpenTile(tile, tilesPerHead, tileRows, isSparse, queryStart, visualTokens, validKeys, queryBlocks, keyBlocks,
-                            keyBlockSize, counts, lists, ref bh, ref tileStart, ref rowBlock, ref count, ref listBase, ref entry,
-                            ref phase, ref pos, ref rangeEnd);
+                        PlaceTile(tile, tilesPerHead, tileRows, isSparse, queryStart, queryBlocks, ref bh, ref tileStart, ref rowBlock);
+                        StartCursor(isSparse, tileStart, rowBlock, visualTokens, validKeys, keyBlocks, keyBlockSize, counts, lists,
+                            ref count, ref listBase, ref entry, ref phase, ref pos, ref rangeEnd);
                         // Every tile arrives as d / 64 panels of 64 columns (128-byte rows), panel p after p whole panels,
-                        // each panel as boxes of 64 rows; the previous tile's Q must be free (its last S done).
+                        // each panel as boxes of 64 rows; the previous tile's Q must be free (its last S done), and so is
+                        // the tile's flag (read before that).
                         Mbarrier.Wait(bars, qEmpty, (round & 1) ^ 1);
+                        info[tileKeys] = pos < rangeEnd ? 1 : 0;
                         Mbarrier.ArriveExpectTransaction(bars, qFull, qElements * 2);
                         for (int p = 0; p < panels; p++)
                         {
@@ -160,6 +166,8 @@ internal static partial class HopperFlashKernels
                                 ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
                             int st = j % stages;
                             Mbarrier.Wait(bars, empty + st, ((j / stages) & 1) ^ 1);
+                            // The stage's lengths go with K (the consumers read them after its barrier, which orders them).
+                            info[stageInfo + st] = StageInfo(len0, len1, pos >= rangeEnd);
                             // K first, on its own barrier: the consumers' S = Q·Kᵀ need not wait for V.
                             int kBase = qElements + st * stageElements;
                             Mbarrier.ArriveExpectTransaction(bars, fullK + st, kvElements * 2);
@@ -198,40 +206,33 @@ internal static partial class HopperFlashKernels
             int j = 0, round = 0;
             for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX)
             {
-                OpenTile(tile, tilesPerHead, tileRows, isSparse, queryStart, visualTokens, validKeys, queryBlocks, keyBlocks,
-                    keyBlockSize, counts, lists, ref bh, ref tileStart, ref rowBlock, ref count, ref listBase, ref entry,
-                    ref phase, ref pos, ref rangeEnd);
+                PlaceTile(tile, tilesPerHead, tileRows, isSparse, queryStart, queryBlocks, ref bh, ref tileStart, ref rowBlock);
                 for (int i = 0; i < headDim / 2; i++) oAcc[i] = 0f;
                 // This thread's two rows (g and g + 8 of its warp's 16): running maxima (log2 units) and partial sums. The
                 // maxima start at -1e30, not -inf, so a fully masked tile gives alpha = exp2(0) and P = exp2(-inf) = 0, never NaN.
                 float m0 = -1e30f, m1 = -1e30f, l0 = 0f, l1 = 0f, alpha0 = 1f, alpha1 = 1f;
                 Mbarrier.Wait(bars, qFull, round & 1);
-                if (pos < rangeEnd)
+                if (info[tileKeys] != 0)
                 {
                     // The first stage alone: S and its softmax (O is still zero, so nothing to rescale).
-                    NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
-                        ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
                     int previous = j % stages;
                     Mbarrier.Wait(bars, fullK + previous, (j / stages) & 1);
+                    int stage = info[stageInfo + previous];
                     TakeTurn(turn, me, alternate);
                     IssueScores<T>(smem, qBase, tileRows, qElements + previous * stageElements, sAcc, headDim);
                     PassTurn(turn, me, alternate);
                     Warpgroup.WaitGroup(0);
-                    Softmax(sAcc, len0, len1, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
+                    Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
                     PackP<T>(sAcc, pFrag);
                     j++;
                     // previous: the stage whose P·V is still to be issued. The loop body has no branch around a wgmma or
                     // a wait: ptxas then sees that only S is read while P·V runs, and keeps the products asynchronous.
-                    bool more = pos < rangeEnd;
-                    if (more)
-                    {
-                        NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
-                            ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
-                    }
+                    bool more = !IsLastStage(stage);
                     while (more)
                     {
                         int st = j % stages;
                         Mbarrier.Wait(bars, fullK + st, (j / stages) & 1);
+                        stage = info[stageInfo + st];
                         Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
                         // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
                         TakeTurn(turn, me, alternate);
@@ -239,24 +240,22 @@ internal static partial class HopperFlashKernels
                         AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
                         PassTurn(turn, me, alternate);
                         Warpgroup.WaitGroup(1);
-                        Softmax(sAcc, len0, len1, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
-                        // The next stage's keys, found while the tensor cores still run P·V (the wait below is the top of
-                        // its own block, so ptxas leaves this above it).
-                        more = pos < rangeEnd;
-                        if (more)
-                        {
-                            NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
-                                ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
-                        }
+                        Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
+                        more = !IsLastStage(stage);
                         // The previous P·V is done: its stage goes back to the producer, and O may be rescaled.
                         Warpgroup.WaitGroup(0);
                         if (lane == 0) Mbarrier.Arrive(bars, empty + previous);
-                        for (int i = 0; i < headDim / 8; i++)
+                        // Once the rows' maxima settle, most stages leave them unchanged: a warp none of whose rows moved
+                        // skips the rescale (its lanes branch alike), which sits between P·V and the next products.
+                        if (alpha0 != 1f || alpha1 != 1f)
                         {
-                            oAcc[4 * i] *= alpha0;
-                            oAcc[4 * i + 1] *= alpha0;
-                            oAcc[4 * i + 2] *= alpha1;
-                            oAcc[4 * i + 3] *= alpha1;
+                            for (int i = 0; i < headDim / 8; i++)
+                            {
+                                oAcc[4 * i] *= alpha0;
+                                oAcc[4 * i + 1] *= alpha0;
+                                oAcc[4 * i + 2] *= alpha1;
+                                oAcc[4 * i + 3] *= alpha1;
+                            }
                         }
                         PackP<T>(sAcc, pFrag);
                         previous = st;
@@ -282,21 +281,28 @@ internal static partial class HopperFlashKernels
     }
 
     /// <summary>
-    /// Tile <paramref name="tile"/>'s place and the start of its key cursor. Tiles run along the query rows of one (b, h),
-    /// then the next (b, h), so the groups at work share K and V in L2. Dense: tile x covers rows
-    /// <c>queryStart + x * tileRows</c> onwards over the keys <c>[0, validKeys)</c> (starting in the text phase with the
-    /// whole range; a tile of invalid text rows has nothing to attend). Sparse: tile x is query block x, over its listed
-    /// key blocks, then the valid text keys.
+    /// Tile <paramref name="tile"/>'s place. Tiles run along the query rows of one (b, h), then the next (b, h), so the
+    /// groups at work share K and V in L2. Dense: tile x covers rows <c>queryStart + x * tileRows</c> onwards; sparse:
+    /// tile x is query block x (<paramref name="rowBlock"/> indexes its list, R and C).
     /// </summary>
-    private static void OpenTile(int tile, int tilesPerHead, int tileRows, bool isSparse, int queryStart, int visualTokens,
-        int validKeys, int queryBlocks, int keyBlocks, int keyBlockSize, ArrayView<int> counts, ArrayView<int> lists, ref int bh,
-        ref int tileStart, ref int rowBlock, ref int count, ref long listBase, ref int entry, ref int phase, ref int pos,
-        ref int rangeEnd)
+    private static void PlaceTile(int tile, int tilesPerHead, int tileRows, bool isSparse, int queryStart, int queryBlocks,
+        ref int bh, ref int tileStart, ref int rowBlock)
     {
         bh = tile / tilesPerHead;
         int x = tile - bh * tilesPerHead;
         tileStart = isSparse ? x * tileRows : queryStart + x * tileRows;
         rowBlock = isSparse ? bh * queryBlocks + x : 0;
+    }
+
+    /// <summary>
+    /// The start of a tile's key cursor (<see cref="TensorCoreFlashKernels.SeekKeys"/>): dense starts in the text phase
+    /// with the keys <c>[0, validKeys)</c> (a tile of invalid text rows has nothing to attend); sparse with the query
+    /// block's listed key blocks, then the valid text keys.
+    /// </summary>
+    private static void StartCursor(bool isSparse, int tileStart, int rowBlock, int visualTokens, int validKeys, int keyBlocks,
+        int keyBlockSize, ArrayView<int> counts, ArrayView<int> lists, ref int count, ref long listBase, ref int entry,
+        ref int phase, ref int pos, ref int rangeEnd)
+    {
         count = isSparse ? Math.Min(Math.Max(counts[rowBlock], 0), keyBlocks) : 0;
         listBase = (long)rowBlock * keyBlocks;
         entry = 0;
@@ -306,6 +312,15 @@ internal static partial class HopperFlashKernels
         TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
             ref entry, ref phase, ref pos, ref rangeEnd);
     }
+
+    /// <summary>
+    /// What the consumers need of a stage, packed in one int: the keys of segment 0 (bits 0-7) and segment 1 (bits 8-15),
+    /// at most <see cref="SegmentRows"/> each, and whether it is the tile's last stage (bit 16).
+    /// </summary>
+    private static int StageInfo(int len0, int len1, bool last) => len0 | (len1 << 8) | (last ? 1 << 16 : 0);
+
+    /// <summary>Whether a <see cref="StageInfo"/> is the tile's last stage.</summary>
+    private static bool IsLastStage(int stage) => (stage >> 16) != 0;
 
     /// <summary>
     /// The epilogue of a consumer warpgroup's 64 rows: row sums over the quad, O / l, and for block-sparse with
@@ -370,14 +385,15 @@ internal static partial class HopperFlashKernels
 
     /// <summary>
     /// The online-softmax step of one stage on its scores <paramref name="sAcc"/> (accumulator i is key column
-    /// <c>8 (i / 4) + 2 (lane % 4) + i % 2</c> of the stage: segment 0 below 64, then segment 1, of
-    /// <paramref name="len0"/> and <paramref name="len1"/> keys; <paramref name="column"/> is <c>2 (lane % 4)</c>): masks
+    /// <c>8 (i / 4) + 2 (lane % 4) + i % 2</c> of the stage: segment 0 below 64, then segment 1, of the lengths that
+    /// <paramref name="stage"/> holds (<see cref="StageInfo"/>); <paramref name="column"/> is <c>2 (lane % 4)</c>): masks
     /// keys past each segment's end to -inf, updates the two rows' maxima (log2 units) and partial sums, leaves P in
     /// <paramref name="sAcc"/> and the factors O must be rescaled by in <paramref name="alpha0"/>, <paramref name="alpha1"/>.
     /// </summary>
-    private static void Softmax(Span<float> sAcc, int len0, int len1, int column, float scaleLog2, ref float m0, ref float m1,
+    private static void Softmax(Span<float> sAcc, int stage, int column, float scaleLog2, ref float m0, ref float m1,
         ref float l0, ref float l1, ref float alpha0, ref float alpha1)
     {
+        int len0 = stage & 0xFF, len1 = (stage >> 8) & 0xFF;
         // Two full segments (the group agrees) need no mask, and the scale moves into the exponent's FMA. Each branch
         // runs the whole step: ptxas hoists the wgmma wait that follows the softmax to the top of its basic block, so
         // code after a join here would wait for the previous P·V instead of running under it.
