@@ -100,6 +100,23 @@ public sealed class HopperFlashTests(ITestOutputHelper output)
         output.WriteLine($"{kind} Hopper dense and sparse, {cases} random cases from seed {seed}: worst relative L2 {worst:E2}");
     }
 
+    /// <summary>
+    /// setmaxnreg moves registers within the pool the group was launched with: if the producer's and consumers' budgets
+    /// exceed it, a consumer's increase waits forever on the GPU (the CPU emulation ignores register budgets, so only this
+    /// arithmetic can catch it here).
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RegisterBudgetsFitTheLaunchPool(int consumers)
+    {
+        int pool = (1 + consumers) * HopperFlashKernels.LaunchRegisters(HopperFlashKernels.GroupSize(consumers));
+        int asked = HopperFlashKernels.ProducerRegisters(consumers) + consumers * HopperFlashKernels.ConsumerRegisters(consumers);
+        Assert.True(asked <= pool, $"{consumers} consumers: producer + consumers ask {asked} registers a lane, the launch gave {pool}.");
+        Assert.Equal(0, HopperFlashKernels.ProducerRegisters(consumers) % 8);
+        Assert.Equal(0, HopperFlashKernels.ConsumerRegisters(consumers) % 8);
+    }
+
     [Fact]
     public void OpenCLIsRefusedWithTheReason()
     {

@@ -63,14 +63,19 @@ internal static partial class HopperFlashKernels
 
     /// <summary>
     /// Registers the producer warpgroup keeps (it only addresses copies) and each consumer warpgroup takes
-    /// (<c>setmaxnreg</c>) in a group of <paramref name="consumers"/> consumers: <c>128 (producer + consumers x consumer)</c>
-    /// must fit the 64 Ki register file, or an increase would wait forever. Two: 32 + 2 x 240; three: 24 + 3 x 160. One
-    /// consumer needs no reallocation (a 256-thread group may use 255 registers a thread).
+    /// (<c>setmaxnreg</c>) in a group of <paramref name="consumers"/> consumers. The pool is what the group was launched
+    /// with, <see cref="LaunchRegisters"/> a thread (168 for 384 threads, 128 for 512), not the whole register file:
+    /// <c>producer + consumers x consumer</c> must not exceed <c>(1 + consumers) x LaunchRegisters</c>, or an increase
+    /// waits forever (a hang on the GPU that the CPU emulation cannot show). Two: 24 + 2 x 240 = 3 x 168; three:
+    /// 24 + 3 x 160 = 4 x 128. One consumer needs no reallocation (a 256-thread group may use 255 registers a thread).
     /// </summary>
-    private static int ProducerRegisters(int consumers) => consumers == 3 ? 24 : 32;
+    internal static int ProducerRegisters(int consumers) => 24;
 
     /// <inheritdoc cref="ProducerRegisters"/>
-    private static int ConsumerRegisters(int consumers) => consumers == 3 ? 160 : 240;
+    internal static int ConsumerRegisters(int consumers) => consumers == 3 ? 160 : 240;
+
+    /// <summary>Registers a thread of a <paramref name="groupSize"/>-thread group gets at launch with one group a multiprocessor (64 Ki, in steps of 8, at most 255).</summary>
+    internal static int LaunchRegisters(int groupSize) => Math.Min(65536 / groupSize / 8 * 8, 255);
 
     /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q full and free, 3 per stage), then the producer's notes to the consumers (the tile's flag, one <see cref="StageInfo"/> per stage); every tile 1024-byte aligned.</summary>
     public static int SharedBytes(int headDim, int consumers, int stages) =>
