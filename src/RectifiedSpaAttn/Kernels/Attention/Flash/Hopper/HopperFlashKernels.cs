@@ -249,7 +249,7 @@ internal static partial class HopperFlashKernels
                         more = !IsLastStage(stage);
                         // The previous P·V is done: its stage goes back to the producer, and O may be rescaled.
                         Warpgroup.WaitGroup(0);
-                        if (lane == 0) Mbarrier.Arrive(bars, empty + previous);
+                        ReleaseForWarp(bars, empty + previous, lane);
                         // Once the rows' maxima settle, most stages leave them unchanged: a warp none of whose rows moved
                         // skips the rescale (its lanes branch alike), which sits between P·V and the next products.
                         if (alpha0 != 1f || alpha1 != 1f)
@@ -267,7 +267,7 @@ internal static partial class HopperFlashKernels
                         j++;
                     }
                     // Every S of the tile is done: the producer may load the next tile's Q.
-                    if (lane == 0) Mbarrier.Arrive(bars, qEmpty);
+                    ReleaseForWarp(bars, qEmpty, lane);
                     // The last stage's P·V.
                     Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
                     TakeTurn(turn, me, alternate);
@@ -275,9 +275,12 @@ internal static partial class HopperFlashKernels
                     AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
                     PassTurn(turn, me, alternate);
                     Warpgroup.WaitGroup(0);
-                    if (lane == 0) Mbarrier.Arrive(bars, empty + previous);
+                    ReleaseForWarp(bars, empty + previous, lane);
                 }
-                else if (lane == 0) Mbarrier.Arrive(bars, qEmpty);
+                else
+                {
+                    ReleaseForWarp(bars, qEmpty, lane);
+                }
                 StoreTile<T>(output, rectification, compensation, sequenceLength, validKeys, visualTokens, queryEnd, isSparse, rectify != 0,
                     bh, tileStart, tileRows, rowInTile, rowBlock, lane, l0, l1, oAcc, headDim);
                 round++;
@@ -349,6 +352,18 @@ internal static partial class HopperFlashKernels
         float r = rectified ? rectification[rowBlock] : 1f;
         TensorCoreFlashKernels.StoreRows(output, (long)bh * sequenceLength * headDim, firstRow, lane, row0 < rowEnd,
             row0 + 8 < rowEnd, scale0, scale1, rectified, r, compensation, (long)rowBlock * headDim, headDim, oAcc, 0);
+    }
+
+    /// <summary>
+    /// One arrival at <paramref name="barrier"/> for the whole warp, after every lane is done with what the barrier hands
+    /// back (a stage, or the tile's Q). The lanes read the producer's notes with plain loads; bar.warp.sync orders those
+    /// reads before lane 0's arrival (a release), so the producer's next write of them (after its acquiring wait) cannot
+    /// race them. compute-sanitizer's racecheck reported the lane-0-only arrival as a race.
+    /// </summary>
+    private static void ReleaseForWarp(ArrayView<ulong> bars, int barrier, int lane)
+    {
+        Warp.Barrier();
+        if (lane == 0) Mbarrier.Arrive(bars, barrier);
     }
 
     /// <summary>
