@@ -117,6 +117,25 @@ public sealed class HopperFlashTests(ITestOutputHelper output)
         Assert.Equal(0, HopperFlashKernels.ConsumerRegisters(consumers) % 8);
     }
 
+    [Theory]
+    [InlineData(1, null, 128)]
+    [InlineData(4, null, 128)]
+    [InlineData(3, 3, 128)]
+    [InlineData(3, 0, 64)]
+    [InlineData(3, 4, 64)]
+    public void OutOfRangeKnobsAreRefused(int stages, int? denseConsumers, int headDim)
+    {
+        var tuning = HopperFlashTuning.Default with { Stages = stages, DenseConsumers = denseConsumers };
+        Assert.Throws<ArgumentOutOfRangeException>(() => tuning.Validate(headDim));
+    }
+
+    [Theory]
+    [InlineData(2, 1, 128)]
+    [InlineData(3, 2, 128)]
+    [InlineData(3, 3, 64)]
+    public void KnobsInRangeAreTaken(int stages, int denseConsumers, int headDim) =>
+        (HopperFlashTuning.Default with { Stages = stages, DenseConsumers = denseConsumers }).Validate(headDim);
+
     [Fact]
     public void OpenCLIsRefusedWithTheReason()
     {

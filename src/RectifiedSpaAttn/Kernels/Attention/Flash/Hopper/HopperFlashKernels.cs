@@ -6,20 +6,25 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 
 /// <summary>
 /// FlashAttention-3-style attention on Hopper (sm_90a: wgmma, mbarrier, bulk tensor copies), dense and block-sparse,
-/// for 16-bit inputs, with the contract of the tensor-core kernels (<see cref="TensorCoreFlashKernels"/>). A group owns
-/// <c>64 * consumers</c> query rows of one (b, h) and is <c>1 + consumers</c> warpgroups:
+/// for 16-bit inputs, with the contract of the tensor-core kernels (<see cref="TensorCoreFlashKernels"/>). A tile is
+/// <c>64 * consumers</c> query rows of one (b, h); a group is <c>1 + consumers</c> warpgroups (consumers 1-3, a
+/// specialisation) and takes tile after tile (a persistent grid), or one tile when the grid covers them all:
 /// <list type="bullet">
-/// <item>warpgroup 0 produces: one elected thread copies the Q tile once, then walks the key cursor and streams K and V
-/// through a ring of <c>stages</c> stages (2 or 3) of <see cref="KeyTile"/> keys (128-byte-swizzled shared memory)
-/// with the bulk tensor copy engine, K and V of a stage each on its own full mbarrier, the stage on one empty mbarrier;</item>
+/// <item>warpgroup 0 produces: one elected thread walks each tile's key cursor, copies its Q tile once the previous
+/// tile's last S is done, and streams K and V through a ring of <c>stages</c> stages (2 or 3) of <see cref="KeyTile"/>
+/// keys (128-byte-swizzled shared memory) with the bulk tensor copy engine, K and V of a stage each on its own full
+/// mbarrier, the stage on one empty mbarrier; the ring runs on across tiles. It leaves the consumers a note per stage
+/// (<see cref="StageInfo"/>: the segment lengths, whether the tile ends) and per tile (whether it has keys), so they
+/// never walk the cursor;</item>
 /// <item>each consumer warpgroup owns 64 query rows: S = Q·Kᵀ (64 x 128, f32) by wgmma from shared memory, the online
 /// softmax in registers (base 2; row statistics over the quad of lanes that share a row), P packed to 16 bits straight
 /// from S's accumulator layout into wgmma's register-A fragments, and O += P·V with V as a transposed (MN-major) B.
 /// The products are pipelined across stages as in FlashAttention-3: stage j's S = Q·Kⱼᵀ and stage j-1's O += Pⱼ₋₁·Vⱼ₋₁
-/// are issued together, and stage j's softmax runs while the tensor cores finish P·V (then O is rescaled), so the
-/// exponentials no longer leave the tensor cores idle;</item>
+/// are issued together, and stage j's softmax runs while the tensor cores finish P·V (then O is rescaled, by warps
+/// whose rows' maxima moved), so the exponentials do not leave the tensor cores idle. Two consumers may also take
+/// turns at the tensor cores (ping-pong on named barriers 1 and 2, <see cref="TakeTurn"/>);</item>
 /// <item>the epilogue divides by the row sums and, for block-sparse with rectification, stores
-/// <c>O = R * Os + C</c>, all from the accumulators.</item>
+/// <c>O = R * Os + C</c>, all from the accumulators, while the producer already loads the next tile.</item>
 /// </list>
 /// A stage holds two <em>segments</em> of at most <see cref="SegmentRows"/> keys, each one copy per 64 head dims: the
 /// key cursor (<see cref="TensorCoreFlashKernels.Seek"/>: the listed key blocks, then the valid text keys; for dense
@@ -28,10 +33,8 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// height (<c>validKeys</c>) with zeros, so whatever a stage holds beyond its keys is finite (P is 0 there, and
 /// 0 · NaN would not be). A stage with one segment copies it twice (its second half is all masked). Query rows past the
 /// range are computed (the Q map zero-fills rows past S) and never stored.
-/// Launch: group <see cref="GroupSize"/>, grid (tiles, B * H), dynamic shared memory <see cref="SharedBytes"/>.
-/// With two consumers they may also take turns at the tensor cores (ping-pong, on named barriers 1 and 2:
-/// <see cref="TakeTurn"/>; a launch value, off by default: its mbarrier version measured slower, see
-/// <c>HopperFlashSteps.DefaultPingPong</c>).
+/// Launch: group <see cref="GroupSize"/>, a 1D grid of at most <c>tiles</c> groups, dynamic shared memory
+/// <see cref="SharedBytes"/>; the host side is <c>HopperFlashSteps</c>, its knobs <c>HopperFlashTuning</c>.
 /// Not yet: the epilogue through shared memory with the copy engine.
 /// </summary>
 internal static partial class HopperFlashKernels
@@ -82,11 +85,12 @@ internal static partial class HopperFlashKernels
         (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (2 + 3 * stages) * 8 + (1 + stages) * 4;
 
     /// <summary>
-    /// Attention of the group's query rows; see the class summary. Dense (<paramref name="sparse"/> = 0): tile x covers
-    /// rows <c>queryStart + x * tileRows</c> onwards, stored below <paramref name="queryEnd"/>, over the keys
-    /// <c>[0, validKeys)</c>; rows at or beyond <paramref name="validKeys"/> are written as zeros; the sparse inputs are
-    /// not read. Sparse: tile x is query block x (<c>tileRows</c> = the query block size), over its listed key blocks
-    /// and the valid text keys, with the rectification epilogue when <paramref name="rectify"/> is non-zero.
+    /// Attention of the group's tiles (<c>Grid.IdxX</c>, then every <c>Grid.DimX</c>-th of the <paramref name="tiles"/>,
+    /// <paramref name="tilesPerHead"/> per (b, h)); see the class summary. Dense (<paramref name="sparse"/> = 0): tile x
+    /// of a (b, h) covers rows <c>queryStart + x * tileRows</c> onwards, stored below <paramref name="queryEnd"/>, over
+    /// the keys <c>[0, validKeys)</c>; rows at or beyond <paramref name="validKeys"/> are written as zeros; the sparse
+    /// inputs are not read. Sparse: tile x is query block x (<c>tileRows</c> = the query block size), over its listed key
+    /// blocks and the valid text keys, with the rectification epilogue when <paramref name="rectify"/> is non-zero.
     /// </summary>
     [Kernel]
     [RequiresHopper]

@@ -2,20 +2,23 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 
 /// <summary>
 /// The Hopper flash-attention kernel's tuning knobs (<see cref="HopperFlashSteps"/>). None changes the result; each was
-/// measured on an H100 (docs/benchmarks.md), and <see cref="Default"/> holds the fastest.
+/// measured on an H100 80GB HBM3 (bf16, 2026-12-06; docs/benchmarks.md), and <see cref="Default"/> holds the best of
+/// those measurements.
 /// </summary>
 /// <param name="Stages">Depth of the K/V ring, 2 or 3: a stage's K and V stay until its P·V is done, which with the
 /// pipelined consumers is one stage later. 3 beat 2 by up to 7% at D = 128 and tie at D = 64.</param>
 /// <param name="PingPong">Whether two consumer warpgroups take turns at the tensor cores (on named barriers), so one's
-/// softmax runs under the other's products.</param>
+/// softmax runs under the other's products: 1-4% faster block-sparse over three calls, -1% to +2% dense.</param>
 /// <param name="DenseConsumers">Consumer warpgroups of a dense group, 64 query rows each: 1 to
 /// <see cref="HopperFlashKernels.MaxConsumers"/>; null takes the most (3 at D = 64, 2 at D = 128). Block-sparse groups
-/// are one query block, so their count is the block size / 64.</param>
+/// are one query block, so their count is the block size / 64. At D = 64 three gave 466-501 TFLOP/s dense, two 390-397.</param>
 /// <param name="Persistent">Whether the grid is one group per multiprocessor, each taking tile after tile (the producer
-/// loads the next tile while the consumers store the last), instead of one group per tile.</param>
+/// loads the next tile while the consumers store the last), instead of one group per tile: block-sparse 2-6% faster in
+/// two calls (its tiles have fewer stages, so the overlapped start counts more); dense D = 128 +4% in one call, -4% in
+/// the next.</param>
 internal readonly record struct HopperFlashTuning(int Stages, bool PingPong, int? DenseConsumers, bool Persistent)
 {
-    /// <summary>The measured best: 3 stages, ping-pong on, the most consumers, persistent.</summary>
+    /// <summary>3 stages, ping-pong on, the most consumers, persistent.</summary>
     public static HopperFlashTuning Default { get; } = new(3, true, null, true);
 
     /// <summary>Throws when a knob is out of range for head dim <paramref name="headDim"/>.</summary>
