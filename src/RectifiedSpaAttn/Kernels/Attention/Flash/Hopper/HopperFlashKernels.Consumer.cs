@@ -1,0 +1,185 @@
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
+
+namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
+
+// The consumers' side of HopperFlashKernels: the products, the online softmax, the turns at the tensor cores, handing
+// stages back, and the epilogue.
+internal static partial class HopperFlashKernels
+{
+    /// <summary>
+    /// The epilogue of a consumer warpgroup's 64 rows: row sums over the quad, O / l, and for block-sparse with
+    /// rectification <c>O = R * Os + C</c>, stored below the tile's row end. Dense rows at or beyond the valid keys are
+    /// invalid text slots, written as zeros; without rectification R and C are never read.
+    /// </summary>
+    private static void StoreTile<T>(ArrayView<T> output, ArrayView<float> rectification, ArrayView<float> compensation,
+        int sequenceLength, int validKeys, int visualTokens, int queryEnd, bool isSparse, bool rectify, int bh, int tileStart,
+        int tileRows, int rowInTile, int rowBlock, int lane, float l0, float l1, Span<float> oAcc, int headDim) where T : unmanaged
+    {
+        l0 += Warp.ShuffleXor(l0, 1);
+        l0 += Warp.ShuffleXor(l0, 2);
+        l1 += Warp.ShuffleXor(l1, 1);
+        l1 += Warp.ShuffleXor(l1, 2);
+        int rowEnd = isSparse ? Math.Min(tileStart + tileRows, visualTokens) : queryEnd;
+        int firstRow = tileStart + rowInTile + 16 * (Warp.WarpIdx % 4);
+        int row0 = firstRow + (lane >> 2);
+        float scale0 = isSparse || row0 < validKeys ? TensorCoreFlashKernels.Normaliser(l0) : 0f;
+        float scale1 = isSparse || row0 + 8 < validKeys ? TensorCoreFlashKernels.Normaliser(l1) : 0f;
+        bool rectified = isSparse && rectify;
+        float r = rectified ? rectification[rowBlock] : 1f;
+        TensorCoreFlashKernels.StoreRows(output, (long)bh * sequenceLength * headDim, firstRow, lane, row0 < rowEnd,
+            row0 + 8 < rowEnd, scale0, scale1, rectified, r, compensation, (long)rowBlock * headDim, headDim, oAcc, 0);
+    }
+
+    /// <summary>
+    /// One arrival at <paramref name="barrier"/> for the whole warp, after every lane is done with what the barrier hands
+    /// back (a stage, or the tile's Q). The lanes read the producer's notes with plain loads; bar.warp.sync orders those
+    /// reads before lane 0's arrival (a release), so the producer's next write of them (after its acquiring wait) cannot
+    /// race them. compute-sanitizer's racecheck reported the lane-0-only arrival as a race.
+    /// </summary>
+    private static void ReleaseForWarp(ArrayView<ulong> bars, int barrier, int lane)
+    {
+        Warp.Barrier();
+        if (lane == 0) Mbarrier.Arrive(bars, barrier);
+    }
+
+    /// <summary>
+    /// Ping-pong between the two consumer warpgroups (FlashAttention-3's inter-warpgroup overlap), on the named barriers
+    /// <paramref name="turn"/> + c: consumer <paramref name="me"/> issues its products only after the other has issued its
+    /// previous ones (a phase of barrier <c>turn + me</c> over both warpgroups, 256 threads: its own Sync and the other's
+    /// <see cref="PassTurn"/>), so the tensor cores take the two warpgroups' stages in turn and one's softmax runs under
+    /// the other's products instead of both waiting in lock-step. Consumer 0 goes first: before its first turn consumer 1
+    /// arrives once at consumer 0's barrier. Both walk the same keys, so they take equally many turns; consumer 1's last
+    /// <see cref="PassTurn"/> is left without a Sync, which the hardware allows. Nothing to do with one consumer or when off.
+    /// </summary>
+    private static void TakeTurn(int turn, int me, bool alternate)
+    {
+        if (alternate) NamedBarrier.Sync(turn + me, 2 * 128);
+    }
+
+    /// <summary>Gives the tensor cores to the other consumer (every warp arrives, after it issued its products).</summary>
+    private static void PassTurn(int turn, int me, bool alternate)
+    {
+        if (alternate) NamedBarrier.Arrive(turn + 1 - me, 2 * 128);
+    }
+
+    /// <summary>
+    /// Fences, issues S = Q·Kᵀ (64 x <see cref="KeyTile"/>, f32) for the warpgroup's Q rows (from <paramref name="qBase"/>
+    /// in each Q panel of <paramref name="tileRows"/> rows) and the K tile at <paramref name="kBase"/>, and commits the group.
+    /// </summary>
+    private static void IssueScores<T>(ArrayView<T> smem, int qBase, int tileRows, int kBase, Span<float> sAcc, int headDim)
+        where T : unmanaged
+    {
+        Warpgroup.Fence();
+        for (int kk = 0; kk < headDim / 16; kk++)
+        {
+            KernelHint.Unroll();
+            int p = kk / 4, c = (kk % 4) * 16;
+            Warpgroup.MmaAsync(sAcc, smem, p * tileRows * 64 + qBase + c, smem, kBase + p * KeyTile * 64 + c, kk > 0);
+        }
+        Warpgroup.CommitGroup();
+    }
+
+    /// <summary>
+    /// The online-softmax step of one stage on its scores <paramref name="sAcc"/> (accumulator i is key column
+    /// <c>8 (i / 4) + 2 (lane % 4) + i % 2</c> of the stage: segment 0 below 64, then segment 1, of the lengths that
+    /// <paramref name="stage"/> holds (<see cref="StageInfo"/>); <paramref name="column"/> is <c>2 (lane % 4)</c>): masks
+    /// keys past each segment's end to -inf, updates the two rows' maxima (log2 units) and partial sums, leaves P in
+    /// <paramref name="sAcc"/> and the factors O must be rescaled by in <paramref name="alpha0"/>, <paramref name="alpha1"/>.
+    /// </summary>
+    private static void Softmax(Span<float> sAcc, int stage, int column, float scaleLog2, ref float m0, ref float m1,
+        ref float l0, ref float l1, ref float alpha0, ref float alpha1)
+    {
+        int len0 = stage & 0xFF, len1 = (stage >> 8) & 0xFF;
+        // Two full segments (the group agrees) need no mask, and the scale moves into the exponent's FMA. Each branch
+        // runs the whole step: ptxas hoists the wgmma wait that follows the softmax to the top of its basic block, so
+        // code after a join here would wait for the previous P·V instead of running under it.
+        if (len0 == SegmentRows && len1 == SegmentRows)
+        {
+            float raw0 = float.NegativeInfinity, raw1 = float.NegativeInfinity;
+            for (int i = 0; i < KeyTile / 8; i++)
+            {
+                raw0 = MathF.Max(raw0, MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
+                raw1 = MathF.Max(raw1, MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
+            }
+            Exponentiate(sAcc, scaleLog2, MathF.Max(m0, raw0 * scaleLog2), MathF.Max(m1, raw1 * scaleLog2), ref m0, ref m1,
+                ref l0, ref l1, ref alpha0, ref alpha1);
+        }
+        else
+        {
+            float new0 = m0, new1 = m1;
+            for (int i = 0; i < KeyTile / 8; i++)
+            {
+                int limit = i < SegmentRows / 8 ? len0 : len1;
+                int key = column + 8 * (i % (SegmentRows / 8));
+                bool in0 = key < limit, in1 = key + 1 < limit;
+                sAcc[4 * i] = in0 ? sAcc[4 * i] * scaleLog2 : float.NegativeInfinity;
+                sAcc[4 * i + 1] = in1 ? sAcc[4 * i + 1] * scaleLog2 : float.NegativeInfinity;
+                sAcc[4 * i + 2] = in0 ? sAcc[4 * i + 2] * scaleLog2 : float.NegativeInfinity;
+                sAcc[4 * i + 3] = in1 ? sAcc[4 * i + 3] * scaleLog2 : float.NegativeInfinity;
+                new0 = MathF.Max(new0, MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
+                new1 = MathF.Max(new1, MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
+            }
+            Exponentiate(sAcc, 1f, new0, new1, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
+        }
+    }
+
+    /// <summary>
+    /// The rest of a softmax step, from this thread's part of the new maxima (<paramref name="new0"/>, <paramref name="new1"/>,
+    /// log2 units): the maxima over the quad, the rescale factors, <c>P = exp2(S * expScale - max)</c> in place and the
+    /// partial sums. <paramref name="expScale"/> is the scale for raw scores and 1 for scores already scaled (or -inf).
+    /// </summary>
+    private static void Exponentiate(Span<float> sAcc, float expScale, float new0, float new1, ref float m0, ref float m1,
+        ref float l0, ref float l1, ref float alpha0, ref float alpha1)
+    {
+        // The 4 lanes of a quad hold the same two rows.
+        new0 = MathF.Max(new0, Warp.ShuffleXor(new0, 1));
+        new0 = MathF.Max(new0, Warp.ShuffleXor(new0, 2));
+        new1 = MathF.Max(new1, Warp.ShuffleXor(new1, 1));
+        new1 = MathF.Max(new1, Warp.ShuffleXor(new1, 2));
+        alpha0 = XMath.Exp2Fast(m0 - new0);
+        alpha1 = XMath.Exp2Fast(m1 - new1);
+        m0 = new0;
+        m1 = new1;
+        float rs0 = 0f, rs1 = 0f;
+        for (int i = 0; i < KeyTile / 8; i++)
+        {
+            sAcc[4 * i] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i], expScale, -new0));
+            sAcc[4 * i + 1] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i + 1], expScale, -new0));
+            sAcc[4 * i + 2] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i + 2], expScale, -new1));
+            sAcc[4 * i + 3] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i + 3], expScale, -new1));
+            rs0 += sAcc[4 * i] + sAcc[4 * i + 1];
+            rs1 += sAcc[4 * i + 2] + sAcc[4 * i + 3];
+        }
+        l0 = MathF.FusedMultiplyAdd(l0, alpha0, rs0);
+        l1 = MathF.FusedMultiplyAdd(l1, alpha1, rs1);
+    }
+
+    /// <summary>P to 16 bits as wgmma register-A fragments: S's accumulators 8q..8q+7 are exactly the fragment of P's k block q (16 keys).</summary>
+    private static void PackP<T>(Span<float> sAcc, Span<uint> pFrag) where T : unmanaged
+    {
+        for (int qb = 0; qb < KeyTile / 16; qb++)
+        {
+            pFrag[4 * qb] = TensorCoreFlashKernels.Pack<T>(sAcc[8 * qb], sAcc[8 * qb + 1]);
+            pFrag[4 * qb + 1] = TensorCoreFlashKernels.Pack<T>(sAcc[8 * qb + 2], sAcc[8 * qb + 3]);
+            pFrag[4 * qb + 2] = TensorCoreFlashKernels.Pack<T>(sAcc[8 * qb + 4], sAcc[8 * qb + 5]);
+            pFrag[4 * qb + 3] = TensorCoreFlashKernels.Pack<T>(sAcc[8 * qb + 6], sAcc[8 * qb + 7]);
+        }
+    }
+
+    /// <summary>
+    /// Issues O += P·V for the V tile at <paramref name="vBase"/> (a transposed B, 64-column panels of
+    /// <see cref="KeyTile"/> rows) with P from <paramref name="pFrag"/> (register-A fragments, 4 per 16 keys), and
+    /// commits the group. The caller fenced since the fragments and the accumulators were last written.
+    /// </summary>
+    private static void AccumulatePV<T>(ArrayView<T> smem, int vBase, Span<uint> pFrag, Span<float> oAcc) where T : unmanaged
+    {
+        for (int qb = 0; qb < KeyTile / 16; qb++)
+        {
+            KernelHint.Unroll();
+            Warpgroup.MmaAsync(oAcc, pFrag[4 * qb], pFrag[4 * qb + 1], pFrag[4 * qb + 2], pFrag[4 * qb + 3], smem, vBase + qb * 16 * 64,
+                true, KeyTile * 128);
+        }
+        Warpgroup.CommitGroup();
+    }
+}

@@ -1,0 +1,75 @@
+using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Attention.Flash.TensorCore;
+
+namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
+
+// The producer's side of HopperFlashKernels: where a tile lies, the key cursor over its keys cut into stages of two
+// segments, and the note each stage leaves the consumers.
+internal static partial class HopperFlashKernels
+{
+    /// <summary>
+    /// Tile <paramref name="tile"/>'s place. Tiles run along the query rows of one (b, h), then the next (b, h), so the
+    /// groups at work share K and V in L2. Dense: tile x covers rows <c>queryStart + x * tileRows</c> onwards; sparse:
+    /// tile x is query block x (<paramref name="rowBlock"/> indexes its list, R and C).
+    /// </summary>
+    private static void PlaceTile(int tile, int tilesPerHead, int tileRows, bool isSparse, int queryStart, int queryBlocks,
+        ref int bh, ref int tileStart, ref int rowBlock)
+    {
+        bh = tile / tilesPerHead;
+        int x = tile - bh * tilesPerHead;
+        tileStart = isSparse ? x * tileRows : queryStart + x * tileRows;
+        rowBlock = isSparse ? bh * queryBlocks + x : 0;
+    }
+
+    /// <summary>
+    /// The start of a tile's key cursor (<see cref="TensorCoreFlashKernels.SeekKeys"/>): dense starts in the text phase
+    /// with the keys <c>[0, validKeys)</c> (a tile of invalid text rows has nothing to attend); sparse with the query
+    /// block's listed key blocks, then the valid text keys.
+    /// </summary>
+    private static void StartCursor(bool isSparse, int tileStart, int rowBlock, int visualTokens, int validKeys, int keyBlocks,
+        int keyBlockSize, ArrayView<int> counts, ArrayView<int> lists, ref int count, ref long listBase, ref int entry,
+        ref int phase, ref int pos, ref int rangeEnd)
+    {
+        count = isSparse ? Math.Min(Math.Max(counts[rowBlock], 0), keyBlocks) : 0;
+        listBase = (long)rowBlock * keyBlocks;
+        entry = 0;
+        phase = isSparse ? 0 : 1;
+        pos = 0;
+        rangeEnd = isSparse || tileStart >= validKeys ? 0 : validKeys;
+        TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
+            ref entry, ref phase, ref pos, ref rangeEnd);
+    }
+
+    /// <summary>
+    /// Takes the next stage's keys from the cursor: segment 0 is <c>[start0, start0 + len0)</c>, at most
+    /// <see cref="SegmentRows"/> keys of the current range; segment 1 the next segment when the cursor has one, else a
+    /// second copy of segment 0 with <c>len1 = 0</c> (copied, so its half of the stage holds finite values, and masked).
+    /// </summary>
+    private static void NextStage(ArrayView<int> lists, long listBase, int count, int keyBlocks, int keyBlockSize, int visualTokens,
+        int validKeys, ref int entry, ref int phase, ref int pos, ref int rangeEnd, ref int start0, ref int len0, ref int start1,
+        ref int len1)
+    {
+        start0 = pos;
+        len0 = Math.Min(SegmentRows, rangeEnd - pos);
+        pos += SegmentRows;
+        TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+        start1 = start0;
+        len1 = 0;
+        if (pos < rangeEnd)
+        {
+            start1 = pos;
+            len1 = Math.Min(SegmentRows, rangeEnd - pos);
+            pos += SegmentRows;
+            TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+        }
+    }
+
+    /// <summary>
+    /// What the consumers need of a stage, packed in one int: the keys of segment 0 (bits 0-7) and segment 1 (bits 8-15),
+    /// at most <see cref="SegmentRows"/> each, and whether it is the tile's last stage (bit 16).
+    /// </summary>
+    private static int StageInfo(int len0, int len1, bool last) => len0 | (len1 << 8) | (last ? 1 << 16 : 0);
+
+    /// <summary>Whether a <see cref="StageInfo"/> is the tile's last stage.</summary>
+    private static bool IsLastStage(int stage) => (stage >> 16) != 0;
+}
