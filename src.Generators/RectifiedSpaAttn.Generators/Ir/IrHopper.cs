@@ -73,6 +73,10 @@ public sealed class IrHopper : IrStmt
         _ => "stmatrix",
     };
 
-    /// <summary>Whether the CPU emulation synchronises threads here (a warp exchange or a poll).</summary>
-    public bool IsSyncPoint => Op is IrHopperOp.WgmmaRegisterA or IrHopperOp.MbarrierWait or IrHopperOp.ElectOne or IrHopperOp.StoreMatrixX4;
+    /// <summary>
+    /// Whether the CPU emulation synchronises threads here (a warp exchange or a poll), or reaches the group's shared
+    /// state through the warp (the register pool of <c>setmaxnreg</c>, whose increase may poll).
+    /// </summary>
+    public bool IsSyncPoint => Op is IrHopperOp.WgmmaRegisterA or IrHopperOp.MbarrierWait or IrHopperOp.ElectOne or IrHopperOp.StoreMatrixX4
+        or IrHopperOp.IncreaseRegisters or IrHopperOp.DecreaseRegisters;
 }

@@ -73,9 +73,9 @@ public static class Warpgroup
     public static void MmaAsync<T>(Span<float> accumulators, uint a0, uint a1, uint a2, uint a3, ArrayView<T> b, int bIndex, bool accumulate, int bAtomStride = 0)
         where T : unmanaged => throw new KernelOnlyException("Warpgroup");
 
-    /// <summary><c>setmaxnreg.inc.sync.aligned.u32</c>: raises this warpgroup's register budget per thread to <paramref name="registers"/> (a constant multiple of 8, 24-256). Needs <c>KernelHint.LaunchBounds</c>; does nothing on the CPU.</summary>
+    /// <summary><c>setmaxnreg.inc.sync.aligned.u32</c>: raises this warpgroup's register budget per thread to <paramref name="registers"/> (a constant multiple of 8, 24-256), taking registers that other warpgroups' decreases returned to the group's pool, and waiting until they are there. The pool is what the group was launched with (ptxas's count at entry times the group size), so budgets beyond it wait forever; the CPU emulation reports that as a deadlock. Needs <c>KernelHint.LaunchBounds</c> with a minimum of groups per multiprocessor (without, ptxas and the emulation ignore it).</summary>
     public static void IncreaseRegisters(int registers) => throw new KernelOnlyException("Warpgroup");
 
-    /// <summary><c>setmaxnreg.dec.sync.aligned.u32</c>: lowers this warpgroup's register budget per thread to <paramref name="registers"/> (a constant multiple of 8, 24-256); does nothing on the CPU.</summary>
+    /// <summary><c>setmaxnreg.dec.sync.aligned.u32</c>: lowers this warpgroup's register budget per thread to <paramref name="registers"/> (a constant multiple of 8, 24-256), returning the rest to the group's pool (see <see cref="IncreaseRegisters"/>).</summary>
     public static void DecreaseRegisters(int registers) => throw new KernelOnlyException("Warpgroup");
 }

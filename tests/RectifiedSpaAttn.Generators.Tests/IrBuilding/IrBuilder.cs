@@ -16,6 +16,10 @@ internal sealed class IrBuilder
     private readonly Stack<List<IrStmt>> _blocks = new([new List<IrStmt>()]);
     private bool _usesDynamicShared;
     private int _sharedEnd;
+    private IrLaunchBounds? _launchBounds;
+
+    /// <summary>Gives the kernel launch bounds (<c>KernelHint.LaunchBounds</c>).</summary>
+    public void LaunchBounds(int maxGroupSize, int minGroupsPerMultiprocessor) => _launchBounds = new IrLaunchBounds(maxGroupSize, minGroupsPerMultiprocessor);
 
     public IrParam Buffer(string name, IrType elementType) => AddParameter(name, IrParamKind.Buffer, elementType);
 
@@ -115,6 +119,7 @@ internal sealed class IrBuilder
     {
         if (_blocks.Count != 1) throw new InvalidOperationException("A block is still open.");
         if (body.Length > 0 && _blocks.Peek().Count > 0) throw new InvalidOperationException("Statements were both appended and passed to Build.");
-        return new IrKernel(entryPoint, _parameters, _locals, _shared, _usesDynamicShared, new IrBlock(body.Length > 0 ? body : _blocks.Peek()));
+        return new IrKernel(entryPoint, _parameters, _locals, _shared, _usesDynamicShared, new IrBlock(body.Length > 0 ? body : _blocks.Peek()),
+            _launchBounds);
     }
 }

@@ -61,7 +61,7 @@ public static class CpuBackend
         {
             var expressions = new CpuExpressionEmitter();
             var inner = new CpuCodeWriter();
-            var statements = new CpuStatementEmitter(inner, expressions, iterator, declared);
+            var statements = new CpuStatementEmitter(inner, expressions, iterator, declared, kernel.LaunchBounds);
             bool endReachable = statements.Block(kernel.Body);
             if (!expressions.Reads.SetEquals(declared))
             {

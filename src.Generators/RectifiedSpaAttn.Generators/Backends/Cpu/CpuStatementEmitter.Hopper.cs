@@ -58,7 +58,7 @@ internal sealed partial class CpuStatementEmitter
             }
             case IrHopperOp.FenceProxyAsync: _w.Line("// fence.proxy.async: the CPU has one proxy."); break;
             case IrHopperOp.IncreaseRegisters:
-            case IrHopperOp.DecreaseRegisters: _w.Line("// setmaxnreg " + h.Immediate + ": no registers to reallocate on the CPU."); break;
+            case IrHopperOp.DecreaseRegisters: SetMaxRegisters(h); break;
             case IrHopperOp.ElectOne:
                 Yield(true, "elect.sync");
                 if (_declared.Contains(h.Targets[0])) _w.Line(CpuNames.Local(h.Targets[0]) + " = (linear & 31) == 0;");
@@ -75,6 +75,39 @@ internal sealed partial class CpuStatementEmitter
             default: throw new NotSupportedException("The CPU backend does not know the Hopper operation " + h.Op + ".");
         }
     }
+
+    /// <summary>
+    /// <c>setmaxnreg</c> on the group's register pool (<c>CpuRegisterPool</c>), from the count ptxas gives every thread at
+    /// entry (<see cref="EntryRegisters"/>): a decrease returns registers, an increase polls until the pool can give them,
+    /// so budgets beyond what the launch gave are a reported deadlock, as they hang on the GPU. Without launch bounds
+    /// ptxas ignores <c>setmaxnreg</c> (C7508), and so does the emulation.
+    /// </summary>
+    private void SetMaxRegisters(IrHopper h)
+    {
+        if (_entryRegisters is not { } entry)
+        {
+            _w.Line("// setmaxnreg " + h.Immediate + ": ignored without launch bounds, as ptxas does.");
+            return;
+        }
+        string arguments = "(linear, " + entry + ", " + h.Immediate + ")";
+        if (h.Op == IrHopperOp.DecreaseRegisters)
+        {
+            _w.Line("__warp.Registers.Decrease" + arguments + ";");
+            return;
+        }
+        string test = "__warp.Registers.TryIncrease" + arguments;
+        _w.Open("if (!" + test + ")");
+        int site = Yield("Poll", "setmaxnreg.inc " + h.Immediate + " (the group's register pool)");
+        _w.Line("while (!" + test + ") yield return " + site + " + " + Emulation + "CpuGroupScheduler.RepollFlag;");
+        _w.Close();
+    }
+
+    /// <summary>
+    /// Registers a thread has at entry when ptxas knows the launch: the 64 Ki file shared by the bound's groups, in steps
+    /// of 8, at most 255; null without a minimum of groups per multiprocessor (ptxas then cannot tell, C7508).
+    /// </summary>
+    internal static int? EntryRegisters(IrLaunchBounds? bounds) =>
+        bounds is { MinGroupsPerMultiprocessor: > 0 } b ? Math.Min(65536 / (b.MaxGroupSize * b.MinGroupsPerMultiprocessor) / 8 * 8, 255) : null;
 
     /// <summary>Copies the accumulators into the scratch array, runs <paramref name="call"/>, and copies them back.</summary>
     private void Wgmma(IrHopper h, string call)

@@ -21,6 +21,7 @@ internal sealed partial class CpuStatementEmitter : IrStmtVisitor<bool>
     private readonly CpuExpressionEmitter _x;
     private readonly bool _iterator;
     private readonly ISet<IrLocal> _declared;
+    private readonly int? _entryRegisters;
     private readonly List<LoopState> _loops = new();
     private int _labels;
 
@@ -28,12 +29,15 @@ internal sealed partial class CpuStatementEmitter : IrStmtVisitor<bool>
     /// <param name="expressions">Emits expressions and records the locals they read.</param>
     /// <param name="iterator">Whether the thread is an iterator (the kernel synchronises).</param>
     /// <param name="declared">Locals that will be declared; writes to any other local are dropped.</param>
-    public CpuStatementEmitter(CpuCodeWriter writer, CpuExpressionEmitter expressions, bool iterator, ISet<IrLocal> declared)
+    /// <param name="launchBounds">The kernel's launch bounds (they fix the registers <c>setmaxnreg</c> moves), or null.</param>
+    public CpuStatementEmitter(CpuCodeWriter writer, CpuExpressionEmitter expressions, bool iterator, ISet<IrLocal> declared,
+        IrLaunchBounds? launchBounds = null)
     {
         _w = writer;
         _x = expressions;
         _iterator = iterator;
         _declared = declared;
+        _entryRegisters = EntryRegisters(launchBounds);
     }
 
     /// <summary>The synchronisation sites in the order their indices were given out.</summary>

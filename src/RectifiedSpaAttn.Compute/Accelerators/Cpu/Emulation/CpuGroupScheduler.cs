@@ -42,7 +42,8 @@ public sealed class CpuGroupScheduler
         _waits = new int[threadCount];
         _warps = new CpuWarp[(threadCount + 31) / 32];
         var namedBarriers = new CpuNamedBarriers(kernelName, threadCount);
-        for (int w = 0; w < _warps.Length; w++) _warps[w] = new CpuWarp(kernelName, Math.Min(32, threadCount - 32 * w), namedBarriers);
+        var registers = new CpuRegisterPool(kernelName, threadCount);
+        for (int w = 0; w < _warps.Length; w++) _warps[w] = new CpuWarp(kernelName, Math.Min(32, threadCount - 32 * w), namedBarriers, registers);
     }
 
     /// <summary>The exchange area of the warp that holds thread <paramref name="linearIndex"/>.</summary>
@@ -141,7 +142,7 @@ public sealed class CpuGroupScheduler
     private string DescribeDeadlock()
     {
         var text = new StringBuilder();
-        text.Append($"{_kernelName}: divergent barrier or warp collective, or an mbarrier or named barrier phase that never completes; no thread of the group can proceed: ");
+        text.Append($"{_kernelName}: divergent barrier or warp collective, an mbarrier or named barrier phase that never completes, or a setmaxnreg increase the register pool cannot serve; no thread of the group can proceed: ");
         int start = 0;
         for (int t = 1; t <= _waits.Length; t++)
         {

@@ -35,13 +35,15 @@ public sealed class CpuWarp
 
     /// <summary>
     /// Creates the exchange area of a warp with <paramref name="lanes"/> live lanes (fewer than 32 only for a group's
-    /// last, partial warp) in a group whose named barriers are <paramref name="namedBarriers"/>.
+    /// last, partial warp) in a group whose named barriers are <paramref name="namedBarriers"/> and whose registers
+    /// (as <c>setmaxnreg</c> moves them) are <paramref name="registers"/>.
     /// </summary>
-    public CpuWarp(string kernelName, int lanes, CpuNamedBarriers namedBarriers)
+    public CpuWarp(string kernelName, int lanes, CpuNamedBarriers namedBarriers, CpuRegisterPool registers)
     {
         _kernelName = kernelName;
         Lanes = lanes;
         NamedBarriers = namedBarriers;
+        Registers = registers;
     }
 
     /// <summary>Number of threads in this warp (32 unless the group size is not a multiple of 32).</summary>
@@ -49,6 +51,9 @@ public sealed class CpuWarp
 
     /// <summary>The group's named barriers, shared by all its warps (the warp is what a thread's code holds of its group).</summary>
     public CpuNamedBarriers NamedBarriers { get; }
+
+    /// <summary>The group's register pool, shared by all its warps.</summary>
+    public CpuRegisterPool Registers { get; }
 
     // ------------------------------------------------------------------ shuffles
 

@@ -102,8 +102,8 @@ public sealed class HopperFlashTests(ITestOutputHelper output)
 
     /// <summary>
     /// setmaxnreg moves registers within the pool the group was launched with: if the producer's and consumers' budgets
-    /// exceed it, a consumer's increase waits forever on the GPU (the CPU emulation ignores register budgets, so only this
-    /// arithmetic can catch it here).
+    /// exceed it, a consumer's increase waits forever on the GPU. The CPU emulation reports that as a deadlock in the
+    /// cases above; this states the arithmetic for every group size, launched or not.
     /// </summary>
     [Theory]
     [InlineData(2)]
