@@ -20,6 +20,15 @@ if (flashAt >= 0)
     TimeRepeatedCalls(flash, flash.Attention, LaunchCount(flashAt + 3));
     return;
 }
+// --compare-flash METHOD CALLS ROUNDS CONFIG... times configs of one shape against each other in interleaved rounds
+// (FlashKnobComparison), e.g. --compare-flash dense 10 7 "16384x24x128 hopper" "16384x24x128 hopper pertile".
+int compareAt = Array.IndexOf(args, "--compare-flash");
+if (compareAt >= 0)
+{
+    RectifiedSpaAttn.Bench.Benchmarks.FlashKnobComparison.Run(Console.Out, args[(compareAt + 4)..], args[compareAt + 1],
+        LaunchCount(compareAt + 2), LaunchCount(compareAt + 3));
+    return;
+}
 // --estimation-steps [N] times each estimation step alone (N calls, default 20) at issue 11's three shapes and prints
 // them with the total next to its target. --profile-estimation CONFIG [N] launches all the steps N times at one shape
 // ("75600x40x128") for a profiler (ncu -k regex:Estimation... -c 6).
