@@ -212,12 +212,6 @@ public sealed class CpuSynchronisationTests
         Assert.Equal(Enumerable.Range(0, 64).Select(t => values[63 - t]).ToArray(), output.ToArray());
     }
 
-    private static CpuDivergenceException LaunchExpectingDivergence(KernelVariant kernel, int groupSize)
-    {
-        using var cpu = new CpuAccelerator();
-        using DeviceBuffer<int> output = cpu.Allocate<int>(groupSize * 2);
-        var error = Assert.Throws<AggregateException>(() =>
-            cpu.Launch(kernel, new LaunchDimensions(2, groupSize), [KernelArgument.Buffer(output.View, ScalarType.Int32)]));
-        return Assert.IsType<CpuDivergenceException>(Assert.Single(error.InnerExceptions));
-    }
+    private static CpuDivergenceException LaunchExpectingDivergence(KernelVariant kernel, int groupSize) =>
+        Assert.IsType<CpuDivergenceException>(CpuTestLaunch.Run(kernel, 2, groupSize, out _));
 }

@@ -1,5 +1,4 @@
 using RectifiedSpaAttn.Compute;
-using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Compute.Emulation;
 using RectifiedSpaAttn.Generators.Backends.Cpu;
 using RectifiedSpaAttn.Generators.Ir;
@@ -29,23 +28,7 @@ public sealed class RegisterPoolEmulationTests
         return CpuKernelCompiler.Compile(b.Build(name));
     }
 
-    private static Exception? Launch(KernelVariant kernel, out int[] output)
-    {
-        using var cpu = new CpuAccelerator();
-        using DeviceBuffer<int> buffer = cpu.Allocate<int>(GroupSize);
-        buffer.Fill(-1);
-        try
-        {
-            cpu.Launch(kernel, new LaunchDimensions(1, GroupSize), [KernelArgument.Buffer(buffer.View, ScalarType.Int32)]);
-        }
-        catch (AggregateException e)
-        {
-            output = buffer.ToArray();
-            return Assert.Single(e.InnerExceptions);
-        }
-        output = buffer.ToArray();
-        return null;
-    }
+    private static Exception? Launch(KernelVariant kernel, out int[] output) => CpuTestLaunch.Run(kernel, 1, GroupSize, out output);
 
     [Theory]
     [InlineData(24, 240)]

@@ -31,21 +31,8 @@ public sealed class NamedBarrierEmulationTests
     private static IrNamedBarrier Arrive(IrExpr id, int threads) => new(IrNamedBarrierKind.Arrive, id, X.I32(threads));
 
     /// <summary>Launches two groups with barrier id <paramref name="id"/>; returns what the launch threw, or the output.</summary>
-    private static (Exception? Error, int[] Output) Launch(KernelVariant kernel, int id)
-    {
-        using var cpu = new CpuAccelerator();
-        using DeviceBuffer<int> output = cpu.Allocate<int>(2 * GroupSize);
-        output.Fill(-1);
-        try
-        {
-            cpu.Launch(kernel, new LaunchDimensions(2, GroupSize), [KernelArgument.Buffer(output.View, ScalarType.Int32), KernelArgument.From(id)]);
-        }
-        catch (AggregateException e)
-        {
-            return (Assert.Single(e.InnerExceptions), output.ToArray());
-        }
-        return (null, output.ToArray());
-    }
+    private static (Exception? Error, int[] Output) Launch(KernelVariant kernel, int id) =>
+        (CpuTestLaunch.Run(kernel, 2, GroupSize, out int[] output, KernelArgument.From(id)), output);
 
     [Fact]
     public void ASyncWhosePhaseNeverCompletesIsReportedAsADeadlock()
