@@ -14,15 +14,15 @@ namespace RectifiedSpaAttn.Compute.Emulation;
 public sealed class CpuRegisterPool
 {
     private readonly string _kernelName;
-    private readonly int[] _held;
+    private readonly int _groupThreads;
+    private int[] _held = [];
     private long _free;
-    private bool _started;
 
     /// <summary>The pool of a group of <paramref name="groupThreads"/> threads of kernel <paramref name="kernelName"/>.</summary>
     public CpuRegisterPool(string kernelName, int groupThreads)
     {
         _kernelName = kernelName;
-        _held = new int[groupThreads];
+        _groupThreads = groupThreads;
     }
 
     /// <summary>
@@ -58,11 +58,14 @@ public sealed class CpuRegisterPool
         return true;
     }
 
-    /// <summary>On the group's first request: every thread holds the entry count, and nothing is free.</summary>
+    /// <summary>
+    /// On the group's first request: every thread holds the entry count, and nothing is free. (Made then, so groups of
+    /// kernels that never move registers allocate nothing.)
+    /// </summary>
     private void Start(int entry)
     {
-        if (_started) return;
+        if (_held.Length == _groupThreads) return;
+        _held = new int[_groupThreads];
         Array.Fill(_held, entry);
-        _started = true;
     }
 }

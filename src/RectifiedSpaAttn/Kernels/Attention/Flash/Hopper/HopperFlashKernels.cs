@@ -121,11 +121,8 @@ internal static partial class HopperFlashKernels
         const int turn = 1;
         bool alternate = pingPong != 0 && groups == 2;
         bool isSparse = sparse != 0;
-        // The tile's place, and the cursor over its keys with the current stage's two segments (see NextStage). The
-        // producer walks the cursor and hands each stage's segment lengths to the consumers in shared memory.
-        int bh = 0, tileStart = 0, rowBlock = 0, count = 0, entry = 0, phase = 0, pos = 0, rangeEnd = 0;
-        long listBase = 0;
-        int start0 = 0, len0 = 0, start1 = 0, len1 = 0;
+        // The tile's place (both roles find it from the tile index).
+        int bh = 0, tileStart = 0, rowBlock = 0;
 
         if (Group.IdxX == 0)
         {
@@ -152,6 +149,11 @@ internal static partial class HopperFlashKernels
                 bool leader = HopperWarp.ElectOne();
                 if (leader)
                 {
+                    // The cursor over the tile's keys and the current stage's two segments (see NextStage): the producer
+                    // walks it and hands each stage's segment lengths to the consumers in shared memory.
+                    int count = 0, entry = 0, phase = 0, pos = 0, rangeEnd = 0;
+                    long listBase = 0;
+                    int start0 = 0, len0 = 0, start1 = 0, len1 = 0;
                     int j = 0, round = 0;
                     for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX)
                     {

@@ -60,14 +60,14 @@ internal static class HopperFlashSteps
         RequireSupported<T>(shape);
         HopperFlashTuning knobs = tuning ?? HopperFlashTuning.Default;
         knobs.Validate(shape.HeadDim);
-        int groups = knobs.DenseConsumers ?? HopperFlashKernels.MaxConsumers(shape.HeadDim);
+        int consumers = knobs.DenseConsumers ?? HopperFlashKernels.MaxConsumers(shape.HeadDim);
         if (!FlashArguments.Dense(shape, q, k, v, output, queryStart, queryCount)) return;
 
-        int tileRows = groups * HopperFlashKernels.ConsumerRows;
+        int tileRows = consumers * HopperFlashKernels.ConsumerRows;
         // The kernel reads no list, count or rectification term in dense mode; Q's bytes stand in for those views.
         ArrayView<T> tokens = q.SubView(0, shape.TokenElements);
         Launch(launcher, shape, q, k, v, output, tokens.Cast<int>(), tokens.Cast<int>(), tokens.Cast<float>(), tokens.Cast<float>(),
-            queryStart, queryStart + queryCount, sparse: false, rectify: false, (queryCount + tileRows - 1) / tileRows, groups, knobs);
+            queryStart, queryStart + queryCount, sparse: false, rectify: false, (queryCount + tileRows - 1) / tileRows, consumers, knobs);
     }
 
     /// <summary>
