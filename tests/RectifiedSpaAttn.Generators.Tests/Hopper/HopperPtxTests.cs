@@ -86,8 +86,14 @@ public class HopperPtxTests(ITestOutputHelper output)
         AssertInstruction(ptx, @"^wgmma\.commit_group\.sync\.aligned$");
         AssertInstruction(ptx, @"^wgmma\.wait_group\.sync\.aligned 0$");
         AssertInstruction(ptx, @"^stmatrix\.sync\.aligned\.m8n8\.x4\.shared\.b16 \[%r\d+(\+\d+)?\], \{%r\d+, %r\d+, %r\d+, %r\d+\}$");
-        // The descriptor: start address >> 4 in bits 0-13, then SBO 1024 B, LBO 1 and the 128-byte swizzle as one constant.
-        AssertInstruction(ptx, @"^or\.b64 %rd\d+, %rd\d+, 4611686293305360384$");
+        // The descriptor: the low word is the start address >> 4 (bits 0-13) with LBO 1 (bit 16), the high word SBO 1024 B
+        // and the 128-byte swizzle (0x40000040). Operands at the view's base plus 8192 and 8208 elements (16384 and
+        // 16416 bytes) are the base's descriptor plus 1024 and 1026.
+        AssertInstruction(ptx, @"^or\.b32 %r\d+, %r\d+, 65536$");
+        AssertInstruction(ptx, @"^mov\.b32 %r\d+, 1073741888$");
+        AssertInstruction(ptx, @"^mov\.b64 %rd\d+, \{%r\d+, %r\d+\}$");
+        AssertInstruction(ptx, @"^add\.s32 %r\d+, %r\d+, 1024$");
+        AssertInstruction(ptx, @"^add\.s32 %r\d+, %r\d+, 1026$");
     }
 
     [Fact]

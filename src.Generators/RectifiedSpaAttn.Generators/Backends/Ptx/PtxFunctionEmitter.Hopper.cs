@@ -100,28 +100,48 @@ internal sealed partial class PtxFunctionEmitter
     /// <paramref name="view"/>: K-major (<paramref name="atomStride"/> 0: leading byte offset unused), or MN-major with
     /// its 64-element atoms <paramref name="atomStride"/> bytes apart (the leading byte offset); 8-row groups 1024 B apart.
     /// </summary>
+    /// <remarks>
+    /// The low word holds the start address (bits 0-13, the address >> 4) and the leading byte offset; the high word is
+    /// a constant. An operand at <c>[reg+imm]</c> with <c>imm</c> a multiple of 16 is built as the descriptor of
+    /// <c>reg</c> plus <c>imm >> 4</c>: the unrolled products of a tile share <c>reg</c>, so ptxas builds that once and
+    /// each product costs one add (built whole, each cost a shift, two masks and the moves to uniform registers: about
+    /// 110 instructions a stage in the Hopper attention kernel). Exact while the address is a shared address (below
+    /// 256 KiB, so the 14-bit field never carries into the offset above it).
+    /// </remarks>
     private string Descriptor(IrView view, IrExpr index, int atomStride)
     {
         ulong constant = atomStride == 0 ? DescriptorConstant : (DescriptorConstant & ~(0x3FFFUL << 16)) | ((ulong)(atomStride >> 4) << 16);
-        string address = SharedAddressRegister(view, index);
-        string wide = Registers.New(IrType.U64);
-        Op($"cvt.u64.u32 {wide}, {address}");
-        Op($"shr.u64 {wide}, {wide}, 4");
-        Op($"and.b64 {wide}, {wide}, 16383");
-        Op($"or.b64 {wide}, {wide}, {constant.ToString(CultureInfo.InvariantCulture)}");
+        (string baseRegister, long imm) = SharedAddressParts(view, index);
+        if (imm % 16 != 0)
+        {
+            string sum = Registers.New(IrType.U32);
+            Op($"add.u32 {sum}, {baseRegister}, {imm.ToString(CultureInfo.InvariantCulture)}");
+            (baseRegister, imm) = (sum, 0);
+        }
+        string low = Registers.New(IrType.U32);
+        Op($"shr.u32 {low}, {baseRegister}, 4");
+        Op($"and.b32 {low}, {low}, 16383");
+        Op($"or.b32 {low}, {low}, {(uint)constant}");
+        if (imm != 0)
+        {
+            string moved = Registers.New(IrType.U32);
+            Op($"add.s32 {moved}, {low}, {(imm >> 4).ToString(CultureInfo.InvariantCulture)}");
+            low = moved;
+        }
+        string high = Registers.New(IrType.U32), wide = Registers.New(IrType.U64);
+        Op($"mov.b32 {high}, {(uint)(constant >> 32)}");
+        Op($"mov.b64 {wide}, {{{low}, {high}}}");
         return wide;
     }
 
-    /// <summary>The 32-bit shared address of an element in a register (the <c>[reg+imm]</c> operand folded).</summary>
-    private string SharedAddressRegister(IrView view, IrExpr index)
+    /// <summary>The register and constant byte offset of an element's shared address (<c>[reg+imm]</c>).</summary>
+    private (string Register, long Imm) SharedAddressParts(IrView view, IrExpr index)
     {
         if (view.Space != IrAddressSpace.Shared) throw new NotSupportedException("PTX: wgmma operands are in shared memory.");
         string operand = Address(view, index).Trim('[', ']');
         int plus = operand.IndexOf('+');
-        if (plus < 0) return operand;
-        string sum = Registers.New(IrType.U32);
-        Op($"add.u32 {sum}, {operand.Substring(0, plus)}, {operand.Substring(plus + 1)}");
-        return sum;
+        if (plus < 0) return (operand, 0);
+        return (operand.Substring(0, plus), long.Parse(operand.Substring(plus + 1), CultureInfo.InvariantCulture));
     }
 
     private static string Imm(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -94,20 +94,29 @@ internal static partial class HopperFlashKernels
         // Two full segments (the group agrees) need no mask, and the scale moves into the exponent's FMA. Each branch
         // runs the whole step: ptxas hoists the wgmma wait that follows the softmax to the top of its basic block, so
         // code after a join here would wait for the previous P·V instead of running under it.
+        // The row maxima and sums are kept in Lanes partial values a row (lane k takes every Lanes-th group of 4), so each
+        // chain of dependent max or add is KeyTile / 8 / Lanes long instead of KeyTile / 8 (the exponentials wait on it).
+        Span<float> part = stackalloc float[2 * Lanes];
         if (len0 == SegmentRows && len1 == SegmentRows)
         {
-            float raw0 = float.NegativeInfinity, raw1 = float.NegativeInfinity;
+            for (int k = 0; k < 2 * Lanes; k++) part[k] = float.NegativeInfinity;
             for (int i = 0; i < KeyTile / 8; i++)
             {
-                raw0 = MathF.Max(raw0, MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
-                raw1 = MathF.Max(raw1, MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
+                part[i % Lanes] = MathF.Max(part[i % Lanes], MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
+                part[Lanes + i % Lanes] = MathF.Max(part[Lanes + i % Lanes], MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
             }
-            Exponentiate(sAcc, scaleLog2, MathF.Max(m0, raw0 * scaleLog2), MathF.Max(m1, raw1 * scaleLog2), ref m0, ref m1,
+            float raw0 = MathF.Max(MathF.Max(part[0], part[1]), MathF.Max(part[2], part[3]));
+            float raw1 = MathF.Max(MathF.Max(part[4], part[5]), MathF.Max(part[6], part[7]));
+            Exponentiate(sAcc, part, scaleLog2, MathF.Max(m0, raw0 * scaleLog2), MathF.Max(m1, raw1 * scaleLog2), ref m0, ref m1,
                 ref l0, ref l1, ref alpha0, ref alpha1);
         }
         else
         {
-            float new0 = m0, new1 = m1;
+            for (int k = 0; k < Lanes; k++)
+            {
+                part[k] = m0;
+                part[Lanes + k] = m1;
+            }
             for (int i = 0; i < KeyTile / 8; i++)
             {
                 int limit = i < SegmentRows / 8 ? len0 : len1;
@@ -117,20 +126,25 @@ internal static partial class HopperFlashKernels
                 sAcc[4 * i + 1] = in1 ? sAcc[4 * i + 1] * scaleLog2 : float.NegativeInfinity;
                 sAcc[4 * i + 2] = in0 ? sAcc[4 * i + 2] * scaleLog2 : float.NegativeInfinity;
                 sAcc[4 * i + 3] = in1 ? sAcc[4 * i + 3] * scaleLog2 : float.NegativeInfinity;
-                new0 = MathF.Max(new0, MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
-                new1 = MathF.Max(new1, MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
+                part[i % Lanes] = MathF.Max(part[i % Lanes], MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
+                part[Lanes + i % Lanes] = MathF.Max(part[Lanes + i % Lanes], MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
             }
-            Exponentiate(sAcc, 1f, new0, new1, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
+            float new0 = MathF.Max(MathF.Max(part[0], part[1]), MathF.Max(part[2], part[3]));
+            float new1 = MathF.Max(MathF.Max(part[4], part[5]), MathF.Max(part[6], part[7]));
+            Exponentiate(sAcc, part, 1f, new0, new1, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
         }
     }
+
+    /// <summary>Partial maxima and sums a row in the softmax step (see <see cref="Softmax"/>).</summary>
+    private const int Lanes = 4;
 
     /// <summary>
     /// The rest of a softmax step, from this thread's part of the new maxima (<paramref name="new0"/>, <paramref name="new1"/>,
     /// log2 units): the maxima over the quad, the rescale factors, <c>P = exp2(S * expScale - max)</c> in place and the
     /// partial sums. <paramref name="expScale"/> is the scale for raw scores and 1 for scores already scaled (or -inf).
     /// </summary>
-    private static void Exponentiate(Span<float> sAcc, float expScale, float new0, float new1, ref float m0, ref float m1,
-        ref float l0, ref float l1, ref float alpha0, ref float alpha1)
+    private static void Exponentiate(Span<float> sAcc, Span<float> part, float expScale, float new0, float new1, ref float m0,
+        ref float m1, ref float l0, ref float l1, ref float alpha0, ref float alpha1)
     {
         // The 4 lanes of a quad hold the same two rows.
         new0 = MathF.Max(new0, Warp.ShuffleXor(new0, 1));
@@ -141,18 +155,19 @@ internal static partial class HopperFlashKernels
         alpha1 = XMath.Exp2Fast(m1 - new1);
         m0 = new0;
         m1 = new1;
-        float rs0 = 0f, rs1 = 0f;
+        // The partial sums reuse the partial maxima's registers (those are consumed above).
+        for (int k = 0; k < 2 * Lanes; k++) part[k] = 0f;
         for (int i = 0; i < KeyTile / 8; i++)
         {
             sAcc[4 * i] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i], expScale, -new0));
             sAcc[4 * i + 1] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i + 1], expScale, -new0));
             sAcc[4 * i + 2] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i + 2], expScale, -new1));
             sAcc[4 * i + 3] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i + 3], expScale, -new1));
-            rs0 += sAcc[4 * i] + sAcc[4 * i + 1];
-            rs1 += sAcc[4 * i + 2] + sAcc[4 * i + 3];
+            part[i % Lanes] += sAcc[4 * i] + sAcc[4 * i + 1];
+            part[Lanes + i % Lanes] += sAcc[4 * i + 2] + sAcc[4 * i + 3];
         }
-        l0 = MathF.FusedMultiplyAdd(l0, alpha0, rs0);
-        l1 = MathF.FusedMultiplyAdd(l1, alpha1, rs1);
+        l0 = MathF.FusedMultiplyAdd(l0, alpha0, (part[0] + part[1]) + (part[2] + part[3]));
+        l1 = MathF.FusedMultiplyAdd(l1, alpha1, (part[4] + part[5]) + (part[6] + part[7]));
     }
 
     /// <summary>P to 16 bits as wgmma register-A fragments: S's accumulators 8q..8q+7 are exactly the fragment of P's k block q (16 keys).</summary>

@@ -70,6 +70,18 @@ internal static partial class HopperFlashKernels
     /// </summary>
     private static int StageInfo(int len0, int len1, bool last) => len0 | (len1 << 8) | (last ? 1 << 16 : 0);
 
+    /// <summary>
+    /// The next place in the ring of <paramref name="stages"/> stages: stage <paramref name="stage"/> + 1, or stage 0 with
+    /// the barriers' <paramref name="phase"/> parity flipped after the last (producer and consumers count alike).
+    /// </summary>
+    private static void NextInRing(ref int stage, ref int phase, int stages)
+    {
+        // Selects, not a branch: the consumers count inside the loop whose body must not branch around a wait.
+        int wrap = stage + 1 == stages ? 1 : 0;
+        stage = stage + 1 - wrap * stages;
+        phase ^= wrap;
+    }
+
     /// <summary>Whether a <see cref="StageInfo"/> is the tile's last stage.</summary>
     private static bool IsLastStage(int stage) => (stage >> 16) != 0;
 }

@@ -151,15 +151,17 @@ internal static partial class HopperFlashKernels
                 {
                     // The cursor over the tile's keys and the current stage's two segments (see NextStage): the producer
                     // walks it and hands each stage's segment lengths to the consumers in shared memory.
-                    int count = 0, entry = 0, phase = 0, pos = 0, rangeEnd = 0;
+                    int count = 0, entry = 0, cursorPhase = 0, pos = 0, rangeEnd = 0;
                     long listBase = 0;
                     int start0 = 0, len0 = 0, start1 = 0, len1 = 0;
-                    int j = 0, round = 0;
+                    // The ring position: stage st in its use of parity phase, counted rather than j % stages and
+                    // j / stages (a division by the runtime stage count, about 50 instructions a stage).
+                    int st = 0, phase = 0, round = 0;
                     for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX)
                     {
                         PlaceTile(tile, tilesPerHead, tileRows, isSparse, queryStart, queryBlocks, ref bh, ref tileStart, ref rowBlock);
                         StartCursor(isSparse, tileStart, rowBlock, visualTokens, validKeys, keyBlocks, keyBlockSize, counts, lists,
-                            ref count, ref listBase, ref entry, ref phase, ref pos, ref rangeEnd);
+                            ref count, ref listBase, ref entry, ref cursorPhase, ref pos, ref rangeEnd);
                         // Every tile arrives as d / 64 panels of 64 columns (128-byte rows), panel p after p whole panels,
                         // each panel as boxes of 64 rows; the previous tile's Q must be free (its last S done), and so is
                         // the tile's flag (read before that).
@@ -174,9 +176,8 @@ internal static partial class HopperFlashKernels
                         while (pos < rangeEnd)
                         {
                             NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
-                                ref entry, ref phase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
-                            int st = j % stages;
-                            Mbarrier.Wait(bars, empty + st, ((j / stages) & 1) ^ 1);
+                                ref entry, ref cursorPhase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
+                            Mbarrier.Wait(bars, empty + st, phase ^ 1);
                             // The stage's lengths go with K (the consumers read them after its barrier, which orders them).
                             info[stageInfo + st] = StageInfo(len0, len1, pos >= rangeEnd);
                             // K first, on its own barrier: the consumers' S = Q·Kᵀ need not wait for V.
@@ -193,7 +194,7 @@ internal static partial class HopperFlashKernels
                                 BulkTensor.Load3D(smem, kBase + kvElements + p * KeyTile * 64, v, 64 * p, start0, bh, bars, fullV + st);
                                 BulkTensor.Load3D(smem, kBase + kvElements + p * KeyTile * 64 + SegmentRows * 64, v, 64 * p, start1, bh, bars, fullV + st);
                             }
-                            j++;
+                            NextInRing(ref st, ref phase, stages);
                         }
                         round++;
                     }
@@ -214,7 +215,8 @@ internal static partial class HopperFlashKernels
             int me = Warpgroup.Index - 1;
             // Consumer 0 takes the first turn: consumer 1 opens it (see TakeTurn).
             if (alternate && me == 1) NamedBarrier.Arrive(turn, 2 * 128);
-            int j = 0, round = 0;
+            // This stage's place in the ring (st, parity phase) and the previous one's, counted as the producer counts.
+            int st = 0, phase = 0, previous = 0, previousPhase = 0, round = 0;
             for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX)
             {
                 PlaceTile(tile, tilesPerHead, tileRows, isSparse, queryStart, queryBlocks, ref bh, ref tileStart, ref rowBlock);
@@ -226,25 +228,25 @@ internal static partial class HopperFlashKernels
                 if (info[tileKeys] != 0)
                 {
                     // The first stage alone: S and its softmax (O is still zero, so nothing to rescale).
-                    int previous = j % stages;
-                    Mbarrier.Wait(bars, fullK + previous, (j / stages) & 1);
-                    int stage = info[stageInfo + previous];
+                    Mbarrier.Wait(bars, fullK + st, phase);
+                    int stage = info[stageInfo + st];
                     TakeTurn(turn, me, alternate);
-                    IssueScores<T>(smem, qBase, tileRows, qElements + previous * stageElements, sAcc, headDim);
+                    IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim);
                     PassTurn(turn, me, alternate);
                     Warpgroup.WaitGroup(0);
                     Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
                     PackP<T>(sAcc, pFrag);
-                    j++;
+                    previous = st;
+                    previousPhase = phase;
+                    NextInRing(ref st, ref phase, stages);
                     // previous: the stage whose P·V is still to be issued. The loop body has no branch around a wgmma or
                     // a wait: ptxas then sees that only S is read while P·V runs, and keeps the products asynchronous.
                     bool more = !IsLastStage(stage);
                     while (more)
                     {
-                        int st = j % stages;
-                        Mbarrier.Wait(bars, fullK + st, (j / stages) & 1);
+                        Mbarrier.Wait(bars, fullK + st, phase);
                         stage = info[stageInfo + st];
-                        Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
+                        Mbarrier.Wait(bars, fullV + previous, previousPhase);
                         // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
                         TakeTurn(turn, me, alternate);
                         IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim);
@@ -270,12 +272,13 @@ internal static partial class HopperFlashKernels
                         }
                         PackP<T>(sAcc, pFrag);
                         previous = st;
-                        j++;
+                        previousPhase = phase;
+                        NextInRing(ref st, ref phase, stages);
                     }
                     // Every S of the tile is done: the producer may load the next tile's Q.
                     ReleaseForWarp(bars, qEmpty, lane);
                     // The last stage's P·V.
-                    Mbarrier.Wait(bars, fullV + previous, ((j - 1) / stages) & 1);
+                    Mbarrier.Wait(bars, fullV + previous, previousPhase);
                     TakeTurn(turn, me, alternate);
                     Warpgroup.Fence();
                     AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
