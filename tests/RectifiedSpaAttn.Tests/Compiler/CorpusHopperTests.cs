@@ -123,6 +123,31 @@ public sealed class CorpusHopperTests(ITestOutputHelper output)
         AssertClose(expected, ToDoubles(dout.ToArray()), 1e-5, $"seed {seed}: {typeof(T).Name}, {groups} groups", output);
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
+    public void PlainStoresHandedOverByMbarrierPhasesReachEveryReader(AcceleratorKind kind)
+    {
+        // The pattern of the Hopper attention kernel's stage notes, alone (compute-sanitizer's racecheck is run on this
+        // test on the GPU machine): every reading warp must see each round's value, never the previous or the next.
+        if (HopperAccelerator(kind, MbarrierHandoffKernels.HandOffKernel.GetVariant()) is not { } acc) return;
+        var rng = NewRandom(output, out int seed);
+        int groups = rng.Next(1, 5), rounds = rng.Next(2, 9), perRound = MbarrierHandoffKernels.ReaderWarps * 32;
+        using DeviceBuffer<int> log = acc.Allocate<int>(groups * rounds * perRound);
+        log.Fill(-1);
+        MbarrierHandoffKernels.HandOffKernel.Launch(acc, new LaunchDimensions(new Dim3(groups), new Dim3(MbarrierHandoffKernels.GroupThreads),
+            MbarrierHandoffKernels.SharedBytes), log.View, rounds);
+        acc.Synchronize();
+        int[] seen = log.ToArray();
+        for (int g = 0; g < groups; g++)
+            for (int r = 0; r < rounds; r++)
+                for (int i = 0; i < perRound; i++)
+                {
+                    int at = (g * rounds + r) * perRound + i;
+                    Assert.True(seen[at] == 1000 * g + r + 1,
+                        $"seed {seed}: {groups} groups, {rounds} rounds: group {g}, round {r}, reader {i} saw {seen[at]}, expected {1000 * g + r + 1}");
+                }
+    }
+
     [Fact]
     public void HopperVariantsStateTheirRequirementAndOpenCLRefusesThem()
     {
