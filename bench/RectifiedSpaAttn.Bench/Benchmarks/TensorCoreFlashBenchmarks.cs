@@ -74,6 +74,8 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
             if (words.Contains("nopingpong")) knobs = knobs with { PingPong = false };
             if (words.Contains("consumers2")) knobs = knobs with { DenseConsumers = 2 };
             if (words.Contains("pertile")) knobs = knobs with { Persistent = false };
+            // Three segments a stage; at D = 128 they fit 2 stages only.
+            if (words.Contains("seg3")) knobs = knobs with { Segments = 3, Stages = Size.D == 128 ? 2 : knobs.Stages };
             return knobs;
         }
     }

@@ -108,9 +108,11 @@ internal sealed partial class KernelLowering
                 IrType element = ScalarMemoryType(m.TypeArguments[0], where);
                 if (element is not (IrType.BF16 or IrType.F16))
                     throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, where, $"wgmma on {TypeMapper.Describe(element)}", "use BFloat16 or Half operands");
-                if (args[0] is not ArrayValue acc || acc.Array.ElementType != IrType.F32 || acc.Array.Elements.Length is not (32 or 64 or 128))
-                    throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, where, "wgmma accumulators that are not a register array of 32, 64 or 128 floats",
-                        "declare Span<float> acc = stackalloc float[N / 2] for N = 64, 128 or 256");
+                // m64nNk16 with f32 accumulators: N is a multiple of 8 up to 256, N / 2 accumulators a thread.
+                if (args[0] is not ArrayValue acc || acc.Array.ElementType != IrType.F32 || acc.Array.Elements.Length % 4 != 0
+                    || acc.Array.Elements.Length is < 4 or > 128)
+                    throw new KernelCompileException(KernelDiagnostics.UnsupportedConstruct, where, "wgmma accumulators that are not a register array of N / 2 floats (N a multiple of 8, 8 to 256)",
+                        "declare Span<float> acc = stackalloc float[N / 2] for N = 8, 16, ..., 256 (64, 128, 192 and 256 are the usual tiles)");
                 int bf16 = element == IrType.BF16 ? 1 : 0;
                 bool registerA = m.Parameters.Length == 9;
                 int atomStride = Constant(registerA ? 8 : 6, "The wgmma B atom stride", 0, 16383 * 16);

@@ -16,8 +16,8 @@ namespace RectifiedSpaAttn.Compute;
 /// a multiple of 16 below 64; rows follow at 128 bytes each.</para>
 /// <para><b>Accumulator fragment</b> (m64nN, f32): thread t of the warpgroup (warp <c>w = t / 32</c>, lane <c>l</c>)
 /// holds N/2 values; value i is D[row, col] with <c>row = 16 w + l / 4 + 8 ((i / 2) % 2)</c> and
-/// <c>col = 8 (i / 4) + 2 (l % 4) + i % 2</c>. The accumulator span's length says N (32: N = 64, 64: N = 128,
-/// 128: N = 256).</para>
+/// <c>col = 8 (i / 4) + 2 (l % 4) + i % 2</c>. The accumulator span's length says N (N / 2 floats: 32 for N = 64,
+/// 64 for 128, 96 for 192, 128 for 256; N is a multiple of 8 up to 256).</para>
 /// <para><b>Asynchrony</b>: <c>MmaAsync</c> only issues the product. Before the first one, and whenever the
 /// accumulator registers were touched by ordinary code, every thread of the warpgroup calls <see cref="Fence"/>;
 /// <see cref="CommitGroup"/> closes a group of issued products, and the accumulators (and the shared tiles they read)
@@ -50,7 +50,7 @@ public static class Warpgroup
     /// (rows of view <paramref name="a"/> from <paramref name="aIndex"/>) and B is N x 16 (rows of <paramref name="b"/>
     /// from <paramref name="bIndex"/>), so the product is 64 x N. T is <c>BFloat16</c> or <c>Half</c>.
     /// </summary>
-    /// <param name="accumulators">This thread's N/2 accumulators (a register array of 32, 64 or 128 floats).</param>
+    /// <param name="accumulators">This thread's N/2 accumulators (a register array of N / 2 floats, N a multiple of 8 up to 256).</param>
     /// <param name="a">Shared view holding the A tile.</param>
     /// <param name="aIndex">Element index of A[0, 0] of this step (see remarks).</param>
     /// <param name="b">Shared view holding the B tile.</param>

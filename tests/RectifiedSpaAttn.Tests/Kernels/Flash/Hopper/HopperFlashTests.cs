@@ -141,7 +141,7 @@ public sealed class HopperFlashTests(ITestOutputHelper output)
     {
         Accelerator accelerator = TestAccelerators.Shared(AcceleratorKind.OpenCL, output);
         Assert.False(HopperFlashSteps.RunsOn(accelerator));
-        KernelVariant variant = HopperFlashKernels.AttentionKernel.GetVariant(typeof(BFloat16), 2, 128);
+        KernelVariant variant = HopperFlashKernels.AttentionKernel.GetVariant(typeof(BFloat16), 2, 128, 2);
         Assert.Equal("sm_90a", variant.PtxTarget);
         Assert.StartsWith("needs sm_90a (Hopper)", variant.OpenCLUnsupportedReason);
     }

@@ -67,7 +67,7 @@ internal static partial class HopperFlashKernels
     /// Fences, issues S = Q·Kᵀ (64 x <see cref="KeyTile"/>, f32) for the warpgroup's Q rows (from <paramref name="qBase"/>
     /// in each Q panel of <paramref name="tileRows"/> rows) and the K tile at <paramref name="kBase"/>, and commits the group.
     /// </summary>
-    private static void IssueScores<T>(ArrayView<T> smem, int qBase, int tileRows, int kBase, Span<float> sAcc, int headDim)
+    private static void IssueScores<T>(ArrayView<T> smem, int qBase, int tileRows, int kBase, Span<float> sAcc, int headDim, int keyTile)
         where T : unmanaged
     {
         Warpgroup.Fence();
@@ -75,7 +75,7 @@ internal static partial class HopperFlashKernels
         {
             KernelHint.Unroll();
             int p = kk / 4, c = (kk % 4) * 16;
-            Warpgroup.MmaAsync(sAcc, smem, p * tileRows * 64 + qBase + c, smem, kBase + p * KeyTile * 64 + c, kk > 0);
+            Warpgroup.MmaAsync(sAcc, smem, p * tileRows * 64 + qBase + c, smem, kBase + p * keyTile * 64 + c, kk > 0);
         }
         Warpgroup.CommitGroup();
     }
@@ -88,19 +88,21 @@ internal static partial class HopperFlashKernels
     /// <paramref name="sAcc"/> and the factors O must be rescaled by in <paramref name="alpha0"/>, <paramref name="alpha1"/>.
     /// </summary>
     private static void Softmax(Span<float> sAcc, int stage, int column, float scaleLog2, ref float m0, ref float m1,
-        ref float l0, ref float l1, ref float alpha0, ref float alpha1)
+        ref float l0, ref float l1, ref float alpha0, ref float alpha1, int segments)
     {
-        int len0 = stage & 0xFF, len1 = (stage >> 8) & 0xFF;
+        int keyTile = segments * SegmentRows;
+        bool full = SegmentLength(stage, 0) == SegmentRows && SegmentLength(stage, 1) == SegmentRows
+            && (segments < 3 || SegmentLength(stage, 2) == SegmentRows);
         // Two full segments (the group agrees) need no mask, and the scale moves into the exponent's FMA. Each branch
         // runs the whole step: ptxas hoists the wgmma wait that follows the softmax to the top of its basic block, so
         // code after a join here would wait for the previous P·V instead of running under it.
         // The row maxima and sums are kept in Lanes partial values a row (lane k takes every Lanes-th group of 4), so each
         // chain of dependent max or add is KeyTile / 8 / Lanes long instead of KeyTile / 8 (the exponentials wait on it).
         Span<float> part = stackalloc float[2 * Lanes];
-        if (len0 == SegmentRows && len1 == SegmentRows)
+        if (full)
         {
             for (int k = 0; k < 2 * Lanes; k++) part[k] = float.NegativeInfinity;
-            for (int i = 0; i < KeyTile / 8; i++)
+            for (int i = 0; i < keyTile / 8; i++)
             {
                 part[i % Lanes] = MathF.Max(part[i % Lanes], MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
                 part[Lanes + i % Lanes] = MathF.Max(part[Lanes + i % Lanes], MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
@@ -108,7 +110,7 @@ internal static partial class HopperFlashKernels
             float raw0 = MathF.Max(MathF.Max(part[0], part[1]), MathF.Max(part[2], part[3]));
             float raw1 = MathF.Max(MathF.Max(part[4], part[5]), MathF.Max(part[6], part[7]));
             Exponentiate(sAcc, part, scaleLog2, MathF.Max(m0, raw0 * scaleLog2), MathF.Max(m1, raw1 * scaleLog2), ref m0, ref m1,
-                ref l0, ref l1, ref alpha0, ref alpha1);
+                ref l0, ref l1, ref alpha0, ref alpha1, keyTile);
         }
         else
         {
@@ -117,9 +119,9 @@ internal static partial class HopperFlashKernels
                 part[k] = m0;
                 part[Lanes + k] = m1;
             }
-            for (int i = 0; i < KeyTile / 8; i++)
+            for (int i = 0; i < keyTile / 8; i++)
             {
-                int limit = i < SegmentRows / 8 ? len0 : len1;
+                int limit = SegmentLength(stage, i / (SegmentRows / 8));
                 int key = column + 8 * (i % (SegmentRows / 8));
                 bool in0 = key < limit, in1 = key + 1 < limit;
                 sAcc[4 * i] = in0 ? sAcc[4 * i] * scaleLog2 : float.NegativeInfinity;
@@ -131,7 +133,7 @@ internal static partial class HopperFlashKernels
             }
             float new0 = MathF.Max(MathF.Max(part[0], part[1]), MathF.Max(part[2], part[3]));
             float new1 = MathF.Max(MathF.Max(part[4], part[5]), MathF.Max(part[6], part[7]));
-            Exponentiate(sAcc, part, 1f, new0, new1, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
+            Exponentiate(sAcc, part, 1f, new0, new1, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, keyTile);
         }
     }
 
@@ -144,7 +146,7 @@ internal static partial class HopperFlashKernels
     /// partial sums. <paramref name="expScale"/> is the scale for raw scores and 1 for scores already scaled (or -inf).
     /// </summary>
     private static void Exponentiate(Span<float> sAcc, Span<float> part, float expScale, float new0, float new1, ref float m0,
-        ref float m1, ref float l0, ref float l1, ref float alpha0, ref float alpha1)
+        ref float m1, ref float l0, ref float l1, ref float alpha0, ref float alpha1, int keyTile)
     {
         // The 4 lanes of a quad hold the same two rows.
         new0 = MathF.Max(new0, Warp.ShuffleXor(new0, 1));
@@ -157,7 +159,7 @@ internal static partial class HopperFlashKernels
         m1 = new1;
         // The partial sums reuse the partial maxima's registers (those are consumed above).
         for (int k = 0; k < 2 * Lanes; k++) part[k] = 0f;
-        for (int i = 0; i < KeyTile / 8; i++)
+        for (int i = 0; i < keyTile / 8; i++)
         {
             sAcc[4 * i] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i], expScale, -new0));
             sAcc[4 * i + 1] = XMath.Exp2Fast(MathF.FusedMultiplyAdd(sAcc[4 * i + 1], expScale, -new0));
@@ -171,9 +173,9 @@ internal static partial class HopperFlashKernels
     }
 
     /// <summary>P to 16 bits as wgmma register-A fragments: S's accumulators 8q..8q+7 are exactly the fragment of P's k block q (16 keys).</summary>
-    private static void PackP<T>(Span<float> sAcc, Span<uint> pFrag) where T : unmanaged
+    private static void PackP<T>(Span<float> sAcc, Span<uint> pFrag, int keyTile) where T : unmanaged
     {
-        for (int qb = 0; qb < KeyTile / 16; qb++)
+        for (int qb = 0; qb < keyTile / 16; qb++)
         {
             pFrag[4 * qb] = TensorCoreFlashKernels.Pack<T>(sAcc[8 * qb], sAcc[8 * qb + 1]);
             pFrag[4 * qb + 1] = TensorCoreFlashKernels.Pack<T>(sAcc[8 * qb + 2], sAcc[8 * qb + 3]);
@@ -187,13 +189,13 @@ internal static partial class HopperFlashKernels
     /// <see cref="KeyTile"/> rows) with P from <paramref name="pFrag"/> (register-A fragments, 4 per 16 keys), and
     /// commits the group. The caller fenced since the fragments and the accumulators were last written.
     /// </summary>
-    private static void AccumulatePV<T>(ArrayView<T> smem, int vBase, Span<uint> pFrag, Span<float> oAcc) where T : unmanaged
+    private static void AccumulatePV<T>(ArrayView<T> smem, int vBase, Span<uint> pFrag, Span<float> oAcc, int keyTile) where T : unmanaged
     {
-        for (int qb = 0; qb < KeyTile / 16; qb++)
+        for (int qb = 0; qb < keyTile / 16; qb++)
         {
             KernelHint.Unroll();
             Warpgroup.MmaAsync(oAcc, pFrag[4 * qb], pFrag[4 * qb + 1], pFrag[4 * qb + 2], pFrag[4 * qb + 3], smem, vBase + qb * 16 * 64,
-                true, KeyTile * 128);
+                true, keyTile * 128);
         }
         Warpgroup.CommitGroup();
     }

@@ -41,34 +41,41 @@ internal static partial class HopperFlashKernels
     }
 
     /// <summary>
-    /// Takes the next stage's keys from the cursor: segment 0 is <c>[start0, start0 + len0)</c>, at most
-    /// <see cref="SegmentRows"/> keys of the current range; segment 1 the next segment when the cursor has one, else a
-    /// second copy of segment 0 with <c>len1 = 0</c> (copied, so its half of the stage holds finite values, and masked).
+    /// Takes the next stage's keys from the cursor: segment 0 is <c>[starts[0], starts[0] + lengths[0])</c>, at most
+    /// <see cref="SegmentRows"/> keys of the current range; each further segment of the <paramref name="segments"/> the
+    /// next segment when the cursor has one, else a copy of segment 0 with length 0 (copied, so its part of the stage
+    /// holds finite values, and masked).
     /// </summary>
     private static void NextStage(ArrayView<int> lists, long listBase, int count, int keyBlocks, int keyBlockSize, int visualTokens,
-        int validKeys, ref int entry, ref int phase, ref int pos, ref int rangeEnd, ref int start0, ref int len0, ref int start1,
-        ref int len1)
+        int validKeys, ref int entry, ref int phase, ref int pos, ref int rangeEnd, Span<int> starts, Span<int> lengths, int segments)
     {
-        start0 = pos;
-        len0 = Math.Min(SegmentRows, rangeEnd - pos);
-        pos += SegmentRows;
-        TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
-        start1 = start0;
-        len1 = 0;
-        if (pos < rangeEnd)
+        for (int sg = 0; sg < segments; sg++)
         {
-            start1 = pos;
-            len1 = Math.Min(SegmentRows, rangeEnd - pos);
-            pos += SegmentRows;
-            TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+            starts[sg] = starts[0];
+            lengths[sg] = 0;
+            if (sg == 0 || pos < rangeEnd)
+            {
+                starts[sg] = pos;
+                lengths[sg] = Math.Min(SegmentRows, rangeEnd - pos);
+                pos += SegmentRows;
+                TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+            }
         }
     }
 
     /// <summary>
-    /// What the consumers need of a stage, packed in one int: the keys of segment 0 (bits 0-7) and segment 1 (bits 8-15),
-    /// at most <see cref="SegmentRows"/> each, and whether it is the tile's last stage (bit 16).
+    /// What the consumers need of a stage, packed in one int: the keys of segment s (bits 8s to 8s + 7, at most
+    /// <see cref="SegmentRows"/>), and whether it is the tile's last stage (bit 24).
     /// </summary>
-    private static int StageInfo(int len0, int len1, bool last) => len0 | (len1 << 8) | (last ? 1 << 16 : 0);
+    private static int StageInfo(Span<int> lengths, int segments, bool last)
+    {
+        int info = last ? 1 << 24 : 0;
+        for (int sg = 0; sg < segments; sg++) info |= lengths[sg] << (8 * sg);
+        return info;
+    }
+
+    /// <summary>The keys of segment <paramref name="segment"/> of a <see cref="StageInfo"/>.</summary>
+    private static int SegmentLength(int stage, int segment) => (stage >> (8 * segment)) & 0xFF;
 
     /// <summary>
     /// The next place in the ring of <paramref name="stages"/> stages: stage <paramref name="stage"/> + 1, or stage 0 with
@@ -83,5 +90,5 @@ internal static partial class HopperFlashKernels
     }
 
     /// <summary>Whether a <see cref="StageInfo"/> is the tile's last stage.</summary>
-    private static bool IsLastStage(int stage) => (stage >> 16) != 0;
+    private static bool IsLastStage(int stage) => (stage >> 24) != 0;
 }

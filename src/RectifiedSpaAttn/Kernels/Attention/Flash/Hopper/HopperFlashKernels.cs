@@ -45,8 +45,12 @@ internal static partial class HopperFlashKernels
     /// <summary>Keys per copy: a key block of 64, half of one of 128, or 64 text keys.</summary>
     public const int SegmentRows = 64;
 
-    /// <summary>Keys per pipeline stage (two segments): S is 64 x 128 per consumer warpgroup.</summary>
-    public const int KeyTile = 2 * SegmentRows;
+    /// <summary>
+    /// The segments a variant's stages hold: <paramref name="segments"/> (2 or 3, a specialisation), except that three
+    /// consumers take 2 (three S, P and O of 192 keys do not fit 160 registers a thread). A stage is
+    /// <c>64 * segments</c> keys: S is 64 x 128 or 64 x 192 per consumer warpgroup.
+    /// </summary>
+    public static int BuiltSegments(int consumers, int segments) => consumers == 3 ? 2 : segments;
 
     /// <summary>Threads per group: the producer warpgroup and <paramref name="consumers"/> consumer warpgroups.</summary>
     public static int GroupSize(int consumers) => 128 * (1 + consumers);
@@ -81,8 +85,9 @@ internal static partial class HopperFlashKernels
     internal static int LaunchRegisters(int groupSize) => Math.Min(65536 / groupSize / 8 * 8, 255);
 
     /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q full and free, 3 per stage), then the producer's notes to the consumers (the tile's flag, one <see cref="StageInfo"/> per stage); every tile 1024-byte aligned.</summary>
-    public static int SharedBytes(int headDim, int consumers, int stages) =>
-        (consumers * ConsumerRows * headDim + stages * 2 * KeyTile * headDim) * 2 + (2 + 3 * stages) * 8 + (1 + stages) * 4;
+    public static int SharedBytes(int headDim, int consumers, int stages, int segments) =>
+        (consumers * ConsumerRows * headDim + stages * 2 * BuiltSegments(consumers, segments) * SegmentRows * headDim) * 2
+        + (2 + 3 * stages) * 8 + (1 + stages) * 4;
 
     /// <summary>
     /// Attention of the group's tiles (<c>Grid.IdxX</c>, then every <c>Grid.DimX</c>-th of the <paramref name="tiles"/>,
@@ -97,19 +102,21 @@ internal static partial class HopperFlashKernels
     [Specialize("T", typeof(Half), typeof(BFloat16))]
     [Specialize("headDim", 64, 128)]
     [Specialize("consumers", 1, 2, 3)]
+    [Specialize("segments", 2, 3)]
     public static void Attention<T>(TensorMap q, TensorMap k, TensorMap v, ArrayView<T> output, ArrayView<int> counts,
         ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation, int sequenceLength,
         int visualTokens, int validKeys, int queryStart, int queryEnd, int keyBlockSize, int queryBlocks, int keyBlocks,
         int sparse, int rectify, float scaleLog2, int tilesPerHead, int tiles, [Constant] int consumers, int stages, int pingPong,
-        [Constant] int headDim) where T : unmanaged
+        [Constant] int headDim, [Constant] int segments) where T : unmanaged
     {
         int groups = BuiltConsumers(headDim, consumers);
         KernelHint.LaunchBounds(GroupSize(groups), 1);
         ArrayView<T> smem = SharedMemory.GetDynamic<T>();
         ArrayView<ulong> bars = SharedMemory.GetDynamic<ulong>();
         int panels = headDim / 64;
+        int segs = BuiltSegments(groups, segments), keyTile = segs * SegmentRows;
         int tileRows = groups * ConsumerRows;
-        int qElements = tileRows * headDim, kvElements = KeyTile * headDim, stageElements = 2 * kvElements;
+        int qElements = tileRows * headDim, kvElements = keyTile * headDim, stageElements = 2 * kvElements;
         int barrierBase = (qElements + stages * stageElements) * 2 / 8;
         int qFull = barrierBase, qEmpty = barrierBase + 1;
         int fullK = barrierBase + 2, fullV = barrierBase + 2 + stages, empty = barrierBase + 2 + 2 * stages;
@@ -153,7 +160,8 @@ internal static partial class HopperFlashKernels
                     // walks it and hands each stage's segment lengths to the consumers in shared memory.
                     int count = 0, entry = 0, cursorPhase = 0, pos = 0, rangeEnd = 0;
                     long listBase = 0;
-                    int start0 = 0, len0 = 0, start1 = 0, len1 = 0;
+                    Span<int> starts = stackalloc int[3];
+                    Span<int> lengths = stackalloc int[3];
                     // The ring position: stage st in its use of parity phase, counted rather than j % stages and
                     // j / stages (a division by the runtime stage count, about 50 instructions a stage).
                     int st = 0, phase = 0, round = 0;
@@ -176,23 +184,23 @@ internal static partial class HopperFlashKernels
                         while (pos < rangeEnd)
                         {
                             NextStage(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys,
-                                ref entry, ref cursorPhase, ref pos, ref rangeEnd, ref start0, ref len0, ref start1, ref len1);
+                                ref entry, ref cursorPhase, ref pos, ref rangeEnd, starts, lengths, segs);
                             Mbarrier.Wait(bars, empty + st, phase ^ 1);
                             // The stage's lengths go with K (the consumers read them after its barrier, which orders them).
-                            info[stageInfo + st] = StageInfo(len0, len1, pos >= rangeEnd);
+                            info[stageInfo + st] = StageInfo(lengths, segs, pos >= rangeEnd);
                             // K first, on its own barrier: the consumers' S = Q·Kᵀ need not wait for V.
                             int kBase = qElements + st * stageElements;
                             Mbarrier.ArriveExpectTransaction(bars, fullK + st, kvElements * 2);
                             for (int p = 0; p < panels; p++)
                             {
-                                BulkTensor.Load3D(smem, kBase + p * KeyTile * 64, k, 64 * p, start0, bh, bars, fullK + st);
-                                BulkTensor.Load3D(smem, kBase + p * KeyTile * 64 + SegmentRows * 64, k, 64 * p, start1, bh, bars, fullK + st);
+                                for (int sg = 0; sg < segs; sg++)
+                                    BulkTensor.Load3D(smem, kBase + p * keyTile * 64 + sg * SegmentRows * 64, k, 64 * p, starts[sg], bh, bars, fullK + st);
                             }
                             Mbarrier.ArriveExpectTransaction(bars, fullV + st, kvElements * 2);
                             for (int p = 0; p < panels; p++)
                             {
-                                BulkTensor.Load3D(smem, kBase + kvElements + p * KeyTile * 64, v, 64 * p, start0, bh, bars, fullV + st);
-                                BulkTensor.Load3D(smem, kBase + kvElements + p * KeyTile * 64 + SegmentRows * 64, v, 64 * p, start1, bh, bars, fullV + st);
+                                for (int sg = 0; sg < segs; sg++)
+                                    BulkTensor.Load3D(smem, kBase + kvElements + p * keyTile * 64 + sg * SegmentRows * 64, v, 64 * p, starts[sg], bh, bars, fullV + st);
                             }
                             NextInRing(ref st, ref phase, stages);
                         }
@@ -208,9 +216,9 @@ internal static partial class HopperFlashKernels
             int qBase = rowInTile * 64;
             int lane = Warp.LaneIdx;
             int column = 2 * (lane & 3);
-            Span<float> sAcc = stackalloc float[KeyTile / 2];
+            Span<float> sAcc = stackalloc float[keyTile / 2];
             // The previous stage's P as register-A fragments, read by its P·V while this stage's softmax runs.
-            Span<uint> pFrag = stackalloc uint[KeyTile / 4];
+            Span<uint> pFrag = stackalloc uint[keyTile / 4];
             Span<float> oAcc = stackalloc float[headDim / 2];
             int me = Warpgroup.Index - 1;
             // Consumer 0 takes the first turn: consumer 1 opens it (see TakeTurn).
@@ -231,11 +239,11 @@ internal static partial class HopperFlashKernels
                     Mbarrier.Wait(bars, fullK + st, phase);
                     int stage = info[stageInfo + st];
                     TakeTurn(turn, me, alternate);
-                    IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim);
+                    IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim, keyTile);
                     PassTurn(turn, me, alternate);
                     Warpgroup.WaitGroup(0);
-                    Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
-                    PackP<T>(sAcc, pFrag);
+                    Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
+                    PackP<T>(sAcc, pFrag, keyTile);
                     previous = st;
                     previousPhase = phase;
                     NextInRing(ref st, ref phase, stages);
@@ -249,11 +257,11 @@ internal static partial class HopperFlashKernels
                         Mbarrier.Wait(bars, fullV + previous, previousPhase);
                         // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
                         TakeTurn(turn, me, alternate);
-                        IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim);
-                        AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
+                        IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim, keyTile);
+                        AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc, keyTile);
                         PassTurn(turn, me, alternate);
                         Warpgroup.WaitGroup(1);
-                        Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1);
+                        Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
                         more = !IsLastStage(stage);
                         // The previous P·V is done: its stage goes back to the producer, and O may be rescaled.
                         Warpgroup.WaitGroup(0);
@@ -270,7 +278,7 @@ internal static partial class HopperFlashKernels
                                 oAcc[4 * i + 3] *= alpha1;
                             }
                         }
-                        PackP<T>(sAcc, pFrag);
+                        PackP<T>(sAcc, pFrag, keyTile);
                         previous = st;
                         previousPhase = phase;
                         NextInRing(ref st, ref phase, stages);
@@ -281,7 +289,7 @@ internal static partial class HopperFlashKernels
                     Mbarrier.Wait(bars, fullV + previous, previousPhase);
                     TakeTurn(turn, me, alternate);
                     Warpgroup.Fence();
-                    AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc);
+                    AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc, keyTile);
                     PassTurn(turn, me, alternate);
                     Warpgroup.WaitGroup(0);
                     ReleaseForWarp(bars, empty + previous, lane);

@@ -20,7 +20,7 @@ internal static class HopperFlashSteps
     /// <summary>Whether a variant is built for this combination (from the kernel's generated variant list).</summary>
     public static bool IsSupported(Type elementType, int headDim, int queryBlockSize, int keyBlockSize) =>
         s_blockSizes.Contains(queryBlockSize) && s_blockSizes.Contains(keyBlockSize)
-        && HopperFlashKernels.AttentionKernel.TryGetVariant(elementType, queryBlockSize / HopperFlashKernels.ConsumerRows, headDim, out _);
+        && HopperFlashKernels.AttentionKernel.TryGetVariant(elementType, queryBlockSize / HopperFlashKernels.ConsumerRows, headDim, 2, out _);
 
     /// <summary>A human-readable list of the built combinations, for error messages.</summary>
     public static string DescribeSupported() =>
@@ -130,11 +130,11 @@ internal static class HopperFlashSteps
         int tiles = tilesPerHead * shape.HeadCount;
         int groups = tuning.Persistent ? Math.Min(tiles, Math.Max(accelerator.MultiprocessorCount, 1)) : tiles;
         var dims = new LaunchDimensions(new Dim3(groups), new Dim3(HopperFlashKernels.GroupSize(consumers)),
-            HopperFlashKernels.SharedBytes(d, consumers, tuning.Stages));
+            HopperFlashKernels.SharedBytes(d, consumers, tuning.Stages, tuning.Segments));
         HopperFlashKernels.AttentionKernel.Launch(launcher, dims, mq, mk, mv, output, counts, lists, rectification, compensation,
             s, shape.VisualTokens, shape.ValidKeys, queryStart, queryEnd, shape.KeyBlockSize, shape.QueryBlocks, shape.KeyBlocks,
             sparse ? 1 : 0, rectify ? 1 : 0, FlashArguments.ScaleLog2(d), tilesPerHead, tiles, consumers, tuning.Stages,
-            tuning.PingPong ? 1 : 0, d);
+            tuning.PingPong ? 1 : 0, d, tuning.Segments);
     }
 
     private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged =>

@@ -16,10 +16,13 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// loads the next tile while the consumers store the last), instead of one group per tile: block-sparse 2-6% faster in
 /// two calls (its tiles have fewer stages, so the overlapped start counts more); dense D = 128 +4% in one call, -4% in
 /// the next.</param>
-internal readonly record struct HopperFlashTuning(int Stages, bool PingPong, int? DenseConsumers, bool Persistent)
+/// <param name="Segments">Segments of 64 keys a stage holds, 2 or 3 (S is 64 x 128 or 64 x 192 per consumer): more keys
+/// a stage spread its fixed costs (barrier waits, turns, quad shuffles, the O rescale) over more products. Three
+/// consumers always take 2 (registers); at D = 128, 3 segments need <see cref="Stages"/> = 2 (shared memory).</param>
+internal readonly record struct HopperFlashTuning(int Stages, bool PingPong, int? DenseConsumers, bool Persistent, int Segments = 2)
 {
-    /// <summary>3 stages, ping-pong on, the most consumers, persistent.</summary>
-    public static HopperFlashTuning Default { get; } = new(3, true, null, true);
+    /// <summary>3 stages, ping-pong on, the most consumers, persistent, 2 segments a stage.</summary>
+    public static HopperFlashTuning Default { get; } = new(3, true, null, true, 2);
 
     /// <summary>Throws when a knob is out of range for head dim <paramref name="headDim"/>.</summary>
     public void Validate(int headDim)
@@ -29,5 +32,10 @@ internal readonly record struct HopperFlashTuning(int Stages, bool PingPong, int
         if (DenseConsumers is { } c && (c < 1 || c > HopperFlashKernels.MaxConsumers(headDim)))
             throw new ArgumentOutOfRangeException(nameof(DenseConsumers), c,
                 $"A group has 1 to {HopperFlashKernels.MaxConsumers(headDim)} consumer warpgroups at head dim {headDim}.");
+        if (Segments != 2 && Segments != 3)
+            throw new ArgumentOutOfRangeException(nameof(Segments), Segments, "A Hopper stage holds 2 or 3 segments of 64 keys.");
+        if (Segments == 3 && headDim == 128 && Stages == 3)
+            throw new ArgumentOutOfRangeException(nameof(Stages), Stages,
+                "At head dim 128 a ring of 3 stages of 3 segments (288 KiB with Q) exceeds the 227 KiB of shared memory; use 2 stages.");
     }
 }
