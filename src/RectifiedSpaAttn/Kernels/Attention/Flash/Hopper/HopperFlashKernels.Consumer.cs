@@ -64,7 +64,7 @@ internal static partial class HopperFlashKernels
     }
 
     /// <summary>
-    /// Fences, issues S = Q·Kᵀ (64 x <see cref="KeyTile"/>, f32) for the warpgroup's Q rows (from <paramref name="qBase"/>
+    /// Fences, issues S = Q·Kᵀ (64 x <paramref name="keyTile"/>, f32) for the warpgroup's Q rows (from <paramref name="qBase"/>
     /// in each Q panel of <paramref name="tileRows"/> rows) and the K tile at <paramref name="kBase"/>, and commits the group.
     /// </summary>
     private static void IssueScores<T>(ArrayView<T> smem, int qBase, int tileRows, int kBase, Span<float> sAcc, int headDim, int keyTile)
@@ -97,7 +97,7 @@ internal static partial class HopperFlashKernels
         // runs the whole step: ptxas hoists the wgmma wait that follows the softmax to the top of its basic block, so
         // code after a join here would wait for the previous P·V instead of running under it.
         // The row maxima and sums are kept in Lanes partial values a row (lane k takes every Lanes-th group of 4), so each
-        // chain of dependent max or add is KeyTile / 8 / Lanes long instead of KeyTile / 8 (the exponentials wait on it).
+        // chain of dependent max or add is keyTile / 8 / Lanes long instead of keyTile / 8 (the exponentials wait on it).
         Span<float> part = stackalloc float[2 * Lanes];
         if (full)
         {
@@ -186,7 +186,7 @@ internal static partial class HopperFlashKernels
 
     /// <summary>
     /// Issues O += P·V for the V tile at <paramref name="vBase"/> (a transposed B, 64-column panels of
-    /// <see cref="KeyTile"/> rows) with P from <paramref name="pFrag"/> (register-A fragments, 4 per 16 keys), and
+    /// <paramref name="keyTile"/> rows) with P from <paramref name="pFrag"/> (register-A fragments, 4 per 16 keys), and
     /// commits the group. The caller fenced since the fragments and the accumulators were last written.
     /// </summary>
     private static void AccumulatePV<T>(ArrayView<T> smem, int vBase, Span<uint> pFrag, Span<float> oAcc, int keyTile) where T : unmanaged

@@ -49,11 +49,15 @@ internal static partial class HopperFlashKernels
     private static void NextStage(ArrayView<int> lists, long listBase, int count, int keyBlocks, int keyBlockSize, int visualTokens,
         int validKeys, ref int entry, ref int phase, ref int pos, ref int rangeEnd, Span<int> starts, Span<int> lengths, int segments)
     {
-        for (int sg = 0; sg < segments; sg++)
+        starts[0] = pos;
+        lengths[0] = Math.Min(SegmentRows, rangeEnd - pos);
+        pos += SegmentRows;
+        TensorCoreFlashKernels.SeekKeys(lists, listBase, count, keyBlocks, keyBlockSize, visualTokens, validKeys, ref entry, ref phase, ref pos, ref rangeEnd);
+        for (int sg = 1; sg < segments; sg++)
         {
             starts[sg] = starts[0];
             lengths[sg] = 0;
-            if (sg == 0 || pos < rangeEnd)
+            if (pos < rangeEnd)
             {
                 starts[sg] = pos;
                 lengths[sg] = Math.Min(SegmentRows, rangeEnd - pos);

@@ -11,7 +11,7 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// specialisation) and takes tile after tile (a persistent grid), or one tile when the grid covers them all:
 /// <list type="bullet">
 /// <item>warpgroup 0 produces: one elected thread walks each tile's key cursor, copies its Q tile once the previous
-/// tile's last S is done, and streams K and V through a ring of <c>stages</c> stages (2 or 3) of <see cref="KeyTile"/>
+/// tile's last S is done, and streams K and V through a ring of <c>stages</c> stages (2 or 3) of <c>64 * segments</c>
 /// keys (128-byte-swizzled shared memory) with the bulk tensor copy engine, K and V of a stage each on its own full
 /// mbarrier, the stage on one empty mbarrier; the ring runs on across tiles. It leaves the consumers a note per stage
 /// (<see cref="StageInfo"/>: the segment lengths, whether the tile ends) and per tile (whether it has keys), so they
@@ -26,12 +26,12 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// <item>the epilogue divides by the row sums and, for block-sparse with rectification, stores
 /// <c>O = R * Os + C</c>, all from the accumulators, while the producer already loads the next tile.</item>
 /// </list>
-/// A stage holds two <em>segments</em> of at most <see cref="SegmentRows"/> keys, each one copy per 64 head dims: the
+/// A stage holds two or three <em>segments</em> (<see cref="BuiltSegments"/>) of at most <see cref="SegmentRows"/> keys, each one copy per 64 head dims: the
 /// key cursor (<see cref="TensorCoreFlashKernels.Seek"/>: the listed key blocks, then the valid text keys; for dense
 /// the keys <c>[0, validKeys)</c>) is cut into segments, so key blocks of 64 and 128 and a text tail of any length fill
 /// the stages alike. Keys past a segment's end are masked to -inf; the copy engine fills rows past the K/V maps'
 /// height (<c>validKeys</c>) with zeros, so whatever a stage holds beyond its keys is finite (P is 0 there, and
-/// 0 · NaN would not be). A stage with one segment copies it twice (its second half is all masked). Query rows past the
+/// 0 · NaN would not be). A stage short of segments copies its first again for the rest (all masked). Query rows past the
 /// range are computed (the Q map zero-fills rows past S) and never stored.
 /// Launch: group <see cref="GroupSize"/>, a 1D grid of at most <c>tiles</c> groups, dynamic shared memory
 /// <see cref="SharedBytes"/>; the host side is <c>HopperFlashSteps</c>, its knobs <c>HopperFlashTuning</c>.
