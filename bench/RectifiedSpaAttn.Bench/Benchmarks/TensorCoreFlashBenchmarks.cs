@@ -76,6 +76,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
             if (words.Contains("pertile")) knobs = knobs with { Persistent = false };
             // Three segments a stage; at D = 128 they fit 2 stages only.
             if (words.Contains("seg3")) knobs = knobs with { Segments = 3, Stages = Size.D == 128 ? 2 : knobs.Stages };
+            if (words.Contains("seg2")) knobs = knobs with { Segments = 2 };
             return knobs;
         }
     }

@@ -136,6 +136,26 @@ public sealed class HopperFlashTests(ITestOutputHelper output)
     public void KnobsInRangeAreTaken(int stages, int denseConsumers, int headDim) =>
         (HopperFlashTuning.Default with { Stages = stages, DenseConsumers = denseConsumers }).Validate(headDim);
 
+    [Theory]
+    [InlineData(3, 1, 64)]
+    [InlineData(3, 4, 64)]
+    [InlineData(3, 3, 128)]
+    public void OutOfRangeSegmentsAreRefused(int stages, int segments, int headDim)
+    {
+        var tuning = HopperFlashTuning.Default with { Stages = stages, Segments = segments };
+        Assert.Throws<ArgumentOutOfRangeException>(() => tuning.Validate(headDim));
+    }
+
+    [Theory]
+    [InlineData(64, 3)]
+    [InlineData(128, 2)]
+    public void DefaultSegmentsFollowTheHeadDim(int headDim, int segments)
+    {
+        Assert.Equal(segments, HopperFlashTuning.Default.SegmentsFor(headDim));
+        HopperFlashTuning.Default.Validate(headDim);
+        (HopperFlashTuning.Default with { Stages = 2, Segments = 3 }).Validate(128);
+    }
+
     [Fact]
     public void OpenCLIsRefusedWithTheReason()
     {

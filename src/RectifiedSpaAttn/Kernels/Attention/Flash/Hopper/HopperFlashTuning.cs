@@ -16,13 +16,17 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// loads the next tile while the consumers store the last), instead of one group per tile: block-sparse 2-6% faster in
 /// two calls (its tiles have fewer stages, so the overlapped start counts more); dense D = 128 +4% in one call, -4% in
 /// the next.</param>
-/// <param name="Segments">Segments of 64 keys a stage holds, 2 or 3 (S is 64 x 128 or 64 x 192 per consumer): more keys
-/// a stage spread its fixed costs (barrier waits, turns, quad shuffles, the O rescale) over more products. Three
-/// consumers always take 2 (registers); at D = 128, 3 segments need <see cref="Stages"/> = 2 (shared memory).</param>
-internal readonly record struct HopperFlashTuning(int Stages, bool PingPong, int? DenseConsumers, bool Persistent, int Segments = 2)
+/// <param name="Segments">Segments of 64 keys a stage holds, 2 or 3 (S is 64 x 128 or 64 x 192 per consumer); null takes
+/// <see cref="SegmentsFor"/>'s choice. More keys a stage spread its fixed costs (barrier waits, turns, quad shuffles,
+/// the O rescale) over more products: at D = 64 block-sparse 3 beat 2 by 6% (H100, interleaved); at D = 128 dense 3
+/// (which fit only 2 stages of shared memory) ran at 0.72x. Three consumers always take 2 (registers).</param>
+internal readonly record struct HopperFlashTuning(int Stages, bool PingPong, int? DenseConsumers, bool Persistent, int? Segments = null)
 {
-    /// <summary>3 stages, ping-pong on, the most consumers, persistent, 2 segments a stage.</summary>
-    public static HopperFlashTuning Default { get; } = new(3, true, null, true, 2);
+    /// <summary>3 stages, ping-pong on, the most consumers, persistent, segments by head dim.</summary>
+    public static HopperFlashTuning Default { get; } = new(3, true, null, true, null);
+
+    /// <summary>The segments a stage holds at head dim <paramref name="headDim"/>: <see cref="Segments"/>, or 3 at D = 64 and 2 at D = 128.</summary>
+    public int SegmentsFor(int headDim) => Segments ?? (headDim == 64 ? 3 : 2);
 
     /// <summary>Throws when a knob is out of range for head dim <paramref name="headDim"/>.</summary>
     public void Validate(int headDim)
@@ -32,9 +36,9 @@ internal readonly record struct HopperFlashTuning(int Stages, bool PingPong, int
         if (DenseConsumers is { } c && (c < 1 || c > HopperFlashKernels.MaxConsumers(headDim)))
             throw new ArgumentOutOfRangeException(nameof(DenseConsumers), c,
                 $"A group has 1 to {HopperFlashKernels.MaxConsumers(headDim)} consumer warpgroups at head dim {headDim}.");
-        if (Segments != 2 && Segments != 3)
-            throw new ArgumentOutOfRangeException(nameof(Segments), Segments, "A Hopper stage holds 2 or 3 segments of 64 keys.");
-        if (Segments == 3 && headDim == 128 && Stages == 3)
+        if (Segments is { } segments && segments != 2 && segments != 3)
+            throw new ArgumentOutOfRangeException(nameof(Segments), segments, "A Hopper stage holds 2 or 3 segments of 64 keys.");
+        if (SegmentsFor(headDim) == 3 && headDim == 128 && Stages == 3)
             throw new ArgumentOutOfRangeException(nameof(Stages), Stages,
                 "At head dim 128 a ring of 3 stages of 3 segments (288 KiB with Q) exceeds the 227 KiB of shared memory; use 2 stages.");
     }
