@@ -6,16 +6,18 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// those measurements.
 /// </summary>
 /// <param name="Stages">Depth of the K/V ring, 2 or 3: a stage's K and V stay until its P·V is done, which with the
-/// pipelined consumers is one stage later. 3 beat 2 by up to 7% at D = 128 and tie at D = 64.</param>
+/// pipelined consumers is one stage later. Interleaved on the H100, 2 stages ran at 0.77x dense D = 128 and 0.85x
+/// block-sparse D = 64.</param>
 /// <param name="PingPong">Whether two consumer warpgroups take turns at the tensor cores (on named barriers), so one's
-/// softmax runs under the other's products: 1-4% faster block-sparse over three calls, -1% to +2% dense.</param>
+/// softmax runs under the other's products. Interleaved, without it: 0.90x dense D = 128, 0.98x block-sparse 0.10,
+/// 1.00x block-sparse D = 64.</param>
 /// <param name="DenseConsumers">Consumer warpgroups of a dense group, 64 query rows each: 1 to
 /// <see cref="HopperFlashKernels.MaxConsumers"/>; null takes the most (3 at D = 64, 2 at D = 128). Block-sparse groups
-/// are one query block, so their count is the block size / 64. At D = 64 three gave 466-501 TFLOP/s dense, two 390-397.</param>
+/// are one query block, so their count is the block size / 64. At D = 64 two ran at 0.87x of three (interleaved).</param>
 /// <param name="Persistent">Whether the grid is one group per multiprocessor, each taking tile after tile (the producer
-/// loads the next tile while the consumers store the last), instead of one group per tile: block-sparse 2-6% faster in
-/// two calls (its tiles have fewer stages, so the overlapped start counts more); dense D = 128 +4% in one call, -4% in
-/// the next.</param>
+/// loads the next tile while the consumers store the last), instead of one group per tile. Interleaved, one group per
+/// tile ran at 0.93x dense D = 128, 0.94x block-sparse 0.10, 0.96x block-sparse D = 64 and 1.02x dense D = 64 (within
+/// the rounds' spread).</param>
 /// <param name="Segments">Segments of 64 keys a stage holds, 2 or 3 (S is 64 x 128 or 64 x 192 per consumer); null takes
 /// <see cref="SegmentsFor"/>'s choice. More keys a stage spread its fixed costs (barrier waits, turns, quad shuffles,
 /// the O rescale) over more products: at D = 64 block-sparse 3 beat 2 by 6% (H100, interleaved); at D = 128 dense 3
