@@ -156,7 +156,7 @@ internal static partial class HopperFlashKernels
                 bool leader = HopperWarp.ElectOne();
                 if (leader)
                 {
-                    // The cursor over the tile's keys and the current stage's two segments (see NextStage): the producer
+                    // The cursor over the tile's keys and the current stage's segments (see NextStage): the producer
                     // walks it and hands each stage's segment lengths to the consumers in shared memory.
                     int count = 0, entry = 0, cursorPhase = 0, pos = 0, rangeEnd = 0;
                     long listBase = 0;
