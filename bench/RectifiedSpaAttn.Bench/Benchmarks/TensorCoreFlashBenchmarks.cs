@@ -33,7 +33,8 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     /// shared memory and the key tiles are 32); or <c>hopper</c>: the Hopper kernels (wgmma), whose knobs are <c>stages2</c> (a
     /// two-stage K/V ring instead of three), <c>pingpong</c> / <c>nopingpong</c> (the consumer warpgroups take turns at the
     /// tensor cores, or not), <c>consumers2</c> (dense at D = 64 with two consumer warpgroups, 128 query rows a group,
-    /// instead of three) and <c>pertile</c> (one group per tile instead of a persistent grid); see
+    /// instead of three), <c>pertile</c> (one group per tile instead of a persistent grid) and <c>seg3</c> / <c>seg2</c>
+    /// (stages of 3 or 2 segments of 64 keys instead of the head dim's default; <c>seg3</c> at D = 128 takes 2 stages); see
     /// <see cref="HopperFlashTuning"/>.
     /// </summary>
     [ParamsSource(nameof(Configs))] public string Config { get; set; } = "16384x24x128";
@@ -45,7 +46,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
         "32768x24x64", "32768x24x64 stages2", "32768x24x64 rows16", "32768x24x64 rows16 stages2",
         "16384x24x128 hopper", "16384x24x128 hopper stages2", "16384x24x128 hopper nopingpong", "16384x24x128 hopper pertile",
         "32768x24x64 hopper", "32768x24x64 hopper stages2", "32768x24x64 hopper nopingpong", "32768x24x64 hopper pertile",
-        "32768x24x64 hopper consumers2",
+        "32768x24x64 hopper consumers2", "16384x24x128 hopper seg3", "32768x24x64 hopper seg2",
     ];
 
     [Params("dense", "sparse-0.25", "sparse-0.10")] public string Method { get; set; } = "dense";
