@@ -82,8 +82,9 @@ internal static partial class HopperFlashKernels
 
     /// <summary>
     /// The online-softmax step of one stage on its scores <paramref name="sAcc"/> (accumulator i is key column
-    /// <c>8 (i / 4) + 2 (lane % 4) + i % 2</c> of the stage: segment 0 below 64, then segment 1, of the lengths that
-    /// <paramref name="stage"/> holds (<see cref="StageInfo"/>); <paramref name="column"/> is <c>2 (lane % 4)</c>): masks
+    /// <c>8 (i / 4) + 2 (lane % 4) + i % 2</c> of the stage: segment 0 below 64, then segment 1, and so on for the
+    /// <paramref name="segments"/>, of the lengths that <paramref name="stage"/> holds (<see cref="StageInfo"/>);
+    /// <paramref name="column"/> is <c>2 (lane % 4)</c>): masks
     /// keys past each segment's end to -inf, updates the two rows' maxima (log2 units) and partial sums, leaves P in
     /// <paramref name="sAcc"/> and the factors O must be rescaled by in <paramref name="alpha0"/>, <paramref name="alpha1"/>.
     /// </summary>
@@ -93,7 +94,7 @@ internal static partial class HopperFlashKernels
         int keyTile = segments * SegmentRows;
         bool full = SegmentLength(stage, 0) == SegmentRows && SegmentLength(stage, 1) == SegmentRows
             && (segments < 3 || SegmentLength(stage, 2) == SegmentRows);
-        // Two full segments (the group agrees) need no mask, and the scale moves into the exponent's FMA. Each branch
+        // Full segments (the group agrees) need no mask, and the scale moves into the exponent's FMA. Each branch
         // runs the whole step: ptxas hoists the wgmma wait that follows the softmax to the top of its basic block, so
         // code after a join here would wait for the previous P·V instead of running under it.
         // The row maxima and sums are kept in Lanes partial values a row (lane k takes every Lanes-th group of 4), so each
@@ -107,10 +108,8 @@ internal static partial class HopperFlashKernels
                 part[i % Lanes] = MathF.Max(part[i % Lanes], MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
                 part[Lanes + i % Lanes] = MathF.Max(part[Lanes + i % Lanes], MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
             }
-            float raw0 = MathF.Max(MathF.Max(part[0], part[1]), MathF.Max(part[2], part[3]));
-            float raw1 = MathF.Max(MathF.Max(part[4], part[5]), MathF.Max(part[6], part[7]));
-            Exponentiate(sAcc, part, scaleLog2, MathF.Max(m0, raw0 * scaleLog2), MathF.Max(m1, raw1 * scaleLog2), ref m0, ref m1,
-                ref l0, ref l1, ref alpha0, ref alpha1, keyTile);
+            Exponentiate(sAcc, part, scaleLog2, MathF.Max(m0, RowMax(part, 0) * scaleLog2), MathF.Max(m1, RowMax(part, 1) * scaleLog2),
+                ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, keyTile);
         }
         else
         {
@@ -131,14 +130,20 @@ internal static partial class HopperFlashKernels
                 part[i % Lanes] = MathF.Max(part[i % Lanes], MathF.Max(sAcc[4 * i], sAcc[4 * i + 1]));
                 part[Lanes + i % Lanes] = MathF.Max(part[Lanes + i % Lanes], MathF.Max(sAcc[4 * i + 2], sAcc[4 * i + 3]));
             }
-            float new0 = MathF.Max(MathF.Max(part[0], part[1]), MathF.Max(part[2], part[3]));
-            float new1 = MathF.Max(MathF.Max(part[4], part[5]), MathF.Max(part[6], part[7]));
-            Exponentiate(sAcc, part, 1f, new0, new1, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, keyTile);
+            Exponentiate(sAcc, part, 1f, RowMax(part, 0), RowMax(part, 1), ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, keyTile);
         }
     }
 
-    /// <summary>Partial maxima and sums a row in the softmax step (see <see cref="Softmax"/>).</summary>
+    /// <summary>Partial maxima and sums a row in the softmax step (see <see cref="Softmax"/>); <see cref="RowMax"/> and <see cref="RowSum"/> combine four.</summary>
     private const int Lanes = 4;
+
+    /// <summary>The maximum of row <paramref name="row"/>'s <see cref="Lanes"/> partial values (<c>part[row * Lanes ..]</c>), as a tree of depth 2.</summary>
+    private static float RowMax(Span<float> part, int row) =>
+        MathF.Max(MathF.Max(part[Lanes * row], part[Lanes * row + 1]), MathF.Max(part[Lanes * row + 2], part[Lanes * row + 3]));
+
+    /// <summary>The sum of row <paramref name="row"/>'s <see cref="Lanes"/> partial values, as a tree of depth 2.</summary>
+    private static float RowSum(Span<float> part, int row) =>
+        (part[Lanes * row] + part[Lanes * row + 1]) + (part[Lanes * row + 2] + part[Lanes * row + 3]);
 
     /// <summary>
     /// The rest of a softmax step, from this thread's part of the new maxima (<paramref name="new0"/>, <paramref name="new1"/>,
@@ -168,8 +173,8 @@ internal static partial class HopperFlashKernels
             part[i % Lanes] += sAcc[4 * i] + sAcc[4 * i + 1];
             part[Lanes + i % Lanes] += sAcc[4 * i + 2] + sAcc[4 * i + 3];
         }
-        l0 = MathF.FusedMultiplyAdd(l0, alpha0, (part[0] + part[1]) + (part[2] + part[3]));
-        l1 = MathF.FusedMultiplyAdd(l1, alpha1, (part[4] + part[5]) + (part[6] + part[7]));
+        l0 = MathF.FusedMultiplyAdd(l0, alpha0, RowSum(part, 0));
+        l1 = MathF.FusedMultiplyAdd(l1, alpha1, RowSum(part, 1));
     }
 
     /// <summary>P to 16 bits as wgmma register-A fragments: S's accumulators 8q..8q+7 are exactly the fragment of P's k block q (16 keys).</summary>
