@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using RectifiedSpaAttn.Compute;
+using RectifiedSpaAttn.Kernels.Scratch;
 
 namespace RectifiedSpaAttn.Attention.Pipeline;
 

@@ -35,7 +35,7 @@ internal static partial class HopperFlashKernels
     /// One arrival at <paramref name="barrier"/> for the whole warp, after every lane is done with what the barrier hands
     /// back (a stage, or the tile's Q). The lanes read the producer's notes with plain loads; bar.warp.sync orders those
     /// reads before lane 0's arrival (a release), so the producer's next write of them (after its acquiring wait) cannot
-    /// race them. compute-sanitizer's racecheck reported the lane-0-only arrival as a race.
+    /// race them.
     /// </summary>
     private static void ReleaseForWarp(ArrayView<ulong> bars, int barrier, int lane)
     {

@@ -15,7 +15,8 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// keys (128-byte-swizzled shared memory) with the bulk tensor copy engine, K and V of a stage each on its own full
 /// mbarrier, the stage on one empty mbarrier; the ring runs on across tiles. It leaves the consumers a note per stage
 /// (<see cref="StageInfo"/>: the segment lengths, whether the tile ends) and per tile (whether it has keys), so they
-/// never walk the cursor;</item>
+/// never walk the cursor. The notes live in global memory (<see cref="NoteInts"/> a group), not beside the barriers:
+/// see <see cref="NoteInts"/> for why;</item>
 /// <item>each consumer warpgroup owns 64 query rows: S = Q·Kᵀ (64 x 128, f32) by wgmma from shared memory, the online
 /// softmax in registers (base 2; row statistics over the quad of lanes that share a row), P packed to 16 bits straight
 /// from S's accumulator layout into wgmma's register-A fragments, and O += P·V with V as a transposed (MN-major) B.
@@ -84,10 +85,21 @@ internal static partial class HopperFlashKernels
     /// <summary>Registers a thread of a <paramref name="groupSize"/>-thread group gets at launch with one group a multiprocessor (64 Ki, in steps of 8, at most 255).</summary>
     internal static int LaunchRegisters(int groupSize) => Math.Min(65536 / groupSize / 8 * 8, 255);
 
-    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q full and free, 3 per stage), then the producer's notes to the consumers (the tile's flag, one <see cref="StageInfo"/> per stage); every tile 1024-byte aligned.</summary>
+    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q full and free, 3 per stage); every tile 1024-byte aligned.</summary>
     public static int SharedBytes(int headDim, int consumers, int stages, int segments) =>
         (consumers * ConsumerRows * headDim + stages * 2 * BuiltSegments(consumers, segments) * SegmentRows * headDim) * 2
-        + (2 + 3 * stages) * 8 + (1 + stages) * 4;
+        + (2 + 3 * stages) * 8;
+
+    /// <summary>
+    /// Ints of the <c>notes</c> scratch a group uses (from <c>Grid.IdxX * NoteInts(stages)</c>): whether its tile has
+    /// keys, then one <see cref="StageInfo"/> per stage of the ring. The producer writes a note before the barrier that
+    /// hands over the tile or the stage (Q's or K's full barrier), the consumers read it after waiting on that barrier,
+    /// and the producer writes it again only after the consumers gave the stage back: the mbarrier phases order every
+    /// access (arrive releases, try_wait acquires, as for any memory). The notes sat in shared memory until compute-sanitizer's
+    /// racecheck, which does not credit mbarrier phases (it reports the same hazard on <c>MbarrierHandoffKernels.HandOff</c>,
+    /// a kernel that does nothing else), reported every hand-off as a hazard; racecheck looks at shared memory only.
+    /// </summary>
+    public static int NoteInts(int stages) => 1 + stages;
 
     /// <summary>
     /// Attention of the group's tiles (<c>Grid.IdxX</c>, then every <c>Grid.DimX</c>-th of the <paramref name="tiles"/>,
@@ -104,7 +116,7 @@ internal static partial class HopperFlashKernels
     [Specialize("consumers", 1, 2, 3)]
     [Specialize("segments", 2, 3)]
     public static void Attention<T>(TensorMap q, TensorMap k, TensorMap v, ArrayView<T> output, ArrayView<int> counts,
-        ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation, int sequenceLength,
+        ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation, ArrayView<int> notes, int sequenceLength,
         int visualTokens, int validKeys, int queryStart, int queryEnd, int keyBlockSize, int queryBlocks, int keyBlocks,
         int sparse, int rectify, float scaleLog2, int tilesPerHead, int tiles, [Constant] int consumers, int stages, int pingPong,
         [Constant] int headDim, [Constant] int segments) where T : unmanaged
@@ -120,10 +132,8 @@ internal static partial class HopperFlashKernels
         int barrierBase = (qElements + stages * stageElements) * 2 / 8;
         int qFull = barrierBase, qEmpty = barrierBase + 1;
         int fullK = barrierBase + 2, fullV = barrierBase + 2 + stages, empty = barrierBase + 2 + 2 * stages;
-        // After the barriers, ints the producer writes for the consumers (see StageInfo): whether the tile has keys, then
-        // one per stage.
-        ArrayView<int> info = SharedMemory.GetDynamic<int>();
-        int tileKeys = (barrierBase + 2 + 3 * stages) * 2, stageInfo = tileKeys + 1;
+        // The group's notes (see NoteInts): whether the tile has keys, then one StageInfo per stage.
+        int tileKeys = Grid.IdxX * NoteInts(stages), stageInfo = tileKeys + 1;
         // Ping-pong: consumer c issues its products after a phase of named barrier turn + c (see TakeTurn).
         const int turn = 1;
         bool alternate = pingPong != 0 && groups == 2;
@@ -157,7 +167,7 @@ internal static partial class HopperFlashKernels
                 if (leader)
                 {
                     // The cursor over the tile's keys and the current stage's segments (see NextStage): the producer
-                    // walks it and hands each stage's segment lengths to the consumers in shared memory.
+                    // walks it and hands each stage's segment lengths to the consumers in its notes.
                     int count = 0, entry = 0, cursorPhase = 0, pos = 0, rangeEnd = 0;
                     long listBase = 0;
                     Span<int> starts = stackalloc int[3];
@@ -174,7 +184,7 @@ internal static partial class HopperFlashKernels
                         // each panel as boxes of 64 rows; the previous tile's Q must be free (its last S done), and so is
                         // the tile's flag (read before that).
                         Mbarrier.Wait(bars, qEmpty, (round & 1) ^ 1);
-                        info[tileKeys] = pos < rangeEnd ? 1 : 0;
+                        notes[tileKeys] = pos < rangeEnd ? 1 : 0;
                         Mbarrier.ArriveExpectTransaction(bars, qFull, qElements * 2);
                         for (int p = 0; p < panels; p++)
                         {
@@ -187,7 +197,7 @@ internal static partial class HopperFlashKernels
                                 ref entry, ref cursorPhase, ref pos, ref rangeEnd, starts, lengths, segs);
                             Mbarrier.Wait(bars, empty + st, phase ^ 1);
                             // The stage's lengths go with K (the consumers read them after its barrier, which orders them).
-                            info[stageInfo + st] = StageInfo(lengths, segs, pos >= rangeEnd);
+                            notes[stageInfo + st] = StageInfo(lengths, segs, pos >= rangeEnd);
                             // K first, on its own barrier: the consumers' S = Q·Kᵀ need not wait for V.
                             int kBase = qElements + st * stageElements;
                             Mbarrier.ArriveExpectTransaction(bars, fullK + st, kvElements * 2);
@@ -233,11 +243,11 @@ internal static partial class HopperFlashKernels
                 // maxima start at -1e30, not -inf, so a fully masked tile gives alpha = exp2(0) and P = exp2(-inf) = 0, never NaN.
                 float m0 = -1e30f, m1 = -1e30f, l0 = 0f, l1 = 0f, alpha0 = 1f, alpha1 = 1f;
                 Mbarrier.Wait(bars, qFull, round & 1);
-                if (info[tileKeys] != 0)
+                if (notes[tileKeys] != 0)
                 {
                     // The first stage alone: S and its softmax (O is still zero, so nothing to rescale).
                     Mbarrier.Wait(bars, fullK + st, phase);
-                    int stage = info[stageInfo + st];
+                    int stage = notes[stageInfo + st];
                     TakeTurn(turn, me, alternate);
                     IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim, keyTile);
                     PassTurn(turn, me, alternate);
@@ -253,7 +263,7 @@ internal static partial class HopperFlashKernels
                     while (more)
                     {
                         Mbarrier.Wait(bars, fullK + st, phase);
-                        stage = info[stageInfo + st];
+                        stage = notes[stageInfo + st];
                         Mbarrier.Wait(bars, fullV + previous, previousPhase);
                         // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
                         TakeTurn(turn, me, alternate);

@@ -1,6 +1,6 @@
 using RectifiedSpaAttn.Compute;
 
-namespace RectifiedSpaAttn.Attention.Pipeline;
+namespace RectifiedSpaAttn.Kernels.Scratch;
 
 /// <summary>
 /// One <see cref="StreamMarker"/> that several pooled buffers wait on (every buffer a call hands back at once): counted
