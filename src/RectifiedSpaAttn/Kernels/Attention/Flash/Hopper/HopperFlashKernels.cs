@@ -85,21 +85,36 @@ internal static partial class HopperFlashKernels
     /// <summary>Registers a thread of a <paramref name="groupSize"/>-thread group gets at launch with one group a multiprocessor (64 Ki, in steps of 8, at most 255).</summary>
     internal static int LaunchRegisters(int groupSize) => Math.Min(65536 / groupSize / 8 * 8, 255);
 
-    /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q full and free, 3 per stage); every tile 1024-byte aligned.</summary>
-    public static int SharedBytes(int headDim, int consumers, int stages, int segments) =>
-        (consumers * ConsumerRows * headDim + stages * 2 * BuiltSegments(consumers, segments) * SegmentRows * headDim) * 2
-        + (2 + 3 * stages) * 8;
+    /// <summary>Shared memory a group may take: the 227 KiB an H100 or H200 grants one thread block.</summary>
+    public const int MaxSharedBytes = 227 * 1024;
 
     /// <summary>
-    /// Ints of the <c>notes</c> scratch a group uses (from <c>Grid.IdxX * NoteInts(stages)</c>): whether its tile has
-    /// keys, then one <see cref="StageInfo"/> per stage of the ring. The producer writes a note before the barrier that
+    /// Dynamic shared memory: <paramref name="queryBuffers"/> Q tiles, the K/V ring, then the mbarriers (full and free
+    /// per Q tile, 3 per stage); every tile 1024-byte aligned.
+    /// </summary>
+    public static int SharedBytes(int headDim, int consumers, int stages, int segments, int queryBuffers) =>
+        (queryBuffers * consumers * ConsumerRows * headDim + stages * 2 * BuiltSegments(consumers, segments) * SegmentRows * headDim) * 2
+        + (2 * queryBuffers + 3 * stages) * 8;
+
+    /// <summary>
+    /// Q tiles a group double-buffers when shared memory allows (<see cref="MaxSharedBytes"/>), else 1. With two, the
+    /// producer loads the next tile's Q while the consumers still work on this one, and a consumer issues the next
+    /// tile's first S behind this tile's last P·V (see the class summary); with one (D = 128 with two consumers and
+    /// three stages) it finishes this tile while the next Q arrives.
+    /// </summary>
+    public static int QueryBuffers(int headDim, int consumers, int stages, int segments) =>
+        SharedBytes(headDim, consumers, stages, segments, 2) <= MaxSharedBytes ? 2 : 1;
+
+    /// <summary>
+    /// Ints of the <c>notes</c> scratch a group uses (from <c>Grid.IdxX * NoteInts(stages)</c>): whether the tile in each
+    /// of the (at most 2) Q buffers has keys, then one <see cref="StageInfo"/> per stage of the ring. The producer writes a note before the barrier that
     /// hands over the tile or the stage (Q's or K's full barrier), the consumers read it after waiting on that barrier,
     /// and the producer writes it again only after the consumers gave the stage back: the mbarrier phases order every
     /// access (arrive releases, try_wait acquires, as for any memory). The notes sat in shared memory until compute-sanitizer's
     /// racecheck, which does not credit mbarrier phases (it reports the same hazard on <c>MbarrierHandoffKernels.HandOff</c>,
     /// a kernel that does nothing else), reported every hand-off as a hazard; racecheck looks at shared memory only.
     /// </summary>
-    public static int NoteInts(int stages) => 1 + stages;
+    public static int NoteInts(int stages) => 2 + stages;
 
     /// <summary>
     /// Attention of the group's tiles (<c>Grid.IdxX</c>, then every <c>Grid.DimX</c>-th of the <paramref name="tiles"/>,
@@ -119,7 +134,7 @@ internal static partial class HopperFlashKernels
         ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation, ArrayView<int> notes, int sequenceLength,
         int visualTokens, int validKeys, int queryStart, int queryEnd, int keyBlockSize, int queryBlocks, int keyBlocks,
         int sparse, int rectify, float scaleLog2, int tilesPerHead, int tiles, [Constant] int consumers, int stages, int pingPong,
-        [Constant] int headDim, [Constant] int segments) where T : unmanaged
+        [Constant] int headDim, [Constant] int segments, int queryBuffers) where T : unmanaged
     {
         int groups = BuiltConsumers(headDim, consumers);
         KernelHint.LaunchBounds(GroupSize(groups), 1);
@@ -129,22 +144,28 @@ internal static partial class HopperFlashKernels
         int segs = BuiltSegments(groups, segments), keyTile = segs * SegmentRows;
         int tileRows = groups * ConsumerRows;
         int qElements = tileRows * headDim, kvElements = keyTile * headDim, stageElements = 2 * kvElements;
-        int barrierBase = (qElements + stages * stageElements) * 2 / 8;
-        int qFull = barrierBase, qEmpty = barrierBase + 1;
-        int fullK = barrierBase + 2, fullV = barrierBase + 2 + stages, empty = barrierBase + 2 + 2 * stages;
-        // The group's notes (see NoteInts): whether the tile has keys, then one StageInfo per stage.
-        int tileKeys = Grid.IdxX * NoteInts(stages), stageInfo = tileKeys + 1;
+        // The K/V ring follows the Q buffers.
+        int ringBase = queryBuffers * qElements;
+        int barrierBase = (ringBase + stages * stageElements) * 2 / 8;
+        int qFull = barrierBase, qEmpty = barrierBase + queryBuffers;
+        int fullK = barrierBase + 2 * queryBuffers, fullV = fullK + stages, empty = fullK + 2 * stages;
+        // The group's notes (see NoteInts): whether the tile in Q buffer b has keys (tileKeys + b), then one StageInfo
+        // per stage.
+        int tileKeys = Grid.IdxX * NoteInts(stages), stageInfo = tileKeys + 2;
         // Ping-pong: consumer c issues its products after a phase of named barrier turn + c (see TakeTurn).
         const int turn = 1;
         bool alternate = pingPong != 0 && groups == 2;
         bool isSparse = sparse != 0;
-        // The tile's place (both roles find it from the tile index).
+        // The producer's tile's place (the consumers find a tile's place when they store it, see StoreTile).
         int bh = 0, tileStart = 0, rowBlock = 0;
 
         if (Group.IdxX == 0)
         {
-            Mbarrier.Init(bars, qFull, 1);
-            Mbarrier.Init(bars, qEmpty, 4 * groups);
+            for (int b = 0; b < queryBuffers; b++)
+            {
+                Mbarrier.Init(bars, qFull + b, 1);
+                Mbarrier.Init(bars, qEmpty + b, 4 * groups);
+            }
             for (int st = 0; st < stages; st++)
             {
                 Mbarrier.Init(bars, fullK + st, 1);
@@ -174,22 +195,23 @@ internal static partial class HopperFlashKernels
                     Span<int> lengths = stackalloc int[3];
                     // The ring position: stage st in its use of parity phase, counted rather than j % stages and
                     // j / stages (a division by the runtime stage count, about 50 instructions a stage).
-                    int st = 0, phase = 0, round = 0;
+                    int st = 0, phase = 0, qb = 0, qPhase = 0;
                     for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX)
                     {
                         PlaceTile(tile, tilesPerHead, tileRows, isSparse, queryStart, queryBlocks, ref bh, ref tileStart, ref rowBlock);
                         StartCursor(isSparse, tileStart, rowBlock, visualTokens, validKeys, keyBlocks, keyBlockSize, counts, lists,
                             ref count, ref listBase, ref entry, ref cursorPhase, ref pos, ref rangeEnd);
                         // Every tile arrives as d / 64 panels of 64 columns (128-byte rows), panel p after p whole panels,
-                        // each panel as boxes of 64 rows; the previous tile's Q must be free (its last S done), and so is
-                        // the tile's flag (read before that).
-                        Mbarrier.Wait(bars, qEmpty, (round & 1) ^ 1);
-                        notes[tileKeys] = pos < rangeEnd ? 1 : 0;
-                        Mbarrier.ArriveExpectTransaction(bars, qFull, qElements * 2);
+                        // each panel as boxes of 64 rows, in the next Q buffer of the ring; the tile that last used it
+                        // must be done with it (its last S done), and so with its flag (read before that).
+                        Mbarrier.Wait(bars, qEmpty + qb, qPhase ^ 1);
+                        notes[tileKeys + qb] = pos < rangeEnd ? 1 : 0;
+                        Mbarrier.ArriveExpectTransaction(bars, qFull + qb, qElements * 2);
                         for (int p = 0; p < panels; p++)
                         {
                             for (int c = 0; c < groups; c++)
-                                BulkTensor.Load3D(smem, (p * tileRows + c * ConsumerRows) * 64, q, 64 * p, tileStart + c * ConsumerRows, bh, bars, qFull);
+                                BulkTensor.Load3D(smem, qb * qElements + (p * tileRows + c * ConsumerRows) * 64, q, 64 * p,
+                                    tileStart + c * ConsumerRows, bh, bars, qFull + qb);
                         }
                         while (pos < rangeEnd)
                         {
@@ -199,7 +221,7 @@ internal static partial class HopperFlashKernels
                             // The stage's lengths go with K (the consumers read them after its barrier, which orders them).
                             notes[stageInfo + st] = StageInfo(lengths, segs, pos >= rangeEnd);
                             // K first, on its own barrier: the consumers' S = Q·Kᵀ need not wait for V.
-                            int kBase = qElements + st * stageElements;
+                            int kBase = ringBase + st * stageElements;
                             Mbarrier.ArriveExpectTransaction(bars, fullK + st, kvElements * 2);
                             for (int p = 0; p < panels; p++)
                             {
@@ -214,7 +236,7 @@ internal static partial class HopperFlashKernels
                             }
                             NextInRing(ref st, ref phase, stages);
                         }
-                        round++;
+                        NextInRing(ref qb, ref qPhase, queryBuffers);
                     }
                 }
             }
@@ -223,36 +245,69 @@ internal static partial class HopperFlashKernels
         {
             if (groups > 1) Warpgroup.IncreaseRegisters(ConsumerRegisters(groups));
             int rowInTile = (Warpgroup.Index - 1) * ConsumerRows;
-            int qBase = rowInTile * 64;
+            int qRows = rowInTile * 64;
             int lane = Warp.LaneIdx;
             int column = 2 * (lane & 3);
             Span<float> sAcc = stackalloc float[keyTile / 2];
             // The previous stage's P as register-A fragments, read by its P·V while this stage's softmax runs.
             Span<uint> pFrag = stackalloc uint[keyTile / 4];
             Span<float> oAcc = stackalloc float[headDim / 2];
+            for (int i = 0; i < headDim / 2; i++) oAcc[i] = 0f;
             int me = Warpgroup.Index - 1;
             // Consumer 0 takes the first turn: consumer 1 opens it (see TakeTurn).
             if (alternate && me == 1) NamedBarrier.Arrive(turn, 2 * 128);
-            // This stage's place in the ring (st, parity phase) and the previous one's, counted as the producer counts.
-            int st = 0, phase = 0, previous = 0, previousPhase = 0, round = 0;
+            // This stage's place in the ring (st, parity phase), the previous one's, and the Q buffer's, counted as the
+            // producer counts.
+            int st = 0, phase = 0, previous = 0, previousPhase = 0, qb = 0, qPhase = 0;
+            // A tile whose last P·V (stage previous) is still to be issued, its O in oAcc (-1: none), and its row sums.
+            int pendingTile = -1;
+            float pendingL0 = 0f, pendingL1 = 0f;
             for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX)
             {
-                PlaceTile(tile, tilesPerHead, tileRows, isSparse, queryStart, queryBlocks, ref bh, ref tileStart, ref rowBlock);
-                for (int i = 0; i < headDim / 2; i++) oAcc[i] = 0f;
+                // With one Q buffer the next tile's Q loads only once this tile's S are done: finish it meanwhile.
+                if (pendingTile >= 0 && queryBuffers == 1)
+                {
+                    FinishTile<T>(smem, bars, output, rectification, compensation, sequenceLength, validKeys, visualTokens, queryEnd,
+                        isSparse, rectify != 0, pendingTile, tilesPerHead, queryStart, queryBlocks, tileRows, rowInTile, lane, pendingL0,
+                        pendingL1, pFrag, oAcc, ringBase + previous * stageElements + kvElements, fullV + previous, previousPhase,
+                        empty + previous, turn, me, alternate, headDim, keyTile);
+                    pendingTile = -1;
+                }
                 // This thread's two rows (g and g + 8 of its warp's 16): running maxima (log2 units) and partial sums. The
                 // maxima start at -1e30, not -inf, so a fully masked tile gives alpha = exp2(0) and P = exp2(-inf) = 0, never NaN.
                 float m0 = -1e30f, m1 = -1e30f, l0 = 0f, l1 = 0f, alpha0 = 1f, alpha1 = 1f;
-                Mbarrier.Wait(bars, qFull, round & 1);
-                if (notes[tileKeys] != 0)
+                Mbarrier.Wait(bars, qFull + qb, qPhase);
+                int qBase = qb * qElements + qRows;
+                if (notes[tileKeys + qb] != 0)
                 {
-                    // The first stage alone: S and its softmax (O is still zero, so nothing to rescale).
+                    // The first stage: S and its softmax. O is zero, or holds the previous tile, whose last P·V then
+                    // goes to the tensor cores behind this S, under this softmax; the previous tile is stored after.
                     Mbarrier.Wait(bars, fullK + st, phase);
                     int stage = notes[stageInfo + st];
-                    TakeTurn(turn, me, alternate);
-                    IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim, keyTile);
-                    PassTurn(turn, me, alternate);
-                    Warpgroup.WaitGroup(0);
-                    Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
+                    if (pendingTile >= 0)
+                    {
+                        Mbarrier.Wait(bars, fullV + previous, previousPhase);
+                        TakeTurn(turn, me, alternate);
+                        IssueScores<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc, headDim, keyTile);
+                        AccumulatePV<T>(smem, ringBase + previous * stageElements + kvElements, pFrag, oAcc, keyTile);
+                        PassTurn(turn, me, alternate);
+                        Warpgroup.WaitGroup(1);
+                        Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
+                        Warpgroup.WaitGroup(0);
+                        ReleaseForWarp(bars, empty + previous, lane);
+                        StoreTile<T>(output, rectification, compensation, sequenceLength, validKeys, visualTokens, queryEnd, isSparse,
+                            rectify != 0, pendingTile, tilesPerHead, queryStart, queryBlocks, tileRows, rowInTile, lane, pendingL0, pendingL1,
+                            oAcc, headDim);
+                        for (int i = 0; i < headDim / 2; i++) oAcc[i] = 0f;
+                    }
+                    else
+                    {
+                        TakeTurn(turn, me, alternate);
+                        IssueScores<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc, headDim, keyTile);
+                        PassTurn(turn, me, alternate);
+                        Warpgroup.WaitGroup(0);
+                        Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
+                    }
                     PackP<T>(sAcc, pFrag, keyTile);
                     previous = st;
                     previousPhase = phase;
@@ -267,8 +322,8 @@ internal static partial class HopperFlashKernels
                         Mbarrier.Wait(bars, fullV + previous, previousPhase);
                         // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
                         TakeTurn(turn, me, alternate);
-                        IssueScores<T>(smem, qBase, tileRows, qElements + st * stageElements, sAcc, headDim, keyTile);
-                        AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc, keyTile);
+                        IssueScores<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc, headDim, keyTile);
+                        AccumulatePV<T>(smem, ringBase + previous * stageElements + kvElements, pFrag, oAcc, keyTile);
                         PassTurn(turn, me, alternate);
                         Warpgroup.WaitGroup(1);
                         Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
@@ -293,24 +348,36 @@ internal static partial class HopperFlashKernels
                         previousPhase = phase;
                         NextInRing(ref st, ref phase, stages);
                     }
-                    // Every S of the tile is done: the producer may load the next tile's Q.
-                    ReleaseForWarp(bars, qEmpty, lane);
-                    // The last stage's P·V.
-                    Mbarrier.Wait(bars, fullV + previous, previousPhase);
-                    TakeTurn(turn, me, alternate);
-                    Warpgroup.Fence();
-                    AccumulatePV<T>(smem, qElements + previous * stageElements + kvElements, pFrag, oAcc, keyTile);
-                    PassTurn(turn, me, alternate);
-                    Warpgroup.WaitGroup(0);
-                    ReleaseForWarp(bars, empty + previous, lane);
+                    // Every S of the tile is done: the producer may load a later tile's Q into this buffer. The tile's
+                    // last P·V waits for the next tile's first S (or for FinishTile).
+                    ReleaseForWarp(bars, qEmpty + qb, lane);
+                    pendingTile = tile;
+                    pendingL0 = l0;
+                    pendingL1 = l1;
                 }
                 else
                 {
-                    ReleaseForWarp(bars, qEmpty, lane);
+                    // Nothing to attend: finish the previous tile, then store this one's (zero) O.
+                    ReleaseForWarp(bars, qEmpty + qb, lane);
+                    if (pendingTile >= 0)
+                    {
+                        FinishTile<T>(smem, bars, output, rectification, compensation, sequenceLength, validKeys, visualTokens, queryEnd,
+                            isSparse, rectify != 0, pendingTile, tilesPerHead, queryStart, queryBlocks, tileRows, rowInTile, lane, pendingL0,
+                            pendingL1, pFrag, oAcc, ringBase + previous * stageElements + kvElements, fullV + previous, previousPhase,
+                            empty + previous, turn, me, alternate, headDim, keyTile);
+                        pendingTile = -1;
+                    }
+                    StoreTile<T>(output, rectification, compensation, sequenceLength, validKeys, visualTokens, queryEnd, isSparse,
+                        rectify != 0, tile, tilesPerHead, queryStart, queryBlocks, tileRows, rowInTile, lane, l0, l1, oAcc, headDim);
                 }
-                StoreTile<T>(output, rectification, compensation, sequenceLength, validKeys, visualTokens, queryEnd, isSparse, rectify != 0,
-                    bh, tileStart, tileRows, rowInTile, rowBlock, lane, l0, l1, oAcc, headDim);
-                round++;
+                NextInRing(ref qb, ref qPhase, queryBuffers);
+            }
+            if (pendingTile >= 0)
+            {
+                FinishTile<T>(smem, bars, output, rectification, compensation, sequenceLength, validKeys, visualTokens, queryEnd,
+                    isSparse, rectify != 0, pendingTile, tilesPerHead, queryStart, queryBlocks, tileRows, rowInTile, lane, pendingL0,
+                    pendingL1, pFrag, oAcc, ringBase + previous * stageElements + kvElements, fullV + previous, previousPhase,
+                    empty + previous, turn, me, alternate, headDim, keyTile);
             }
         }
     }

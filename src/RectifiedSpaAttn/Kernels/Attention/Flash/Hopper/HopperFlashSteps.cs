@@ -130,8 +130,10 @@ internal static class HopperFlashSteps
         // holds one group per multiprocessor: its shared memory and registers).
         int tiles = tilesPerHead * shape.HeadCount;
         int groups = tuning.Persistent ? Math.Min(tiles, Math.Max(accelerator.MultiprocessorCount, 1)) : tiles;
+        int segments = tuning.SegmentsFor(d);
+        int queryBuffers = HopperFlashKernels.QueryBuffers(d, consumers, tuning.Stages, segments);
         var dims = new LaunchDimensions(new Dim3(groups), new Dim3(HopperFlashKernels.GroupSize(consumers)),
-            HopperFlashKernels.SharedBytes(d, consumers, tuning.Stages, tuning.SegmentsFor(d)));
+            HopperFlashKernels.SharedBytes(d, consumers, tuning.Stages, segments, queryBuffers));
         // The producer's notes to the consumers (HopperFlashKernels.NoteInts a group), from the accelerator's scratch
         // pool: rented for the launch's stream and returned behind it, so repeated calls allocate nothing and a call on
         // another stream never shares a buffer that is still in use.
@@ -143,7 +145,7 @@ internal static class HopperFlashSteps
             HopperFlashKernels.AttentionKernel.Launch(launcher, dims, mq, mk, mv, output, counts, lists, rectification, compensation,
                 notes.View, s, shape.VisualTokens, shape.ValidKeys, queryStart, queryEnd, shape.KeyBlockSize, shape.QueryBlocks,
                 shape.KeyBlocks, sparse ? 1 : 0, rectify ? 1 : 0, FlashArguments.ScaleLog2(d), tilesPerHead, tiles, consumers,
-                tuning.Stages, tuning.PingPong ? 1 : 0, d, tuning.SegmentsFor(d));
+                tuning.Stages, tuning.PingPong ? 1 : 0, d, segments, queryBuffers);
         }
         finally
         {

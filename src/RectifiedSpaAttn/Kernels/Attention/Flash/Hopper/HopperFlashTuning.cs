@@ -5,7 +5,7 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// measured on an H100 80GB HBM3 (bf16, 2026-12-06; docs/benchmarks.md), and <see cref="Default"/> holds the best of
 /// those measurements.
 /// </summary>
-/// <param name="Stages">Depth of the K/V ring, 2 to 4 as shared memory allows (<see cref="MaxSharedBytes"/>; 4 only at
+/// <param name="Stages">Depth of the K/V ring, 2 to 4 as shared memory allows (<see cref="HopperFlashKernels.MaxSharedBytes"/>; 4 only at
 /// D = 64): a stage's K and V stay until its P·V is done, which with the pipelined consumers is one stage later.
 /// Interleaved on the H100, 2 stages ran at 0.77x dense D = 128 and 0.85x block-sparse D = 64.</param>
 /// <param name="PingPong">Whether two consumer warpgroups take turns at the tensor cores (on named barriers), so one's
@@ -30,9 +30,6 @@ internal readonly record struct HopperFlashTuning(int Stages, bool PingPong, int
     /// <summary>The segments a stage holds at head dim <paramref name="headDim"/>: <see cref="Segments"/>, or 3 at D = 64 and 2 at D = 128.</summary>
     public int SegmentsFor(int headDim) => Segments ?? (headDim == 64 ? 3 : 2);
 
-    /// <summary>Shared memory a Hopper group may take: the 227 KiB an H100 or H200 grants one thread block.</summary>
-    public const int MaxSharedBytes = 227 * 1024;
-
     /// <summary>Throws when a knob is out of range for head dim <paramref name="headDim"/>.</summary>
     public void Validate(int headDim)
     {
@@ -46,11 +43,11 @@ internal readonly record struct HopperFlashTuning(int Stages, bool PingPong, int
         // Every group size the knobs may launch (sparse groups take the query block's consumers) must fit.
         for (int consumers = 1; consumers <= HopperFlashKernels.MaxConsumers(headDim); consumers++)
         {
-            int bytes = HopperFlashKernels.SharedBytes(headDim, consumers, Stages, SegmentsFor(headDim));
-            if (bytes > MaxSharedBytes)
+            int bytes = HopperFlashKernels.SharedBytes(headDim, consumers, Stages, SegmentsFor(headDim), queryBuffers: 1);
+            if (bytes > HopperFlashKernels.MaxSharedBytes)
                 throw new ArgumentOutOfRangeException(nameof(Stages), Stages,
                     $"At head dim {headDim} a ring of {Stages} stages of {SegmentsFor(headDim)} segments ({bytes / 1024} KiB with Q, "
-                    + $"{consumers} consumers) exceeds the {MaxSharedBytes / 1024} KiB of shared memory a group may take; use fewer stages or segments.");
+                    + $"{consumers} consumers) exceeds the {HopperFlashKernels.MaxSharedBytes / 1024} KiB of shared memory a group may take; use fewer stages or segments.");
         }
     }
 }
