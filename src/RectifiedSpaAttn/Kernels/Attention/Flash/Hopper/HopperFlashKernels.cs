@@ -282,8 +282,10 @@ internal static partial class HopperFlashKernels
                 {
                     // The first stage: S and its softmax. O is zero, or holds the previous tile, whose last P·V then
                     // goes to the tensor cores behind this S, under this softmax; the previous tile is stored after.
+                    // A stage's note is read (after its K barrier) only once the products are issued: the turns' named
+                    // barriers would wait for the load (they order the memory accesses before them), which then runs under S.
                     Mbarrier.Wait(bars, fullK + st, phase);
-                    int stage = notes[stageInfo + st];
+                    int stage;
                     if (pendingTile >= 0)
                     {
                         Mbarrier.Wait(bars, fullV + previous, previousPhase);
@@ -291,6 +293,7 @@ internal static partial class HopperFlashKernels
                         IssueScores<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc, headDim, keyTile);
                         AccumulatePV<T>(smem, ringBase + previous * stageElements + kvElements, pFrag, oAcc, keyTile);
                         PassTurn(turn, me, alternate);
+                        stage = notes[stageInfo + st];
                         Warpgroup.WaitGroup(1);
                         Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
                         Warpgroup.WaitGroup(0);
@@ -305,6 +308,7 @@ internal static partial class HopperFlashKernels
                         TakeTurn(turn, me, alternate);
                         IssueScores<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc, headDim, keyTile);
                         PassTurn(turn, me, alternate);
+                        stage = notes[stageInfo + st];
                         Warpgroup.WaitGroup(0);
                         Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
                     }
@@ -318,13 +322,13 @@ internal static partial class HopperFlashKernels
                     while (more)
                     {
                         Mbarrier.Wait(bars, fullK + st, phase);
-                        stage = notes[stageInfo + st];
                         Mbarrier.Wait(bars, fullV + previous, previousPhase);
                         // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
                         TakeTurn(turn, me, alternate);
                         IssueScores<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc, headDim, keyTile);
                         AccumulatePV<T>(smem, ringBase + previous * stageElements + kvElements, pFrag, oAcc, keyTile);
                         PassTurn(turn, me, alternate);
+                        stage = notes[stageInfo + st];
                         Warpgroup.WaitGroup(1);
                         Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
                         more = !IsLastStage(stage);
