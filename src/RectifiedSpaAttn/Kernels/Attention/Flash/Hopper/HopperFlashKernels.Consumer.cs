@@ -111,6 +111,20 @@ internal static partial class HopperFlashKernels
     }
 
     /// <summary>
+    /// In the consumer's turn (<see cref="TakeTurn"/>): S = Q·Kᵀ for the K tile at <paramref name="kBase"/>
+    /// (<see cref="IssueScores"/>) and, behind it, the previous stage's O += P·V for the V tile at <paramref name="vBase"/>
+    /// (<see cref="AccumulatePV"/>), two commit groups; the caller waits for S with <c>WaitGroup(1)</c>.
+    /// </summary>
+    private static void IssueScoresBehindPV<T>(ArrayView<T> smem, int qBase, int tileRows, int kBase, Span<float> sAcc, int vBase,
+        Span<uint> pFrag, Span<float> oAcc, int headDim, int keyTile, int turn, int me, bool alternate) where T : unmanaged
+    {
+        TakeTurn(turn, me, alternate);
+        IssueScores<T>(smem, qBase, tileRows, kBase, sAcc, headDim, keyTile);
+        AccumulatePV<T>(smem, vBase, pFrag, oAcc, keyTile);
+        PassTurn(turn, me, alternate);
+    }
+
+    /// <summary>
     /// The online-softmax step of one stage on its scores <paramref name="sAcc"/> (accumulator i is key column
     /// <c>8 (i / 4) + 2 (lane % 4) + i % 2</c> of the stage: segment 0 below 64, then segment 1, and so on for the
     /// <paramref name="segments"/>, of the lengths that <paramref name="stage"/> holds (<see cref="StageInfo"/>);

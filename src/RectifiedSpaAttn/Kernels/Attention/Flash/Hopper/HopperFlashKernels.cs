@@ -289,10 +289,8 @@ internal static partial class HopperFlashKernels
                     if (pendingTile >= 0)
                     {
                         Mbarrier.Wait(bars, fullV + previous, previousPhase);
-                        TakeTurn(turn, me, alternate);
-                        IssueScores<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc, headDim, keyTile);
-                        AccumulatePV<T>(smem, ringBase + previous * stageElements + kvElements, pFrag, oAcc, keyTile);
-                        PassTurn(turn, me, alternate);
+                        IssueScoresBehindPV<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc,
+                            ringBase + previous * stageElements + kvElements, pFrag, oAcc, headDim, keyTile, turn, me, alternate);
                         stage = notes[stageInfo + st];
                         Warpgroup.WaitGroup(1);
                         Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
@@ -324,10 +322,8 @@ internal static partial class HopperFlashKernels
                         Mbarrier.Wait(bars, fullK + st, phase);
                         Mbarrier.Wait(bars, fullV + previous, previousPhase);
                         // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
-                        TakeTurn(turn, me, alternate);
-                        IssueScores<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc, headDim, keyTile);
-                        AccumulatePV<T>(smem, ringBase + previous * stageElements + kvElements, pFrag, oAcc, keyTile);
-                        PassTurn(turn, me, alternate);
+                        IssueScoresBehindPV<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc,
+                            ringBase + previous * stageElements + kvElements, pFrag, oAcc, headDim, keyTile, turn, me, alternate);
                         stage = notes[stageInfo + st];
                         Warpgroup.WaitGroup(1);
                         Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
