@@ -24,8 +24,10 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// are issued together, and stage j's softmax runs while the tensor cores finish P·V (then O is rescaled, by warps
 /// whose rows' maxima moved), so the exponentials do not leave the tensor cores idle. Two consumers may also take
 /// turns at the tensor cores (ping-pong on named barriers 1 and 2, <see cref="TakeTurn"/>);</item>
-/// <item>the epilogue divides by the row sums and, for block-sparse with rectification, stores
-/// <c>O = R * Os + C</c>, all from the accumulators, while the producer already loads the next tile.</item>
+/// <item>across tiles: with Q double-buffered (<see cref="QueryBuffers"/>) a tile's last P·V goes to the tensor cores
+/// behind the next tile's first S, whose softmax runs under it; then the epilogue divides by the row sums and, for
+/// block-sparse with rectification, stores <c>O = R * Os + C</c>, all from the accumulators. With one Q buffer the tile
+/// is finished while the producer loads the next Q (<see cref="FinishTile"/>).</item>
 /// </list>
 /// A stage holds two or three <em>segments</em> (<see cref="BuiltSegments"/>) of at most <see cref="SegmentRows"/> keys, each one copy per 64 head dims: the
 /// key cursor (<see cref="TensorCoreFlashKernels.Seek"/>: the listed key blocks, then the valid text keys; for dense
@@ -107,12 +109,14 @@ internal static partial class HopperFlashKernels
 
     /// <summary>
     /// Ints of the <c>notes</c> scratch a group uses (from <c>Grid.IdxX * NoteInts(stages)</c>): whether the tile in each
-    /// of the (at most 2) Q buffers has keys, then one <see cref="StageInfo"/> per stage of the ring. The producer writes a note before the barrier that
-    /// hands over the tile or the stage (Q's or K's full barrier), the consumers read it after waiting on that barrier,
-    /// and the producer writes it again only after the consumers gave the stage back: the mbarrier phases order every
-    /// access (arrive releases, try_wait acquires, as for any memory). The notes sat in shared memory until compute-sanitizer's
-    /// racecheck, which does not credit mbarrier phases (it reports the same hazard on <c>MbarrierHandoffKernels.HandOff</c>,
-    /// a kernel that does nothing else), reported every hand-off as a hazard; racecheck looks at shared memory only.
+    /// of the (at most 2) Q buffers has keys, then one <see cref="StageInfo"/> per stage of the ring. The producer writes
+    /// a note before the barrier that hands over the tile or the stage (Q's or K's full barrier), the consumers read it
+    /// after waiting on that barrier, and the producer writes it again only after the consumers gave the buffer or stage
+    /// back: the mbarrier phases order every access (arrive releases, try_wait acquires, as for any memory). The notes
+    /// sat in shared memory until compute-sanitizer's racecheck, which does not credit mbarrier phases (it reports the
+    /// same hazard on <c>MbarrierHandoffKernels.HandOff</c>, a kernel that does nothing else), reported every hand-off
+    /// as a hazard; racecheck looks at shared memory only. A consumer loads a stage's note after its turn's named
+    /// barriers, which would otherwise wait for the load (see the consumer loop).
     /// </summary>
     public static int NoteInts(int stages) => 2 + stages;
 
