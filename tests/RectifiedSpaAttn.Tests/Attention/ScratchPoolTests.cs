@@ -2,7 +2,6 @@ using RectifiedSpaAttn.Attention.Pipeline;
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Attention;
 using RectifiedSpaAttn.Compute.Cpu;
-using RectifiedSpaAttn.Kernels.Scratch;
 using RectifiedSpaAttn.Tensors;
 using Xunit;
 

@@ -1,5 +1,4 @@
 using RectifiedSpaAttn.Compute;
-using RectifiedSpaAttn.Kernels.Scratch;
 using RectifiedSpaAttn.Kernels.Attention;
 using RectifiedSpaAttn.Kernels.Attention.Estimation;
 using RectifiedSpaAttn.Kernels.Layout;

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using RectifiedSpaAttn.Compute;
-using RectifiedSpaAttn.Kernels.Scratch;
 
 namespace RectifiedSpaAttn.Attention.Pipeline;
 

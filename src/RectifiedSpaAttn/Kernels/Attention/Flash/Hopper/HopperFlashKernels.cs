@@ -15,8 +15,7 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// keys (128-byte-swizzled shared memory) with the bulk tensor copy engine, K and V of a stage each on its own full
 /// mbarrier, the stage on one empty mbarrier; the ring runs on across tiles. It leaves the consumers a note per stage
 /// (<see cref="StageInfo"/>: the segment lengths, whether the tile ends) and per tile (whether it has keys), so they
-/// never walk the cursor. The notes live in global memory (<see cref="NoteInts"/> a group), not beside the barriers:
-/// see <see cref="NoteInts"/> for why;</item>
+/// never walk the cursor (<see cref="NoteInts"/>);</item>
 /// <item>each consumer warpgroup owns 64 query rows: S = Q·Kᵀ (64 x 128, f32) by wgmma from shared memory, the online
 /// softmax in registers (base 2; row statistics over the quad of lanes that share a row), P packed to 16 bits straight
 /// from S's accumulator layout into wgmma's register-A fragments, and O += P·V with V as a transposed (MN-major) B.
@@ -92,11 +91,11 @@ internal static partial class HopperFlashKernels
 
     /// <summary>
     /// Dynamic shared memory: <paramref name="queryBuffers"/> Q tiles, the K/V ring, then the mbarriers (full and free
-    /// per Q tile, 3 per stage); every tile 1024-byte aligned.
+    /// per Q tile, 3 per stage), then the producer's notes (<see cref="NoteInts"/>); every tile 1024-byte aligned.
     /// </summary>
     public static int SharedBytes(int headDim, int consumers, int stages, int segments, int queryBuffers) =>
         (queryBuffers * consumers * ConsumerRows * headDim + stages * 2 * BuiltSegments(consumers, segments) * SegmentRows * headDim) * 2
-        + (2 * queryBuffers + 3 * stages) * 8;
+        + (2 * queryBuffers + 3 * stages) * 8 + NoteInts(stages) * 4;
 
     /// <summary>
     /// Q tiles a group double-buffers when shared memory allows (<see cref="MaxSharedBytes"/>), else 1. With two, the
@@ -108,15 +107,15 @@ internal static partial class HopperFlashKernels
         SharedBytes(headDim, consumers, stages, segments, 2) <= MaxSharedBytes ? 2 : 1;
 
     /// <summary>
-    /// Ints of the <c>notes</c> scratch a group uses (from <c>Grid.IdxX * NoteInts(stages)</c>): whether the tile in each
-    /// of the (at most 2) Q buffers has keys, then one <see cref="StageInfo"/> per stage of the ring. The producer writes
-    /// a note before the barrier that hands over the tile or the stage (Q's or K's full barrier), the consumers read it
+    /// Ints of the producer's notes to the consumers, after the barriers in shared memory: whether the tile in each of
+    /// the (at most 2) Q buffers has keys, then one <see cref="StageInfo"/> per stage of the ring. The producer writes a
+    /// note before the barrier that hands over the tile or the stage (Q's or K's full barrier), the consumers read it
     /// after waiting on that barrier, and the producer writes it again only after the consumers gave the buffer or stage
-    /// back: the mbarrier phases order every access (arrive releases, try_wait acquires, as for any memory). The notes
-    /// sat in shared memory until compute-sanitizer's racecheck, which does not credit mbarrier phases (it reports the
-    /// same hazard on <c>MbarrierHandoffKernels.HandOff</c>, a kernel that does nothing else), reported every hand-off
-    /// as a hazard; racecheck looks at shared memory only. A consumer loads a stage's note after its turn's named
-    /// barriers, which would otherwise wait for the load (see the consumer loop).
+    /// back: the mbarrier phases order every access (arrive releases, try_wait acquires). compute-sanitizer's racecheck
+    /// does not credit mbarrier phases and reports these hand-offs as hazards (as it does on
+    /// <c>MbarrierHandoffKernels.HandOff</c>, a kernel that does nothing else). The notes in global memory, where
+    /// racecheck does not look, ran 10-18% slower at D = 128 block-sparse (branch <c>exp/global-notes</c>,
+    /// docs/benchmarks.md). A consumer loads a stage's note after its turn's named barriers (see the consumer loop).
     /// </summary>
     public static int NoteInts(int stages) => 2 + stages;
 
@@ -135,7 +134,7 @@ internal static partial class HopperFlashKernels
     [Specialize("consumers", 1, 2, 3)]
     [Specialize("segments", 2, 3)]
     public static void Attention<T>(TensorMap q, TensorMap k, TensorMap v, ArrayView<T> output, ArrayView<int> counts,
-        ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation, ArrayView<int> notes, int sequenceLength,
+        ArrayView<int> lists, ArrayView<float> rectification, ArrayView<float> compensation, int sequenceLength,
         int visualTokens, int validKeys, int queryStart, int queryEnd, int keyBlockSize, int queryBlocks, int keyBlocks,
         int sparse, int rectify, float scaleLog2, int tilesPerHead, int tiles, [Constant] int consumers, int stages, int pingPong,
         [Constant] int headDim, [Constant] int segments, int queryBuffers) where T : unmanaged
@@ -153,9 +152,10 @@ internal static partial class HopperFlashKernels
         int barrierBase = (ringBase + stages * stageElements) * 2 / 8;
         int qFull = barrierBase, qEmpty = barrierBase + queryBuffers;
         int fullK = barrierBase + 2 * queryBuffers, fullV = fullK + stages, empty = fullK + 2 * stages;
-        // The group's notes (see NoteInts): whether the tile in Q buffer b has keys (tileKeys + b), then one StageInfo
-        // per stage.
-        int tileKeys = Grid.IdxX * NoteInts(stages), stageInfo = tileKeys + 2;
+        // After the barriers, the producer's notes (see NoteInts): whether the tile in Q buffer b has keys (tileKeys + b),
+        // then one StageInfo per stage.
+        ArrayView<int> notes = SharedMemory.GetDynamic<int>();
+        int tileKeys = (fullK + 3 * stages) * 2, stageInfo = tileKeys + 2;
         // Ping-pong: consumer c issues its products after a phase of named barrier turn + c (see TakeTurn).
         const int turn = 1;
         bool alternate = pingPong != 0 && groups == 2;

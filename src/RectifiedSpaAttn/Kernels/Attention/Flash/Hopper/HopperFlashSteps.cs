@@ -1,4 +1,3 @@
-using RectifiedSpaAttn.Kernels.Scratch;
 using RectifiedSpaAttn.Compute;
 using RectifiedSpaAttn.Compute.Cpu;
 using RectifiedSpaAttn.Compute.Cuda;
@@ -113,7 +112,7 @@ internal static class HopperFlashSteps
         Accelerator accelerator = launcher switch
         {
             Accelerator a => a,
-            AcceleratorStream onStream => onStream.Accelerator,
+            AcceleratorStream stream => stream.Accelerator,
             _ => throw new ArgumentException($"The Hopper kernels make tensor maps for an accelerator; {launcher.GetType().Name} names none.", nameof(launcher)),
         };
         int s = shape.SequenceLength, d = shape.HeadDim;
@@ -134,23 +133,10 @@ internal static class HopperFlashSteps
         int queryBuffers = HopperFlashKernels.QueryBuffers(d, consumers, tuning.Stages, segments);
         var dims = new LaunchDimensions(new Dim3(groups), new Dim3(HopperFlashKernels.GroupSize(consumers)),
             HopperFlashKernels.SharedBytes(d, consumers, tuning.Stages, segments, queryBuffers));
-        // The producer's notes to the consumers (HopperFlashKernels.NoteInts a group), from the accelerator's scratch
-        // pool: rented for the launch's stream and returned behind it, so repeated calls allocate nothing and a call on
-        // another stream never shares a buffer that is still in use.
-        AcceleratorStream stream = launcher as AcceleratorStream ?? accelerator.DefaultStream;
-        ScratchPool pool = ScratchPool.For(accelerator);
-        DeviceBuffer<int> notes = pool.Rent<int>(stream, (long)groups * HopperFlashKernels.NoteInts(tuning.Stages));
-        try
-        {
-            HopperFlashKernels.AttentionKernel.Launch(launcher, dims, mq, mk, mv, output, counts, lists, rectification, compensation,
-                notes.View, s, shape.VisualTokens, shape.ValidKeys, queryStart, queryEnd, shape.KeyBlockSize, shape.QueryBlocks,
-                shape.KeyBlocks, sparse ? 1 : 0, rectify ? 1 : 0, FlashArguments.ScaleLog2(d), tilesPerHead, tiles, consumers,
-                tuning.Stages, tuning.PingPong ? 1 : 0, d, segments, queryBuffers);
-        }
-        finally
-        {
-            pool.ReturnNow(notes, stream);
-        }
+        HopperFlashKernels.AttentionKernel.Launch(launcher, dims, mq, mk, mv, output, counts, lists, rectification, compensation,
+            s, shape.VisualTokens, shape.ValidKeys, queryStart, queryEnd, shape.KeyBlockSize, shape.QueryBlocks, shape.KeyBlocks,
+            sparse ? 1 : 0, rectify ? 1 : 0, FlashArguments.ScaleLog2(d), tilesPerHead, tiles, consumers, tuning.Stages,
+            tuning.PingPong ? 1 : 0, d, segments, queryBuffers);
     }
 
     private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged =>

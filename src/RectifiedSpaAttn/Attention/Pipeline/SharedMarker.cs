@@ -1,6 +1,6 @@
 using RectifiedSpaAttn.Compute;
 
-namespace RectifiedSpaAttn.Kernels.Scratch;
+namespace RectifiedSpaAttn.Attention.Pipeline;
 
 /// <summary>
 /// One <see cref="StreamMarker"/> that several pooled buffers wait on (every buffer a call hands back at once): counted

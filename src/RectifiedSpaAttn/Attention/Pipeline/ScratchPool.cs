@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using RectifiedSpaAttn.Compute;
 
-namespace RectifiedSpaAttn.Kernels.Scratch;
+namespace RectifiedSpaAttn.Attention.Pipeline;
 
 /// <summary>
 /// Device buffers that attention calls on one accelerator hand back for the next call to reuse. Allocating and freeing
