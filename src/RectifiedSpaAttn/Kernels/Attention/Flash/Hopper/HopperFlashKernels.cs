@@ -90,12 +90,23 @@ internal static partial class HopperFlashKernels
     public const int MaxSharedBytes = 227 * 1024;
 
     /// <summary>
-    /// Dynamic shared memory: <paramref name="queryBuffers"/> Q tiles, the K/V ring, then the mbarriers (full and free
-    /// per Q tile, 3 per stage), then the producer's notes (<see cref="NoteInts"/>); every tile 1024-byte aligned.
+    /// Bytes before the first Q tile: the mbarriers (full and free per Q tile, then 3 per stage: at most 16, from byte 0)
+    /// and the producer's notes (<see cref="NoteInts"/>, from byte <see cref="NotesByte"/>). Both sit at fixed small
+    /// offsets, so their addresses are constants plus the ring position (with them after the ring, the base offsets took
+    /// registers the consumers do not have: two variants spilled); the tiles after them stay 1024-byte aligned.
+    /// </summary>
+    public const int HeaderBytes = 1024;
+
+    /// <summary>Byte offset of the producer's notes in shared memory, after room for 16 mbarriers.</summary>
+    public const int NotesByte = 128;
+
+    /// <summary>
+    /// Dynamic shared memory: the header (<see cref="HeaderBytes"/>: mbarriers and notes), then
+    /// <paramref name="queryBuffers"/> Q tiles, then the K/V ring; every tile 1024-byte aligned.
     /// </summary>
     public static int SharedBytes(int headDim, int consumers, int stages, int segments, int queryBuffers) =>
-        (queryBuffers * consumers * ConsumerRows * headDim + stages * 2 * BuiltSegments(consumers, segments) * SegmentRows * headDim) * 2
-        + (2 * queryBuffers + 3 * stages) * 8 + NoteInts(stages) * 4;
+        HeaderBytes + (queryBuffers * consumers * ConsumerRows * headDim
+            + stages * 2 * BuiltSegments(consumers, segments) * SegmentRows * headDim) * 2;
 
     /// <summary>
     /// Q tiles a group double-buffers when shared memory allows (<see cref="MaxSharedBytes"/>), else 1. With two, the
@@ -107,7 +118,7 @@ internal static partial class HopperFlashKernels
         SharedBytes(headDim, consumers, stages, segments, 2) <= MaxSharedBytes ? 2 : 1;
 
     /// <summary>
-    /// Ints of the producer's notes to the consumers, after the barriers in shared memory: whether the tile in each of
+    /// Ints of the producer's notes to the consumers, in shared memory's header: whether the tile in each of
     /// the (at most 2) Q buffers has keys, then one <see cref="StageInfo"/> per stage of the ring. The producer writes a
     /// note before the barrier that hands over the tile or the stage (Q's or K's full barrier), the consumers read it
     /// after waiting on that barrier, and the producer writes it again only after the consumers gave the buffer or stage
@@ -147,15 +158,14 @@ internal static partial class HopperFlashKernels
         int segs = BuiltSegments(groups, segments), keyTile = segs * SegmentRows;
         int tileRows = groups * ConsumerRows;
         int qElements = tileRows * headDim, kvElements = keyTile * headDim, stageElements = 2 * kvElements;
-        // The K/V ring follows the Q buffers.
-        int ringBase = queryBuffers * qElements;
-        int barrierBase = (ringBase + stages * stageElements) * 2 / 8;
-        int qFull = barrierBase, qEmpty = barrierBase + queryBuffers;
-        int fullK = barrierBase + 2 * queryBuffers, fullV = fullK + stages, empty = fullK + 2 * stages;
-        // After the barriers, the producer's notes (see NoteInts): whether the tile in Q buffer b has keys (tileKeys + b),
-        // then one StageInfo per stage.
+        // The header (see HeaderBytes): the mbarriers from byte 0, then the producer's notes (see NoteInts): whether the
+        // tile in Q buffer b has keys (tileKeys + b), then one StageInfo per stage. The Q buffers follow, then the ring.
+        int qFull = 0, qEmpty = queryBuffers;
+        int fullK = 2 * queryBuffers, fullV = fullK + stages, empty = fullK + 2 * stages;
         ArrayView<int> notes = SharedMemory.GetDynamic<int>();
-        int tileKeys = (fullK + 3 * stages) * 2, stageInfo = tileKeys + 2;
+        const int tileKeys = NotesByte / 4, stageInfo = tileKeys + 2;
+        int qStart = HeaderBytes / 2;
+        int ringBase = qStart + queryBuffers * qElements;
         // Ping-pong: consumer c issues its products after a phase of named barrier turn + c (see TakeTurn).
         const int turn = 1;
         bool alternate = pingPong != 0 && groups == 2;
@@ -214,7 +224,7 @@ internal static partial class HopperFlashKernels
                         for (int p = 0; p < panels; p++)
                         {
                             for (int c = 0; c < groups; c++)
-                                BulkTensor.Load3D(smem, qb * qElements + (p * tileRows + c * ConsumerRows) * 64, q, 64 * p,
+                                BulkTensor.Load3D(smem, qStart + qb * qElements + (p * tileRows + c * ConsumerRows) * 64, q, 64 * p,
                                     tileStart + c * ConsumerRows, bh, bars, qFull + qb);
                         }
                         while (pos < rangeEnd)
@@ -281,7 +291,7 @@ internal static partial class HopperFlashKernels
                 // maxima start at -1e30, not -inf, so a fully masked tile gives alpha = exp2(0) and P = exp2(-inf) = 0, never NaN.
                 float m0 = -1e30f, m1 = -1e30f, l0 = 0f, l1 = 0f, alpha0 = 1f, alpha1 = 1f;
                 Mbarrier.Wait(bars, qFull + qb, qPhase);
-                int qBase = qb * qElements + qRows;
+                int qBase = qStart + qb * qElements + qRows;
                 if (notes[tileKeys + qb] != 0)
                 {
                     // The first stage: S and its softmax. O is zero, or holds the previous tile, whose last P·V then
