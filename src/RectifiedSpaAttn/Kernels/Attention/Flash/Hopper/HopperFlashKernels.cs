@@ -84,6 +84,9 @@ internal static partial class HopperFlashKernels
     /// <summary>Registers a thread of a <paramref name="groupSize"/>-thread group gets at launch with one group a multiprocessor (64 Ki, in steps of 8, at most 255).</summary>
     internal static int LaunchRegisters(int groupSize) => Math.Min(65536 / groupSize / 8 * 8, 255);
 
+    /// <summary>Shared memory a group may take: the 227 KiB an H100 or H200 grants one thread block.</summary>
+    public const int MaxSharedBytes = 227 * 1024;
+
     /// <summary>Dynamic shared memory: the Q tile, the K/V ring, then the mbarriers (Q full and free, 3 per stage), then the producer's notes to the consumers (the tile's flag, one <see cref="StageInfo"/> per stage); every tile 1024-byte aligned.</summary>
     public static int SharedBytes(int headDim, int consumers, int stages, int segments) =>
         (consumers * ConsumerRows * headDim + stages * 2 * BuiltSegments(consumers, segments) * SegmentRows * headDim) * 2

@@ -40,8 +40,15 @@ internal readonly record struct HopperFlashTuning(int Stages, bool PingPong, int
                 $"A group has 1 to {HopperFlashKernels.MaxConsumers(headDim)} consumer warpgroups at head dim {headDim}.");
         if (Segments is { } segments && segments != 2 && segments != 3)
             throw new ArgumentOutOfRangeException(nameof(Segments), segments, "A Hopper stage holds 2 or 3 segments of 64 keys.");
-        if (SegmentsFor(headDim) == 3 && headDim == 128 && Stages == 3)
-            throw new ArgumentOutOfRangeException(nameof(Stages), Stages,
-                "At head dim 128 a ring of 3 stages of 3 segments (288 KiB with Q) exceeds the 227 KiB of shared memory; use 2 stages.");
+        // Every group size the knobs may launch (a sparse group takes its query block's consumers) must fit.
+        for (int consumers = 1; consumers <= HopperFlashKernels.MaxConsumers(headDim); consumers++)
+        {
+            int bytes = HopperFlashKernels.SharedBytes(headDim, consumers, Stages, SegmentsFor(headDim));
+            if (bytes > HopperFlashKernels.MaxSharedBytes)
+                throw new ArgumentOutOfRangeException(nameof(Stages), Stages,
+                    $"At head dim {headDim} a ring of {Stages} stages of {SegmentsFor(headDim)} segments ({bytes / 1024} KiB with Q, "
+                    + $"{consumers} consumer{(consumers == 1 ? "" : "s")}) exceeds the {HopperFlashKernels.MaxSharedBytes / 1024} KiB of "
+                    + "shared memory a group may take; use 2 stages.");
+        }
     }
 }
