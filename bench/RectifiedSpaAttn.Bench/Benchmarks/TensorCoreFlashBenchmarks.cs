@@ -30,8 +30,8 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
     /// The anchor row's S x H x D, then the knobs that differ from the launcher's defaults: <c>stages2</c> (a two-stage
     /// K/V ring, one barrier per key tile) and the other rows-per-warp value: at D = 64 <c>rows16</c> (8 warps per tile of
     /// 128 instead of 4), at D = 128 <c>rows32</c> (4 warps instead of 8, each K/V fragment feeding two mma; Q stays in
-    /// shared memory and the key tiles are 32); or <c>hopper</c>: the Hopper kernels (wgmma), whose knobs are <c>stages2</c> (a
-    /// two-stage K/V ring instead of three), <c>pingpong</c> / <c>nopingpong</c> (the consumer warpgroups take turns at the
+    /// shared memory and the key tiles are 32); or <c>hopper</c>: the Hopper kernels (wgmma), whose knobs are <c>stages2</c> /
+    /// <c>stages4</c> (a K/V ring of two or four stages instead of three; four at D = 64 only), <c>pingpong</c> / <c>nopingpong</c> (the consumer warpgroups take turns at the
     /// tensor cores, or not), <c>consumers2</c> (dense at D = 64 with two consumer warpgroups, 128 query rows a group,
     /// instead of three), <c>pertile</c> (one group per tile instead of a persistent grid) and <c>seg3</c> / <c>seg2</c>
     /// (stages of 3 or 2 segments of 64 keys instead of the head dim's default; <c>seg3</c> at D = 128 takes 2 stages); see
@@ -46,7 +46,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
         "32768x24x64", "32768x24x64 stages2", "32768x24x64 rows16", "32768x24x64 rows16 stages2",
         "16384x24x128 hopper", "16384x24x128 hopper stages2", "16384x24x128 hopper nopingpong", "16384x24x128 hopper pertile",
         "32768x24x64 hopper", "32768x24x64 hopper stages2", "32768x24x64 hopper nopingpong", "32768x24x64 hopper pertile",
-        "32768x24x64 hopper consumers2", "16384x24x128 hopper seg3", "32768x24x64 hopper seg2",
+        "32768x24x64 hopper consumers2", "16384x24x128 hopper seg3", "32768x24x64 hopper seg2", "32768x24x64 hopper stages4",
     ];
 
     [Params("dense", "sparse-0.25", "sparse-0.10")] public string Method { get; set; } = "dense";
@@ -71,6 +71,7 @@ public class TensorCoreFlashBenchmarks : IAttentionWorkload, IDisposable
             string[] words = Config.Split(' ');
             HopperFlashTuning knobs = HopperFlashTuning.Default;
             if (words.Contains("stages2")) knobs = knobs with { Stages = 2 };
+            if (words.Contains("stages4")) knobs = knobs with { Stages = 4 };
             if (words.Contains("pingpong")) knobs = knobs with { PingPong = true };
             if (words.Contains("nopingpong")) knobs = knobs with { PingPong = false };
             if (words.Contains("consumers2")) knobs = knobs with { DenseConsumers = 2 };

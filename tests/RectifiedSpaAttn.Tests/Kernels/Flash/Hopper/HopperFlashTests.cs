@@ -54,8 +54,10 @@ public sealed class HopperFlashTests(ITestOutputHelper output)
     [Theory]
     [InlineData(AcceleratorKind.Cpu, 0)]
     [InlineData(AcceleratorKind.Cpu, 1)]
+    [InlineData(AcceleratorKind.Cpu, 2)]
     [InlineData(AcceleratorKind.Cuda, 0)]
     [InlineData(AcceleratorKind.Cuda, 1)]
+    [InlineData(AcceleratorKind.Cuda, 2)]
     public void SparsePingPongAtHeadDim64MatchesTheReference(AcceleratorKind kind, int index)
     {
         if (HopperAccelerator(kind) is not { } accelerator) return;
@@ -67,11 +69,15 @@ public sealed class HopperFlashTests(ITestOutputHelper output)
         output.WriteLine($"{kind} Hopper sparse ping-pong {c}, seed {seed}, density {density:F2}: relative L2 {rel:E2}, max abs {maxAbs:E2}");
     }
 
-    /// <summary>Sparse, D = 64, query blocks of 128 (two consumers), tile 64 (ping-pong on): a 3-stage and a 2-stage ring.</summary>
+    /// <summary>
+    /// Sparse, D = 64, query blocks of 128 (two consumers), tile 64 (ping-pong on): a 3-stage ring of 2 segments, a
+    /// 2-stage and a 4-stage ring of 3 (see <see cref="TensorCoreFlashCase.HopperTuning"/>).
+    /// </summary>
     private static readonly TensorCoreFlashCase[] SparsePingPong =
     [
         new(1, 2, 260, 64, 128, 64, 20, 9, ElementType.BFloat16, 0, 0, true, MaskKind.Random, 64, null, 2),
         new(1, 1, 300, 64, 128, 128, 30, 13, ElementType.Float16, 0, 0, false, MaskKind.Full, 64),
+        new(1, 2, 900, 64, 128, 128, 40, 17, ElementType.BFloat16, 0, 0, true, MaskKind.Random, 64, null, 3),
     ];
 
     /// <summary>Random shapes, dense and sparse: 24 of each on CUDA, 12 on the CPU (whose emulation is slow).</summary>
@@ -120,6 +126,7 @@ public sealed class HopperFlashTests(ITestOutputHelper output)
     [Theory]
     [InlineData(1, null, 128)]
     [InlineData(4, null, 128)]
+    [InlineData(5, null, 64)]
     [InlineData(3, 3, 128)]
     [InlineData(3, 0, 64)]
     [InlineData(3, 4, 64)]
@@ -133,6 +140,7 @@ public sealed class HopperFlashTests(ITestOutputHelper output)
     [InlineData(2, 1, 128)]
     [InlineData(3, 2, 128)]
     [InlineData(3, 3, 64)]
+    [InlineData(4, 3, 64)]
     public void KnobsInRangeAreTaken(int stages, int denseConsumers, int headDim) =>
         (HopperFlashTuning.Default with { Stages = stages, DenseConsumers = denseConsumers }).Validate(headDim);
 

@@ -33,10 +33,11 @@ internal sealed record TensorCoreFlashCase(
     /// <summary>
     /// The Hopper kernel's knobs for this case, so its cases cover them all: a ring of <see cref="Stages"/> + 1; a query
     /// tile of 64 turns ping-pong on with two dense consumers (the default tile takes the most: 3 at D = 64); rows per
-    /// warp set means one group per tile, else a persistent grid; a ring of 2 has stages of 3 segments.
+    /// warp set means one group per tile, else a persistent grid; rings of 2 and 4 (Hopper-only cases at D = 64) have
+    /// stages of 3 segments, a ring of 3 of 2.
     /// </summary>
     public HopperFlashTuning HopperTuning => new(Stages + 1, PingPong: TileRows is not null, DenseConsumers: TileRows is not null ? 2 : null,
-        Persistent: WarpRows is null, Segments: Stages == 1 ? 3 : 2);
+        Persistent: WarpRows is null, Segments: Stages == 2 ? 2 : 3);
 
     /// <summary>The relative L2 bound: P and the output are rounded to 16 bits (expected ~2e-3).</summary>
     public const double Tolerance = 1e-2;

@@ -8,14 +8,19 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 internal static partial class HopperFlashKernels
 {
     /// <summary>
-    /// The epilogue of a consumer warpgroup's 64 rows: row sums over the quad, O / l, and for block-sparse with
+    /// The epilogue of a consumer warpgroup's 64 rows of tile <paramref name="tile"/>: row sums over the quad, O / l, and for block-sparse with
     /// rectification <c>O = R * Os + C</c>, stored below the tile's row end. Dense rows at or beyond the valid keys are
     /// invalid text slots, written as zeros; without rectification R and C are never read.
     /// </summary>
     private static void StoreTile<T>(ArrayView<T> output, ArrayView<float> rectification, ArrayView<float> compensation,
-        int sequenceLength, int validKeys, int visualTokens, int queryEnd, bool isSparse, bool rectify, int bh, int tileStart,
-        int tileRows, int rowInTile, int rowBlock, int lane, float l0, float l1, Span<float> oAcc, int headDim) where T : unmanaged
+        int sequenceLength, int validKeys, int visualTokens, int queryEnd, bool isSparse, bool rectify, int tile, int tilesPerHead,
+        int queryStart, int queryBlocks, int tileRows, int rowInTile, int lane, float l0, float l1, Span<float> oAcc, int headDim)
+        where T : unmanaged
     {
+        // The tile's place, found here: the consumers need it for nothing else (a tile's products go by its Q buffer and
+        // the producer's notes), so a tile waiting for its last P·V keeps only its index.
+        int bh = 0, tileStart = 0, rowBlock = 0;
+        PlaceTile(tile, tilesPerHead, tileRows, isSparse, queryStart, queryBlocks, ref bh, ref tileStart, ref rowBlock);
         l0 += Warp.ShuffleXor(l0, 1);
         l0 += Warp.ShuffleXor(l0, 2);
         l1 += Warp.ShuffleXor(l1, 1);
@@ -32,10 +37,35 @@ internal static partial class HopperFlashKernels
     }
 
     /// <summary>
+    /// Finishes a tile whose last P·V is still to be issued (when no next tile's first S can go with it): that P·V with
+    /// P from <paramref name="pFrag"/> and V at <paramref name="vBase"/> once its full barrier <paramref name="fullV"/>
+    /// reaches <paramref name="fullVPhase"/>, the stage back to the producer (<paramref name="empty"/>), then the tile's
+    /// store (<see cref="StoreTile"/>), and O zeroed for the next tile.
+    /// </summary>
+    private static void FinishTile<T>(ArrayView<T> smem, ArrayView<ulong> bars, ArrayView<T> output, ArrayView<float> rectification,
+        ArrayView<float> compensation, int sequenceLength, int validKeys, int visualTokens, int queryEnd, bool isSparse, bool rectify,
+        int tile, int tilesPerHead, int queryStart, int queryBlocks, int tileRows, int rowInTile, int lane, float l0, float l1,
+        Span<uint> pFrag, Span<float> oAcc, int vBase, int fullV, int fullVPhase, int empty, int turn, int me, bool alternate,
+        int headDim, int keyTile)
+        where T : unmanaged
+    {
+        Mbarrier.Wait(bars, fullV, fullVPhase);
+        TakeTurn(turn, me, alternate);
+        Warpgroup.Fence();
+        AccumulatePV<T>(smem, vBase, pFrag, oAcc, keyTile);
+        PassTurn(turn, me, alternate);
+        Warpgroup.WaitGroup(0);
+        ReleaseForWarp(bars, empty, lane);
+        StoreTile<T>(output, rectification, compensation, sequenceLength, validKeys, visualTokens, queryEnd, isSparse, rectify,
+            tile, tilesPerHead, queryStart, queryBlocks, tileRows, rowInTile, lane, l0, l1, oAcc, headDim);
+        for (int i = 0; i < headDim / 2; i++) oAcc[i] = 0f;
+    }
+
+    /// <summary>
     /// One arrival at <paramref name="barrier"/> for the whole warp, after every lane is done with what the barrier hands
     /// back (a stage, or the tile's Q). The lanes read the producer's notes with plain loads; bar.warp.sync orders those
     /// reads before lane 0's arrival (a release), so the producer's next write of them (after its acquiring wait) cannot
-    /// race them. compute-sanitizer's racecheck reported the lane-0-only arrival as a race.
+    /// race them.
     /// </summary>
     private static void ReleaseForWarp(ArrayView<ulong> bars, int barrier, int lane)
     {
@@ -81,6 +111,20 @@ internal static partial class HopperFlashKernels
     }
 
     /// <summary>
+    /// In the consumer's turn (<see cref="TakeTurn"/>): S = Q·Kᵀ for the K tile at <paramref name="kBase"/>
+    /// (<see cref="IssueScores"/>) and, behind it, the previous stage's O += P·V for the V tile at <paramref name="vBase"/>
+    /// (<see cref="AccumulatePV"/>), two commit groups; the caller waits for S with <c>WaitGroup(1)</c>.
+    /// </summary>
+    private static void IssueScoresBehindPV<T>(ArrayView<T> smem, int qBase, int tileRows, int kBase, Span<float> sAcc, int vBase,
+        Span<uint> pFrag, Span<float> oAcc, int headDim, int keyTile, int turn, int me, bool alternate) where T : unmanaged
+    {
+        TakeTurn(turn, me, alternate);
+        IssueScores<T>(smem, qBase, tileRows, kBase, sAcc, headDim, keyTile);
+        AccumulatePV<T>(smem, vBase, pFrag, oAcc, keyTile);
+        PassTurn(turn, me, alternate);
+    }
+
+    /// <summary>
     /// The online-softmax step of one stage on its scores <paramref name="sAcc"/> (accumulator i is key column
     /// <c>8 (i / 4) + 2 (lane % 4) + i % 2</c> of the stage: segment 0 below 64, then segment 1, and so on for the
     /// <paramref name="segments"/>, of the lengths that <paramref name="stage"/> holds (<see cref="StageInfo"/>);
@@ -94,6 +138,8 @@ internal static partial class HopperFlashKernels
         int keyTile = segments * SegmentRows;
         bool full = SegmentLength(stage, 0) == SegmentRows && SegmentLength(stage, 1) == SegmentRows
             && (segments < 3 || SegmentLength(stage, 2) == SegmentRows);
+        // segments is 2 or 3 (HopperFlashTuning.Validate refuses others), so the three named tests cover them: a loop
+        // over the segments reads the same but changed the SASS of every variant.
         // Full segments (the group agrees) need no mask, and the scale moves into the exponent's FMA. Each branch
         // runs the whole step: ptxas hoists the wgmma wait that follows the softmax to the top of its basic block, so
         // code after a join here would wait for the previous P·V instead of running under it.

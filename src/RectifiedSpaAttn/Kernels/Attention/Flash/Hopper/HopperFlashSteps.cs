@@ -129,12 +129,14 @@ internal static class HopperFlashSteps
         // holds one group per multiprocessor: its shared memory and registers).
         int tiles = tilesPerHead * shape.HeadCount;
         int groups = tuning.Persistent ? Math.Min(tiles, Math.Max(accelerator.MultiprocessorCount, 1)) : tiles;
+        int segments = tuning.SegmentsFor(d);
+        int queryBuffers = HopperFlashKernels.QueryBuffers(d, consumers, tuning.Stages, segments);
         var dims = new LaunchDimensions(new Dim3(groups), new Dim3(HopperFlashKernels.GroupSize(consumers)),
-            HopperFlashKernels.SharedBytes(d, consumers, tuning.Stages, tuning.SegmentsFor(d)));
+            HopperFlashKernels.SharedBytes(d, consumers, tuning.Stages, segments, queryBuffers));
         HopperFlashKernels.AttentionKernel.Launch(launcher, dims, mq, mk, mv, output, counts, lists, rectification, compensation,
             s, shape.VisualTokens, shape.ValidKeys, queryStart, queryEnd, shape.KeyBlockSize, shape.QueryBlocks, shape.KeyBlocks,
             sparse ? 1 : 0, rectify ? 1 : 0, FlashArguments.ScaleLog2(d), tilesPerHead, tiles, consumers, tuning.Stages,
-            tuning.PingPong ? 1 : 0, d, tuning.SegmentsFor(d));
+            tuning.PingPong ? 1 : 0, d, segments, queryBuffers);
     }
 
     private static void RequireSupported<T>(AttentionShape shape) where T : unmanaged =>

@@ -5,9 +5,9 @@ namespace RectifiedSpaAttn.Kernels.Attention.Flash.Hopper;
 /// measured on an H100 80GB HBM3 (bf16, 2026-12-06; docs/benchmarks.md), and <see cref="Default"/> holds the best of
 /// those measurements.
 /// </summary>
-/// <param name="Stages">Depth of the K/V ring, 2 or 3: a stage's K and V stay until its P·V is done, which with the
-/// pipelined consumers is one stage later. Interleaved on the H100, 2 stages ran at 0.77x dense D = 128 and 0.85x
-/// block-sparse D = 64.</param>
+/// <param name="Stages">Depth of the K/V ring, 2 to 4 as shared memory allows (<see cref="HopperFlashKernels.MaxSharedBytes"/>; 4 only at
+/// D = 64): a stage's K and V stay until its P·V is done, which with the pipelined consumers is one stage later.
+/// Interleaved on the H100, 2 stages ran at 0.77x dense D = 128 and 0.85x block-sparse D = 64.</param>
 /// <param name="PingPong">Whether two consumer warpgroups take turns at the tensor cores (on named barriers), so one's
 /// softmax runs under the other's products. Interleaved, without it: 0.90x dense D = 128, 0.98x block-sparse 0.10,
 /// 1.00x block-sparse D = 64.</param>
@@ -33,22 +33,21 @@ internal readonly record struct HopperFlashTuning(int Stages, bool PingPong, int
     /// <summary>Throws when a knob is out of range for head dim <paramref name="headDim"/>.</summary>
     public void Validate(int headDim)
     {
-        if (Stages != 2 && Stages != 3)
-            throw new ArgumentOutOfRangeException(nameof(Stages), Stages, "The Hopper K/V ring has 2 or 3 stages.");
+        if (Stages < 2 || Stages > 4)
+            throw new ArgumentOutOfRangeException(nameof(Stages), Stages, "The Hopper K/V ring has 2 to 4 stages.");
         if (DenseConsumers is { } c && (c < 1 || c > HopperFlashKernels.MaxConsumers(headDim)))
             throw new ArgumentOutOfRangeException(nameof(DenseConsumers), c,
                 $"A group has 1 to {HopperFlashKernels.MaxConsumers(headDim)} consumer warpgroups at head dim {headDim}.");
         if (Segments is { } segments && segments != 2 && segments != 3)
             throw new ArgumentOutOfRangeException(nameof(Segments), segments, "A Hopper stage holds 2 or 3 segments of 64 keys.");
-        // Every group size the knobs may launch (a sparse group takes its query block's consumers) must fit.
+        // Every group size the knobs may launch (sparse groups take the query block's consumers) must fit.
         for (int consumers = 1; consumers <= HopperFlashKernels.MaxConsumers(headDim); consumers++)
         {
-            int bytes = HopperFlashKernels.SharedBytes(headDim, consumers, Stages, SegmentsFor(headDim));
+            int bytes = HopperFlashKernels.SharedBytes(headDim, consumers, Stages, SegmentsFor(headDim), queryBuffers: 1);
             if (bytes > HopperFlashKernels.MaxSharedBytes)
                 throw new ArgumentOutOfRangeException(nameof(Stages), Stages,
                     $"At head dim {headDim} a ring of {Stages} stages of {SegmentsFor(headDim)} segments ({bytes / 1024} KiB with Q, "
-                    + $"{consumers} consumer{(consumers == 1 ? "" : "s")}) exceeds the {HopperFlashKernels.MaxSharedBytes / 1024} KiB of "
-                    + "shared memory a group may take; use 2 stages.");
+                    + $"{consumers} consumer{(consumers == 1 ? "" : "s")}) exceeds the {HopperFlashKernels.MaxSharedBytes / 1024} KiB of shared memory a group may take; use fewer stages or segments.");
         }
     }
 }
