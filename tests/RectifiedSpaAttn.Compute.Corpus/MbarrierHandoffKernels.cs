@@ -64,4 +64,53 @@ internal static partial class MbarrierHandoffKernels
             }
         }
     }
+
+    /// <summary>
+    /// <see cref="HandOff"/> with the slot written and read by shared-memory atomics (the writer's compare-exchange
+    /// from the value it wrote last, each warp's lane 0 adding 0 and passing what it read to its lanes by shuffle), the
+    /// same mbarrier phases ordering them. It asks racecheck whether atomic accesses are exempt from its hazards: if
+    /// so, the attention kernel's notes could stay in shared memory and leave its reports. Same contract as
+    /// <see cref="HandOff"/>.
+    /// </summary>
+    [Kernel]
+    [RequiresHopper]
+    public static void HandOffAtomic(ArrayView<int> log, int rounds)
+    {
+        KernelHint.LaunchBounds(GroupThreads, 1);
+        ArrayView<ulong> bars = SharedMemory.GetDynamic<ulong>();
+        ArrayView<int> slot = SharedMemory.GetDynamic<int>();
+        const int full = 0, empty = 1, value = 4;
+        if (Group.LinearIndex == 0)
+        {
+            Mbarrier.Init(bars, full, 1);
+            Mbarrier.Init(bars, empty, ReaderWarps);
+            slot[value] = 0;
+            BulkTensor.FenceProxyAsync();
+        }
+        Group.Barrier();
+        int warp = Group.LinearIndex / 32;
+        for (int round = 0; round < rounds; round++)
+        {
+            if (warp == 0)
+            {
+                if (Group.LinearIndex == 0)
+                {
+                    Mbarrier.Wait(bars, empty, (round & 1) ^ 1);
+                    int last = round == 0 ? 0 : 1000 * Grid.IdxX + round;
+                    Atomic.CompareExchange(ref slot[value], 1000 * Grid.IdxX + round + 1, last);
+                    Mbarrier.Arrive(bars, full);
+                }
+            }
+            else
+            {
+                Mbarrier.Wait(bars, full, round & 1);
+                int read = 0;
+                if (Warp.LaneIdx == 0) read = Atomic.Add(ref slot[value], 0);
+                int seen = Warp.Shuffle(read, 0);
+                log[((long)(Grid.IdxX * rounds + round) * ReaderWarps + warp - 1) * 32 + Warp.LaneIdx] = seen;
+                Warp.Barrier();
+                if (Warp.LaneIdx == 0) Mbarrier.Arrive(bars, empty);
+            }
+        }
+    }
 }

@@ -130,11 +130,25 @@ public sealed class CorpusHopperTests(ITestOutputHelper output)
         // The pattern of the Hopper attention kernel's stage notes, alone (compute-sanitizer's racecheck is run on this
         // test on the GPU machine): every reading warp must see each round's value, never the previous or the next.
         if (HopperAccelerator(kind, MbarrierHandoffKernels.HandOffKernel.GetVariant()) is not { } acc) return;
+        HandOffReachesEveryReader(acc, MbarrierHandoffKernels.HandOffKernel.Launch);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
+    public void AtomicAccessesHandedOverByMbarrierPhasesReachEveryReader(AcceleratorKind kind)
+    {
+        // The same hand-off through shared-memory atomics (racecheck's verdict on it decides where the notes may live).
+        if (HopperAccelerator(kind, MbarrierHandoffKernels.HandOffAtomicKernel.GetVariant()) is not { } acc) return;
+        HandOffReachesEveryReader(acc, MbarrierHandoffKernels.HandOffAtomicKernel.Launch);
+    }
+
+    private void HandOffReachesEveryReader(Accelerator acc, Action<Accelerator, LaunchDimensions, ArrayView<int>, int> launch)
+    {
         var rng = NewRandom(output, out int seed);
         int groups = rng.Next(1, 5), rounds = rng.Next(2, 9), perRound = MbarrierHandoffKernels.ReaderWarps * 32;
         using DeviceBuffer<int> log = acc.Allocate<int>(groups * rounds * perRound);
         log.Fill(-1);
-        MbarrierHandoffKernels.HandOffKernel.Launch(acc, new LaunchDimensions(new Dim3(groups), new Dim3(MbarrierHandoffKernels.GroupThreads),
+        launch(acc, new LaunchDimensions(new Dim3(groups), new Dim3(MbarrierHandoffKernels.GroupThreads),
             MbarrierHandoffKernels.SharedBytes), log.View, rounds);
         acc.Synchronize();
         int[] seen = log.ToArray();
