@@ -66,8 +66,8 @@ internal static partial class MbarrierHandoffKernels
     }
 
     /// <summary>
-    /// <see cref="HandOff"/> with the slot written and read by shared-memory atomics (the writer's compare-exchange
-    /// from the value it wrote last, each warp's lane 0 adding 0 and passing what it read to its lanes by shuffle), the
+    /// <see cref="HandOff"/> with the slot written and read by shared-memory atomics (the writer's exchange, each
+    /// warp's lane 0 adding 0 and passing what it read to its lanes by shuffle), the
     /// same mbarrier phases ordering them. It asks racecheck whether atomic accesses are exempt from its hazards: if
     /// so, the attention kernel's notes could stay in shared memory and leave its reports. Same contract as
     /// <see cref="HandOff"/>.
@@ -96,8 +96,7 @@ internal static partial class MbarrierHandoffKernels
                 if (Group.LinearIndex == 0)
                 {
                     Mbarrier.Wait(bars, empty, (round & 1) ^ 1);
-                    int last = round == 0 ? 0 : 1000 * Grid.IdxX + round;
-                    Atomic.CompareExchange(ref slot[value], 1000 * Grid.IdxX + round + 1, last);
+                    Atomic.Exchange(ref slot[value], 1000 * Grid.IdxX + round + 1);
                     Mbarrier.Arrive(bars, full);
                 }
             }

@@ -92,6 +92,7 @@ internal sealed partial class KernelLowering
 
             case "Atomic.Add": return AtomicCall(IrAtomicOp.Add, inv, resultUsed);
             case "Atomic.Max": return AtomicCall(IrAtomicOp.Max, inv, resultUsed);
+            case "Atomic.Exchange": return AtomicCall(IrAtomicOp.Exchange, inv, resultUsed);
             case "Atomic.CompareExchange": return AtomicCall(IrAtomicOp.CompareExchange, inv, resultUsed);
 
             case "XMath.Exp2Fast": return new ScalarValue(new IrMath(IrMathOp.Exp2Fast, IrType.F32, new[] { IrFactory.Convert(IrType.F32, Scalar(0)) }));

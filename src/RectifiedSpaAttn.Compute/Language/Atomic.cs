@@ -11,6 +11,12 @@ public static class Atomic
     public static float Add(ref float target, float value) => throw new KernelOnlyException("Atomic.Add");
     /// <summary>Atomically stores the maximum of <paramref name="target"/> and <paramref name="value"/>.</summary>
     public static int Max(ref int target, int value) => throw new KernelOnlyException("Atomic.Max");
+    /// <summary>
+    /// Atomically stores <paramref name="value"/> in <paramref name="target"/> (<c>atom.exch.b32</c>; OpenCL
+    /// <c>atomic_xchg</c>). As a plain store whose readers use atomics too, it keeps a hand-off between threads that
+    /// something other than a barrier orders (an mbarrier phase) out of compute-sanitizer racecheck's hazards.
+    /// </summary>
+    public static int Exchange(ref int target, int value) => throw new KernelOnlyException("Atomic.Exchange");
     /// <summary>Atomically compares <paramref name="target"/> with <paramref name="comparand"/> and, if equal, stores <paramref name="value"/>.</summary>
     public static int CompareExchange(ref int target, int value, int comparand) => throw new KernelOnlyException("Atomic.CompareExchange");
 }

@@ -5,7 +5,7 @@ using static RectifiedSpaAttn.Generators.Tests.X;
 
 namespace RectifiedSpaAttn.Generators.Tests.OpenCL;
 
-/// <summary>Atomic add (int, uint, float), max and compare-exchange on global and shared memory, with previous values.</summary>
+/// <summary>Atomic add (int, uint, float), max, exchange and compare-exchange on global and shared memory, with previous values.</summary>
 public sealed class AtomicTests(ITestOutputHelper output)
 {
     [Fact]
@@ -80,5 +80,48 @@ public sealed class AtomicTests(ITestOutputHelper output)
             Assert.True(x.Skip(g * group).Take(group).Sum(v => (float)(v & 255)) == go[2 * g], $"{ctx}: group {g} local float sum {go[2 * g]}");
             Assert.Equal(group, go[2 * g + 1]);
         }
+    }
+
+    [Fact]
+    public void ExchangesFormOneChainThroughEveryThread()
+    {
+        // Every thread swaps its index into one slot (global) and one shared slot: the previous values it gets back,
+        // with what is left in the slot, are the start value and every index exactly once, in whatever order.
+        OpenCLAccelerator? cl = OpenCLTestDevice.RequireOrSkipOutsideCI(output);
+        if (cl is null) return;
+        var bld = new IrBuilder();
+        IrParam slot = bld.Buffer("slot", IrType.I32), olds = bld.Buffer("olds", IrType.I32), localOlds = bld.Buffer("local_olds", IrType.I32);
+        IrParam localLeft = bld.Buffer("local_left", IrType.I32);
+        IrSharedAllocation shared = bld.Shared(IrType.I32, 1);
+        IrLocal i = bld.Local("i", IrType.I32), old = bld.Local("old", IrType.I32), localOld = bld.Local("local_old", IrType.I32);
+        IrExpr t = S(IrSpecialKind.GroupIdxX);
+        IrKernel kernel = bld.Build("exchanges",
+            Set(i, GlobalX),
+            If(Eq(t, I32(0)), Store(View(shared), I32(0), I32(-7))),
+            GroupBarrier,
+            new IrAtomic(IrAtomicOp.Exchange, old, View(slot), I32(0), Ref(i), null),
+            Store(View(olds), Ref(i), Ref(old)),
+            new IrAtomic(IrAtomicOp.Exchange, localOld, View(shared), I32(0), Ref(i), null),
+            Store(View(localOlds), Ref(i), Ref(localOld)),
+            GroupBarrier,
+            If(Eq(t, I32(0)), Store(View(localLeft), S(IrSpecialKind.GridIdxX), Load(View(shared), I32(0)))));
+        KernelVariant variant = OpenCLKernelRunner.Variant(kernel, output);
+        Assert.Contains("atomic_xchg(", variant.OpenCL);
+
+        int seed = OpenCLKernelRunner.NewSeed();
+        var rng = new Random(seed);
+        int group = 64, groups = rng.Next(1, 20), n = group * groups;
+        using DeviceBuffer<int> sb = cl.Allocate<int>(1), ob = cl.Allocate<int>(n), lb = cl.Allocate<int>(n), leftb = cl.Allocate<int>(groups);
+        sb.Fill(-1); ob.Fill(-5); lb.Fill(-5); leftb.Fill(-5);
+        cl.Launch(variant, new LaunchDimensions(groups, group),
+        [
+            KernelArgument.Buffer(sb.View, ScalarType.Int32), KernelArgument.Buffer(ob.View, ScalarType.Int32),
+            KernelArgument.Buffer(lb.View, ScalarType.Int32), KernelArgument.Buffer(leftb.View, ScalarType.Int32),
+        ]);
+
+        Assert.Equal([-1, .. Enumerable.Range(0, n)], ob.ToArray().Append(sb.ToArray()[0]).Order());
+        int[] local = lb.ToArray(), left = leftb.ToArray();
+        for (int g = 0; g < groups; g++)
+            Assert.Equal([-7, .. Enumerable.Range(g * group, group)], local.Skip(g * group).Take(group).Append(left[g]).Order());
     }
 }

@@ -118,6 +118,7 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
         k.Add(new IrAtomic(IrAtomicOp.CompareExchange, prev, cv, X.I64(3), X.I32(7), X.I32(0)));
         k.Add(new IrAtomic(IrAtomicOp.Add, su, shv, X.I32(1), X.U32(3), null));
         k.Add(new IrAtomic(IrAtomicOp.Add, null, shv, X.I32(2), X.U32(3), null));
+        k.Add(new IrAtomic(IrAtomicOp.Exchange, null, shv, X.I32(3), X.U32(9), null));
         k.Add(new IrAtomic(IrAtomicOp.Add, null, uv, X.I64(0), X.Ref(su), null));
         k.Store(ov, X.Wide(X.GlobalX), X.Add(X.Add(X.Ref(old), X.Ref(prev)), X.Ref(mx)));
         return k.Build("atomics");
@@ -138,6 +139,8 @@ public class PtxSharedAndWarpTests(ITestOutputHelper output)
         AssertInstruction(ptx, $@"mov\.b32 {cas.Groups[2].Value}, 7");
         AssertInstruction(ptx, $@"atom\.shared\.add\.u32 {R}, \[{R}\+4\], {R}");
         AssertInstruction(ptx, $@"red\.shared\.add\.u32 \[{R}\+8\], {R}");
+        // red has no exch: an exchange whose old value no one reads still takes a destination.
+        AssertInstruction(ptx, $@"atom\.shared\.exch\.b32 {R}, \[{R}\+12\], {R}");
         AssertInstruction(ptx, $@"red\.global\.add\.u32 \[{RD}\], {R}");
     }
 

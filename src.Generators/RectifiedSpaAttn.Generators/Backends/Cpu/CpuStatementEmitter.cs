@@ -311,6 +311,7 @@ internal sealed partial class CpuStatementEmitter : IrStmtVisitor<bool>
         {
             IrAtomicOp.Add => CpuNames.Memory + ".AtomicAdd(" + args + ")",
             IrAtomicOp.Max => CpuNames.Memory + ".AtomicMax(" + args + ")",
+            IrAtomicOp.Exchange => CpuNames.Memory + ".AtomicExchange(" + args + ")",
             IrAtomicOp.CompareExchange => CpuNames.Memory + ".AtomicCompareExchange(" + args + ", "
                 + _x.Emit(at.Comparand ?? throw new InvalidOperationException("Atomic compare-exchange without a comparand.")) + ")",
             _ => throw new NotSupportedException("The CPU backend does not know the atomic " + at.Op + "."),

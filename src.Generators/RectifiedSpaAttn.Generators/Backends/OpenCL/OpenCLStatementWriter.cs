@@ -223,6 +223,7 @@ internal sealed class OpenCLStatementWriter : IrStmtVisitor
                 $"rsa_atomic_add_f32_{(at.View.Space == IrAddressSpace.Global ? "global" : "local")}({pointer}, {E(at.Value)})",
             IrAtomicOp.Add => $"atomic_add({pointer}, {E(at.Value)})",
             IrAtomicOp.Max => $"atomic_max({pointer}, {E(at.Value)})",
+            IrAtomicOp.Exchange => $"atomic_xchg({pointer}, {E(at.Value)})",
             _ => $"atomic_cmpxchg({pointer}, {E(at.Comparand ?? throw new InvalidOperationException("OpenCL backend: compare-exchange without a comparand"))}, {E(at.Value)})",
         };
         Line(at.Target is null ? $"{call};" : $"{OpenCLNames.Local(at.Target)} = {call};");

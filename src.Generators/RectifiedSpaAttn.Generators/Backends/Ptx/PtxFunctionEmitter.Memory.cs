@@ -196,6 +196,7 @@ internal sealed partial class PtxFunctionEmitter
             (IrAtomicOp.Max, IrType.U32) => ("max", "u32"),
             (IrAtomicOp.Max, IrType.I64) => ("max", "s64"),
             (IrAtomicOp.Max, IrType.U64) => ("max", "u64"),
+            (IrAtomicOp.Exchange, IrType.I32 or IrType.U32 or IrType.F32) => ("exch", "b32"),
             (IrAtomicOp.CompareExchange, IrType.I32 or IrType.U32 or IrType.F32) => ("cas", "b32"),
             (IrAtomicOp.CompareExchange, IrType.I64 or IrType.U64 or IrType.F64) => ("cas", "b64"),
             _ => throw new NotSupportedException($"PTX: atomic {a.Op} on {t} is not supported."),
@@ -209,9 +210,9 @@ internal sealed partial class PtxFunctionEmitter
         }
         string addr = Address(a.View, a.Index), space = SpaceName(a.View);
 
-        if (a.Target is null && comparand is null)
+        if (a.Target is null && comparand is null && a.Op != IrAtomicOp.Exchange)
         {
-            // No one reads the old value: the reduction form does not wait for it.
+            // No one reads the old value: the reduction form does not wait for it (red has no exch).
             Op($"red.{space}.{op}.{type} {addr}, {value}");
             return;
         }

@@ -77,6 +77,14 @@ public static unsafe class CpuMemory
         return seen;
     }
 
+    /// <summary>Atomically replaces an int element by <paramref name="value"/>; returns the previous value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int AtomicExchange(nint root, long rootBytes, long byteOffset, long index, string rootName, int value)
+    {
+        int* p = (int*)Address(root, rootBytes, byteOffset, index, sizeof(int), sizeof(int), rootName);
+        return Interlocked.Exchange(ref *p, value);
+    }
+
     /// <summary>Atomically replaces an int element by <paramref name="value"/> when it equals <paramref name="comparand"/>; returns the previous value.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int AtomicCompareExchange(nint root, long rootBytes, long byteOffset, long index, string rootName, int value, int comparand)
