@@ -125,6 +125,19 @@ internal static partial class HopperFlashKernels
     }
 
     /// <summary>
+    /// Note <paramref name="index"/> of the producer's <paramref name="notes"/> for the whole warp: lane 0 reads it with
+    /// an atomic (adding 0) and shuffles it to the others. The producer writes notes with <c>Atomic.Exchange</c>; the
+    /// mbarrier phases order both sides, and atomic accesses keep racecheck, which does not credit those phases, from
+    /// reporting the hand-off (see <see cref="NoteInts"/>). One lane, so the warp's 32 reads of one word do not queue.
+    /// </summary>
+    private static int ReadNote(ArrayView<int> notes, int index, int lane)
+    {
+        int read = 0;
+        if (lane == 0) read = Atomic.Add(ref notes[index], 0);
+        return Warp.Shuffle(read, 0);
+    }
+
+    /// <summary>
     /// The online-softmax step of one stage on its scores <paramref name="sAcc"/> (accumulator i is key column
     /// <c>8 (i / 4) + 2 (lane % 4) + i % 2</c> of the stage: segment 0 below 64, then segment 1, and so on for the
     /// <paramref name="segments"/>, of the lengths that <paramref name="stage"/> holds (<see cref="StageInfo"/>);

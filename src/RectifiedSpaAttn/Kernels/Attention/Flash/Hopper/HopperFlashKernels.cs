@@ -124,8 +124,9 @@ internal static partial class HopperFlashKernels
     /// after waiting on that barrier, and the producer writes it again only after the consumers gave the buffer or stage
     /// back: the mbarrier phases order every access (arrive releases, try_wait acquires). compute-sanitizer's racecheck
     /// does not credit mbarrier phases and reports these hand-offs as hazards (as it does on
-    /// <c>MbarrierHandoffKernels.HandOff</c>, a kernel that does nothing else). The notes in global memory, where
-    /// racecheck does not look, ran 10-18% slower at D = 128 block-sparse (branch <c>exp/global-notes</c>,
+    /// <c>MbarrierHandoffKernels.HandOff</c>, a kernel that does nothing else), so the notes are written and read
+    /// by shared-memory atomics (<see cref="ReadNote"/>), which racecheck leaves out. The notes in global memory, where
+    /// racecheck does not look either, ran 10-18% slower at D = 128 block-sparse (branch <c>exp/global-notes</c>,
     /// docs/benchmarks.md). A consumer loads a stage's note after its turn's named barriers (see the consumer loop).
     /// </summary>
     public static int NoteInts(int stages) => 2 + stages;
@@ -219,7 +220,7 @@ internal static partial class HopperFlashKernels
                         // each panel as boxes of 64 rows, in the next Q buffer of the ring; the tile that last used it
                         // must be done with it (its last S done), and so with its flag (read before that).
                         Mbarrier.Wait(bars, qEmpty + qb, qPhase ^ 1);
-                        notes[tileKeys + qb] = pos < rangeEnd ? 1 : 0;
+                        Atomic.Exchange(ref notes[tileKeys + qb], pos < rangeEnd ? 1 : 0);
                         Mbarrier.ArriveExpectTransaction(bars, qFull + qb, qElements * 2);
                         for (int p = 0; p < panels; p++)
                         {
@@ -233,7 +234,7 @@ internal static partial class HopperFlashKernels
                                 ref entry, ref cursorPhase, ref pos, ref rangeEnd, starts, lengths, segs);
                             Mbarrier.Wait(bars, empty + st, phase ^ 1);
                             // The stage's lengths go with K (the consumers read them after its barrier, which orders them).
-                            notes[stageInfo + st] = StageInfo(lengths, segs, pos >= rangeEnd);
+                            Atomic.Exchange(ref notes[stageInfo + st], StageInfo(lengths, segs, pos >= rangeEnd));
                             // K first, on its own barrier: the consumers' S = Q·Kᵀ need not wait for V.
                             int kBase = ringBase + st * stageElements;
                             Mbarrier.ArriveExpectTransaction(bars, fullK + st, kvElements * 2);
@@ -292,7 +293,7 @@ internal static partial class HopperFlashKernels
                 float m0 = -1e30f, m1 = -1e30f, l0 = 0f, l1 = 0f, alpha0 = 1f, alpha1 = 1f;
                 Mbarrier.Wait(bars, qFull + qb, qPhase);
                 int qBase = qStart + qb * qElements + qRows;
-                if (notes[tileKeys + qb] != 0)
+                if (ReadNote(notes, tileKeys + qb, lane) != 0)
                 {
                     // The first stage: S and its softmax. O is zero, or holds the previous tile, whose last P·V then
                     // goes to the tensor cores behind this S, under this softmax; the previous tile is stored after.
@@ -305,7 +306,7 @@ internal static partial class HopperFlashKernels
                         Mbarrier.Wait(bars, fullV + previous, previousPhase);
                         IssueScoresBehindPV<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc,
                             ringBase + previous * stageElements + kvElements, pFrag, oAcc, headDim, keyTile, turn, me, alternate);
-                        stage = notes[stageInfo + st];
+                        stage = ReadNote(notes, stageInfo + st, lane);
                         Warpgroup.WaitGroup(1);
                         Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
                         Warpgroup.WaitGroup(0);
@@ -320,7 +321,7 @@ internal static partial class HopperFlashKernels
                         TakeTurn(turn, me, alternate);
                         IssueScores<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc, headDim, keyTile);
                         PassTurn(turn, me, alternate);
-                        stage = notes[stageInfo + st];
+                        stage = ReadNote(notes, stageInfo + st, lane);
                         Warpgroup.WaitGroup(0);
                         Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
                     }
@@ -338,7 +339,7 @@ internal static partial class HopperFlashKernels
                         // The previous stage's P·V goes to the tensor cores behind this S; this stage's softmax runs under it.
                         IssueScoresBehindPV<T>(smem, qBase, tileRows, ringBase + st * stageElements, sAcc,
                             ringBase + previous * stageElements + kvElements, pFrag, oAcc, headDim, keyTile, turn, me, alternate);
-                        stage = notes[stageInfo + st];
+                        stage = ReadNote(notes, stageInfo + st, lane);
                         Warpgroup.WaitGroup(1);
                         Softmax(sAcc, stage, column, scaleLog2, ref m0, ref m1, ref l0, ref l1, ref alpha0, ref alpha1, segs);
                         more = !IsLastStage(stage);
