@@ -3,12 +3,13 @@ using RectifiedSpaAttn.Compute;
 namespace RectifiedSpaAttn.Kernels.Corpus;
 
 /// <summary>
-/// Corpus: a value handed from one thread to the rest of the group through plain shared-memory stores and loads,
-/// ordered only by mbarrier phases, as the Hopper attention kernel's producer hands its stage notes to the consumers.
+/// Corpus: a value handed from one thread to the rest of the group, ordered only by mbarrier phases, as the Hopper
+/// attention kernel's producer hands its stage notes to the consumers: through plain shared-memory stores and loads
+/// (<see cref="HandOff"/>) and through atomics (<see cref="HandOffAtomic"/>, the kernel's way now).
 /// Thread 0 writes a slot, then arrives at the "full" barrier (a release); every other warp waits for that phase (an
 /// acquire), reads the slot, and arrives at the "empty" barrier once its lanes are done, which thread 0 waits for
-/// before it writes the next round's value. The program is race-free by the PTX memory model; it exists so that
-/// compute-sanitizer's racecheck can be asked about this pattern alone on the GPU.
+/// before it writes the next round's value. Both are race-free by the PTX memory model; they exist so that
+/// compute-sanitizer's racecheck can be asked about the pattern alone on the GPU.
 /// </summary>
 internal static partial class MbarrierHandoffKernels
 {
@@ -67,10 +68,9 @@ internal static partial class MbarrierHandoffKernels
 
     /// <summary>
     /// <see cref="HandOff"/> with the slot written and read by shared-memory atomics (the writer's exchange, each
-    /// warp's lane 0 adding 0 and passing what it read to its lanes by shuffle), the
-    /// same mbarrier phases ordering them. It asks racecheck whether atomic accesses are exempt from its hazards: if
-    /// so, the attention kernel's notes could stay in shared memory and leave its reports. Same contract as
-    /// <see cref="HandOff"/>.
+    /// warp's lane 0 adding 0 and passing what it read to its lanes by shuffle), the same mbarrier phases ordering
+    /// them. racecheck leaves atomic accesses out: on the H100 it reports no hazard here and one in <see cref="HandOff"/>,
+    /// which is why the attention kernel's notes go this way. Same contract as <see cref="HandOff"/>.
     /// </summary>
     [Kernel]
     [RequiresHopper]

@@ -173,8 +173,8 @@ public enum IrAtomicOp { Add, Max, Exchange, CompareExchange }
 
 /// <summary>
 /// Atomic read-modify-write of element <see cref="Index"/> of <see cref="View"/>; <see cref="Target"/> (optional)
-/// receives the previous value. Add on I32/U32/F32, Max on I32, Exchange on I32 (stores <see cref="Value"/>), CompareExchange on I32 (stores <see cref="Value"/>
-/// when the element equals <see cref="Comparand"/>).
+/// receives the previous value. Add on I32/U32/F32, Max on I32, Exchange on I32 (stores <see cref="Value"/>),
+/// CompareExchange on I32 (stores <see cref="Value"/> when the element equals <see cref="Comparand"/>).
 /// </summary>
 public sealed class IrAtomic : IrStmt
 {

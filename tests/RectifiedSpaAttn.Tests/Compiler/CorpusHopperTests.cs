@@ -127,8 +127,8 @@ public sealed class CorpusHopperTests(ITestOutputHelper output)
     [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
     public void PlainStoresHandedOverByMbarrierPhasesReachEveryReader(AcceleratorKind kind)
     {
-        // The pattern of the Hopper attention kernel's stage notes, alone (compute-sanitizer's racecheck is run on this
-        // test on the GPU machine): every reading warp must see each round's value, never the previous or the next.
+        // The plain-store hand-off the Hopper attention kernel's notes used before they went through atomics, alone (the
+        // minimal case racecheck reports on the GPU): every reading warp must see each round's value, never another.
         if (HopperAccelerator(kind, MbarrierHandoffKernels.HandOffKernel.GetVariant()) is not { } acc) return;
         HandOffReachesEveryReader(acc, MbarrierHandoffKernels.HandOffKernel.Launch);
     }
@@ -137,7 +137,7 @@ public sealed class CorpusHopperTests(ITestOutputHelper output)
     [MemberData(nameof(Kinds), MemberType = typeof(CorpusSupport))]
     public void AtomicAccessesHandedOverByMbarrierPhasesReachEveryReader(AcceleratorKind kind)
     {
-        // The same hand-off through shared-memory atomics (racecheck's verdict on it decides where the notes may live).
+        // The same hand-off through shared-memory atomics, the attention kernel's notes' way (racecheck reports none of it).
         if (HopperAccelerator(kind, MbarrierHandoffKernels.HandOffAtomicKernel.GetVariant()) is not { } acc) return;
         HandOffReachesEveryReader(acc, MbarrierHandoffKernels.HandOffAtomicKernel.Launch);
     }
