@@ -4,6 +4,7 @@
 # output holds the test data of tests/data/ as data/, so the device needs nothing else.
 #   usage: tools/device-pack.sh [MORE.csproj ...]   then run with carry [".device"] and e.g.
 #   source .device/on-device.sh && dotnet .device/RectifiedSpaAttn.DeviceTests/RectifiedSpaAttn.DeviceTests.dll Accelerators
+# With no filter it runs every test: on the H100 machine that took more than 150 s (2026-12-06), so give it 5 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .device
