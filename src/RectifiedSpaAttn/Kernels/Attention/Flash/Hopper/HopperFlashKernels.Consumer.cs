@@ -63,9 +63,9 @@ internal static partial class HopperFlashKernels
 
     /// <summary>
     /// One arrival at <paramref name="barrier"/> for the whole warp, after every lane is done with what the barrier hands
-    /// back (a stage, or the tile's Q). The lanes read the producer's notes with plain loads; bar.warp.sync orders those
-    /// reads before lane 0's arrival (a release), so the producer's next write of them (after its acquiring wait) cannot
-    /// race them.
+    /// back (a stage, or the tile's Q). bar.warp.sync holds lane 0's arrival (a release) until every lane got there, so
+    /// nothing a lane still does with the stage or Q, its note included (lane 0's <see cref="ReadNote"/>, shuffled to the
+    /// rest), can race the producer's next write of them (after its acquiring wait).
     /// </summary>
     private static void ReleaseForWarp(ArrayView<ulong> bars, int barrier, int lane)
     {
